@@ -1,0 +1,228 @@
+// The engine's explanation API: predictions and attribution maps for one preprocessed image.
+// Used in-process by the CLI and by the engine child process that serves the extension.
+import * as tf from '@tensorflow/tfjs-core';
+import { CancelledError, LensError } from './errors';
+import type { RgbaImage } from './image/decode';
+import { toModelInput, type PreprocessPreset } from './image/preprocess';
+import type { GraphNode } from './model/graph';
+import type { LoadedModel } from './model/loadModel';
+import type { Network } from './model/network';
+import { DEFAULT_METHOD_OPTIONS, METHODS, type MethodContext, type MethodName, type MethodOptions } from './methods';
+import { layerPass, type LayerPass } from './methods/gradients';
+
+export interface Prediction {
+  index: number;
+  label: string;
+  logit: number;
+  probability: number;
+}
+
+export interface Progress {
+  done: number;
+  total: number;
+  /** What is being computed, e.g. "gradcam for 'cat'". */
+  stage: string;
+}
+
+/** Progress and cancellation, checked between steps of work. */
+export interface JobHooks {
+  onProgress?: (p: Progress) => void;
+  isCancelled?: () => boolean;
+}
+
+export interface ExplainRequest {
+  method: MethodName;
+  /** Classes to explain (indices or labels); default: the top-1, or the top `topK`. */
+  classes?: (number | string)[];
+  topK?: number;
+  /** Target layer for the layer methods; default: the last layer with a spatial 4-D output. */
+  layer?: string;
+  /** The preset `x` was made with (for the integrated-gradients baseline); default the model's. */
+  preprocess?: PreprocessPreset;
+  options?: Partial<MethodOptions>;
+}
+
+export interface ClassExplanation {
+  class: Prediction;
+  /** The map exactly as the method defines it: unnormalized, not resized. */
+  map: Float32Array;
+  shape: number[];
+  min: number;
+  max: number;
+  ms: number;
+}
+
+export interface ExplainResult {
+  method: MethodName;
+  /** Qualified path of the target layer (layer methods only). */
+  layer: string | null;
+  layerIsDefault: boolean;
+  predictions: Prediction[];
+  explanations: ClassExplanation[];
+}
+
+export function labelOf(model: LoadedModel, index: number): string {
+  return model.labels?.[index] ?? String(index);
+}
+
+/** The image as the model's input tensor [1, H, W, C]. */
+export function imageToInput(model: LoadedModel, img: RgbaImage, preset: PreprocessPreset): tf.Tensor4D {
+  const { height, width, channels } = model.inputSize;
+  const data = toModelInput(img, { height, width, channels: channels as 1 | 3 | 4, preset });
+  return tf.tensor4d(data, [1, height, width, channels]);
+}
+
+/** The all-black image in the model's input space (the integrated-gradients baseline). */
+export function blackInput(model: LoadedModel, preset: PreprocessPreset): tf.Tensor4D {
+  const { height, width } = model.inputSize;
+  const black: RgbaImage = { width, height, data: new Uint8ClampedArray(width * height * 4) };
+  for (let i = 3; i < black.data.length; i += 4) black.data[i] = 255;
+  return imageToInput(model, black, preset);
+}
+
+export function requireNetwork(model: LoadedModel, what: string): Network {
+  if (!model.network) {
+    throw new LensError(
+      `${model.file}: ${what} needs gradients through the model's layers, but this is a TensorFlow.js graph model (a frozen inference graph without layer structure); export a layers model (Keras .h5/.keras or tfjs layers format) to explain it`,
+    );
+  }
+  return model.network;
+}
+
+/** Logits and probabilities for a batch [N, classes]. */
+function scores(model: LoadedModel, x: tf.Tensor): { logits: Float32Array; probs: Float32Array; classes: number } {
+  return tf.tidy(() => {
+    let logits: tf.Tensor;
+    let probs: tf.Tensor;
+    if (model.network) {
+      logits = model.network.logits(x);
+      probs = model.network.probabilities(logits);
+    } else {
+      let out = model.graphModel!.predict(x) as tf.Tensor | tf.Tensor[];
+      if (Array.isArray(out)) out = out[0];
+      const rows = tf.reshape(out, [x.shape[0], -1]);
+      // A graph model's output may already be probabilities; if rows sum to 1 we take them as such.
+      const sums = tf.sum(rows, -1).dataSync();
+      const min = tf.min(rows).dataSync()[0];
+      const isProb = min >= 0 && Array.from(sums).every((s) => Math.abs(s - 1) < 1e-3);
+      logits = isProb ? tf.log(tf.maximum(rows, 1e-12)) : rows;
+      probs = isProb ? rows : tf.softmax(rows);
+    }
+    const classes = logits.shape[logits.rank - 1] as number;
+    return { logits: logits.dataSync() as Float32Array, probs: probs.dataSync() as Float32Array, classes };
+  });
+}
+
+/** Every class of image 0, best first. */
+export function predict(model: LoadedModel, x: tf.Tensor): Prediction[] {
+  const { logits, probs, classes } = scores(model, x);
+  const out: Prediction[] = [];
+  for (let i = 0; i < classes; i++) out.push({ index: i, label: labelOf(model, i), logit: logits[i], probability: probs[i] });
+  return out.sort((a, b) => b.probability - a.probability || b.logit - a.logit);
+}
+
+/** A class given as an index or a label (case-insensitive). */
+export function resolveClass(model: LoadedModel, spec: number | string): number {
+  if (typeof spec === 'number' || /^\d+$/.test(spec)) {
+    const i = Number(spec);
+    if (i < 0 || i >= model.numClasses) throw new LensError(`class ${i} is out of range: the model has ${model.numClasses} classes (0–${model.numClasses - 1})`);
+    return i;
+  }
+  const labels = model.labels ?? [];
+  const i = labels.findIndex((l) => l.toLowerCase() === spec.toLowerCase());
+  if (i < 0) {
+    const list = labels.length ? `known labels: ${labels.slice(0, 20).join(', ')}${labels.length > 20 ? ', …' : ''}` : 'the model has no labels; give a class index';
+    throw new LensError(`no class '${spec}' (${list})`);
+  }
+  return i;
+}
+
+/** The target layer for a layer method: the named one, or the default. */
+export function resolveLayer(net: Network, name: string | undefined): { node: GraphNode; isDefault: boolean } {
+  if (name) return { node: net.findLayer(name), isDefault: false };
+  const node = net.defaultLayer();
+  if (!node) throw new LensError('the model has no layer with a spatial 4-D output to explain; give --layer');
+  return { node, isDefault: true };
+}
+
+function checkLayerIsSpatial(node: GraphNode): void {
+  const s = node.outputs[0].shape;
+  if (s.length !== 4) throw new LensError(`layer '${node.path}' has output shape ${JSON.stringify(s)}; layer methods need a 4-D [batch, h, w, channels] layer`);
+}
+
+/**
+ * Explains one image for one or more classes. `x` is the preprocessed image [1, H, W, C]; it is not
+ * disposed. The forward pass at the target layer is shared by all classes.
+ */
+export function explain(model: LoadedModel, x: tf.Tensor, req: ExplainRequest, hooks: JobHooks = {}): ExplainResult {
+  const method = METHODS[req.method];
+  if (!method) throw new LensError(`unknown method '${req.method}'`);
+  const net = requireNetwork(model, req.method);
+  const options: MethodOptions = { ...DEFAULT_METHOD_OPTIONS, ...req.options };
+  const predictions = predict(model, x);
+  const classes = req.classes?.length ? req.classes.map((c) => resolveClass(model, c)) : predictions.slice(0, Math.max(1, req.topK ?? 1)).map((p) => p.index);
+  const target = method.usesLayer ? resolveLayer(net, req.layer) : null;
+  if (target) checkLayerIsSpatial(target.node);
+  const byIndex = new Map(predictions.map((p) => [p.index, p]));
+
+  let pass: LayerPass | null = null;
+  let passKeys: number[] = [];
+  let baseline: tf.Tensor | null = null;
+  const explanations: ClassExplanation[] = [];
+  try {
+    for (let ci = 0; ci < classes.length; ci++) {
+      const classIndex = classes[ci];
+      const prediction = byIndex.get(classIndex)!;
+      const stage = `${req.method} for '${prediction.label}'`;
+      const check = () => {
+        if (hooks.isCancelled?.()) throw new CancelledError();
+      };
+      check();
+      const ctx: MethodContext = {
+        net,
+        x,
+        classIndex,
+        layer: target?.node ?? null,
+        options,
+        pass: () => {
+          if (!pass) {
+            const kept = tf.tidy(() => {
+              const p = layerPass(net, x, target!.node);
+              passKeys = [...p.cache.keys()];
+              return { activation: p.activation, logits: p.logits, values: [...p.cache.values()] };
+            });
+            pass = { node: target!.node, activation: kept.activation, logits: kept.logits, cache: new Map(passKeys.map((k, i) => [k, kept.values[i]])) };
+          }
+          return pass;
+        },
+        baseline: () => (baseline ??= blackInput(model, req.preprocess ?? model.defaultPreprocess)),
+        step: (done, total) => {
+          hooks.onProgress?.({ done: ci * total + done, total: classes.length * total, stage });
+          check();
+        },
+      };
+      const t0 = performance.now();
+      const mapTensor = method.run(ctx);
+      const map = mapTensor.dataSync() as Float32Array;
+      const shape = mapTensor.shape.slice();
+      mapTensor.dispose();
+      let min = Infinity;
+      let max = -Infinity;
+      for (const v of map) {
+        if (v < min) min = v;
+        if (v > max) max = v;
+      }
+      explanations.push({ class: prediction, map: Float32Array.from(map), shape, min, max, ms: performance.now() - t0 });
+      hooks.onProgress?.({ done: ci + 1, total: classes.length, stage });
+    }
+  } finally {
+    const p = pass as LayerPass | null;
+    if (p) {
+      p.activation.dispose();
+      p.logits.dispose();
+      for (const t of p.cache.values()) if (t !== x) t.dispose();
+    }
+    (baseline as tf.Tensor | null)?.dispose();
+  }
+  return { method: req.method, layer: target?.node.path ?? null, layerIsDefault: target?.isDefault ?? false, predictions, explanations };
+}

@@ -1,0 +1,61 @@
+// The gradients every attribution method is built from.
+import * as tf from '@tensorflow/tfjs-core';
+import type { GraphNode } from '../model/graph';
+import type { Network } from '../model/network';
+
+/** What is explained: the class's logit (pre-softmax, the default) or its probability. */
+export type ScoreMode = 'logit' | 'probability';
+
+/**
+ * Sum over the batch of each row's score for its class. Rows select their class with a one-hot
+ * product, not a gather: gather's gradient needs UnsortedSegmentSum, which the wasm backend lacks
+ * (ENGINE-NOTES pitfall 2).
+ */
+export function classScore(net: Network, logits: tf.Tensor, classIndices: number[], mode: ScoreMode): tf.Scalar {
+  const scores = mode === 'probability' ? net.probabilities(logits) : logits;
+  const classes = scores.shape[scores.rank - 1] as number;
+  const rows = scores.rank === 2 ? scores : tf.reshape(scores, [scores.shape[0], classes]);
+  const onehot = tf.cast(tf.oneHot(tf.tensor1d(classIndices, 'int32'), classes), 'float32');
+  return tf.sum(tf.mul(rows, onehot));
+}
+
+/**
+ * ∂score/∂input for a batch: row b of `x` is explained for classIndices[b] (or classIndices[0] for all
+ * rows when one class is given). Only the input gradient is computed: the graph runs unfused ops, so no
+ * weight gradients are formed (ENGINE-NOTES pitfall 1).
+ */
+export function inputGradients(net: Network, x: tf.Tensor, classIndices: number[], opts: { guided?: boolean; score?: ScoreMode } = {}): tf.Tensor {
+  const batch = x.shape[0];
+  const classes = classIndices.length === 1 ? new Array(batch).fill(classIndices[0]) : classIndices;
+  if (classes.length !== batch) throw new Error(`internal: ${classes.length} classes for a batch of ${batch}`);
+  const f = (input: tf.Tensor) => classScore(net, net.run(input, { guided: opts.guided }).logits!, classes, opts.score ?? 'logit');
+  return tf.grad(f)(x);
+}
+
+/** A forward pass that keeps a layer's activation and every value computed, to reuse across classes. */
+export interface LayerPass {
+  node: GraphNode;
+  /** The layer's output for the image, [1, h, w, K]. */
+  activation: tf.Tensor;
+  logits: tf.Tensor;
+  cache: Map<number, tf.Tensor>;
+}
+
+export function layerPass(net: Network, x: tf.Tensor, node: GraphNode): LayerPass {
+  const r = net.run(x, { taps: [node.index], keepValues: true });
+  return { node, activation: r.taps.get(node.index)!, logits: r.logits!, cache: r.values! };
+}
+
+/**
+ * ∂score/∂A for the layer of `pass`: the layer's output is replaced by a tensor we differentiate
+ * with respect to; everything upstream of it comes from the pass's cache, so only the part of the
+ * network after the layer is run again and backpropagated.
+ */
+export function layerGradient(net: Network, pass: LayerPass, classIndex: number, score: ScoreMode = 'logit'): tf.Tensor {
+  const x = pass.cache.get(net.graph.input.id)!;
+  const f = (a: tf.Tensor) => {
+    const r = net.run(x, { replace: new Map([[pass.node.index, a]]), cache: pass.cache });
+    return classScore(net, r.logits!, [classIndex], score);
+  };
+  return tf.grad(f)(pass.activation);
+}

@@ -1,0 +1,258 @@
+// Loads a model file from disk: TensorFlow.js layers and graph models (model.json + weight shards).
+// Nothing is ever fetched: weight paths must stay inside the model's folder.
+import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
+import * as tfc from '@tensorflow/tfjs-converter';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { fileError, LensError } from '../errors';
+import type { PreprocessPreset } from '../image/preprocess';
+import { Network } from './network';
+
+export type ModelKind = 'layers' | 'graph';
+
+export interface LoadOptions {
+  /** Weights file for an architecture-only JSON (Keras `to_json()` + `save_weights`). */
+  weightsFile?: string;
+  /** Labels: a .txt with one label a line, or a JSON array / Teachable Machine metadata.json. */
+  labelsFile?: string;
+}
+
+export interface LoadedModel {
+  file: string;
+  kind: ModelKind;
+  /** Human-readable format, e.g. "TensorFlow.js layers model". */
+  format: string;
+  /** Set for layers models: the flat executable graph every method uses. */
+  network: Network | null;
+  /** Set for graph models (prediction only). */
+  graphModel: tfc.GraphModel | null;
+  /** [H, W, C] of the image input. */
+  inputSize: { height: number; width: number; channels: number };
+  numClasses: number;
+  labels: string[] | null;
+  /** Where the labels came from, for `info`. */
+  labelsSource: string | null;
+  defaultPreprocess: PreprocessPreset;
+  /** Why that default (e.g. "Teachable Machine metadata"). */
+  preprocessReason: string;
+  weightBytes: number;
+  metadata: Record<string, unknown> | null;
+  dispose(): void;
+}
+
+/** Largest weight payload we accept (a guard against absurd manifests, not a real model limit). */
+const MAX_WEIGHT_BYTES = 4 * 1024 ** 3;
+const MAX_JSON_BYTES = 256 * 1024 ** 2;
+
+const DTYPE_BYTES: Record<string, number> = { float32: 4, int32: 4, bool: 1, uint8: 1, uint16: 2, float16: 2, string: 0, complex64: 8 };
+
+function readJsonFile(file: string, what: string): any {
+  let stat: fs.Stats;
+  try {
+    stat = fs.statSync(file);
+  } catch {
+    throw fileError(file, 'no such file');
+  }
+  if (stat.isDirectory()) throw fileError(file, 'is a folder, not a model file (point at its model.json)');
+  if (stat.size > MAX_JSON_BYTES) throw fileError(file, `${what} is ${Math.round(stat.size / 1e6)} MB, too large`);
+  const text = fs.readFileSync(file, 'utf8');
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw fileError(file, `not valid JSON (${(e as Error).message.split('\n')[0]})`);
+  }
+}
+
+/** Resolves a weight path from a manifest, refusing anything that leaves the model's folder. */
+export function resolveInside(dir: string, rel: unknown, modelFile: string): string {
+  if (typeof rel !== 'string' || rel.length === 0) throw fileError(modelFile, 'weightsManifest has a path that is not a string');
+  if (/^[a-z][a-z0-9+.-]*:/i.test(rel)) throw fileError(modelFile, `weight path '${rel}' is a URL; CNN Lens never downloads (put the file beside model.json)`);
+  if (path.isAbsolute(rel) || rel.split(/[\\/]/).includes('..')) throw fileError(modelFile, `weight path '${rel}' leaves the model's folder`);
+  const full = path.resolve(dir, decodeURIComponent(rel));
+  const realDir = fs.realpathSync(dir);
+  let real: string;
+  try {
+    real = fs.realpathSync(full);
+  } catch {
+    throw fileError(modelFile, `weight file '${rel}' is missing`);
+  }
+  if (real !== realDir && !real.startsWith(realDir + path.sep)) throw fileError(modelFile, `weight path '${rel}' leads outside the model's folder (a link)`);
+  return real;
+}
+
+function checkShape(modelFile: string, name: string, shape: unknown): number {
+  if (!Array.isArray(shape) || shape.some((d) => !Number.isInteger(d) || d < 0)) throw fileError(modelFile, `weight '${name}' has an invalid shape ${JSON.stringify(shape)}`);
+  return (shape as number[]).reduce((a, b) => a * b, 1);
+}
+
+/** Reads the weight shards named by a tfjs weightsManifest, checking sizes before allocating. */
+function readWeights(modelFile: string, manifest: unknown): { specs: tf.io.WeightsManifestEntry[]; data: ArrayBuffer } {
+  if (!Array.isArray(manifest)) throw fileError(modelFile, 'weightsManifest is missing or not a list');
+  const dir = path.dirname(modelFile);
+  const specs: tf.io.WeightsManifestEntry[] = [];
+  const files: string[] = [];
+  let expected = 0;
+  for (const group of manifest) {
+    if (!group || !Array.isArray(group.paths) || !Array.isArray(group.weights)) throw fileError(modelFile, 'weightsManifest group without paths or weights');
+    for (const p of group.paths) files.push(resolveInside(dir, p, modelFile));
+    for (const w of group.weights) {
+      const n = checkShape(modelFile, w?.name, w?.shape);
+      const dtype = w.quantization ? w.quantization.dtype : w.dtype;
+      const bytes = DTYPE_BYTES[dtype as string];
+      if (bytes === undefined || bytes === 0) throw fileError(modelFile, `weight '${w.name}' has unsupported dtype '${dtype}'`);
+      expected += n * bytes;
+      if (expected > MAX_WEIGHT_BYTES) throw fileError(modelFile, `weights would need ${(expected / 1e9).toFixed(1)} GB, over the 4 GB limit`);
+      specs.push(w);
+    }
+  }
+  let total = 0;
+  const sizes = files.map((f) => fs.statSync(f).size);
+  for (const s of sizes) total += s;
+  if (total < expected) throw fileError(modelFile, `weight files hold ${total} bytes but the manifest needs ${expected} (truncated or missing shard)`);
+  const data = new Uint8Array(total);
+  let off = 0;
+  for (const f of files) {
+    const b = fs.readFileSync(f);
+    data.set(b, off);
+    off += b.length;
+  }
+  return { specs, data: data.buffer };
+}
+
+interface LabelInfo {
+  labels: string[] | null;
+  source: string | null;
+}
+
+function readLabels(file: string): string[] {
+  const text = fs.readFileSync(file, 'utf8');
+  if (file.endsWith('.json')) {
+    let j: any;
+    try {
+      j = JSON.parse(text);
+    } catch {
+      throw fileError(file, 'labels file is not valid JSON');
+    }
+    const arr = Array.isArray(j) ? j : Array.isArray(j?.labels) ? j.labels : null;
+    if (!arr || arr.some((x: unknown) => typeof x !== 'string' && typeof x !== 'number')) throw fileError(file, 'expected a JSON list of labels or an object with "labels"');
+    return arr.map(String);
+  }
+  return text.split(/\r?\n/).map((s) => s.trim()).filter((s) => s.length > 0);
+}
+
+function findLabels(modelFile: string, opts: LoadOptions, metadata: any): LabelInfo {
+  if (opts.labelsFile) {
+    if (!fs.existsSync(opts.labelsFile)) throw fileError(opts.labelsFile, 'no such labels file');
+    return { labels: readLabels(opts.labelsFile), source: opts.labelsFile };
+  }
+  if (metadata && Array.isArray(metadata.labels)) return { labels: metadata.labels.map(String), source: 'metadata.json' };
+  const txt = path.join(path.dirname(modelFile), 'labels.txt');
+  if (fs.existsSync(txt)) return { labels: readLabels(txt), source: 'labels.txt' };
+  return { labels: null, source: null };
+}
+
+function readMetadata(modelFile: string): any {
+  const p = path.join(path.dirname(modelFile), 'metadata.json');
+  if (!fs.existsSync(p)) return null;
+  try {
+    return JSON.parse(fs.readFileSync(p, 'utf8'));
+  } catch {
+    return null; // a broken metadata.json is not fatal: labels fall back to indices
+  }
+}
+
+function defaultPreprocess(metadata: any): { preset: PreprocessPreset; reason: string } {
+  const known = ['raw', 'unit', 'tf', 'caffe', 'torch'];
+  if (metadata && typeof metadata.preprocess === 'string' && known.includes(metadata.preprocess)) {
+    return { preset: metadata.preprocess as PreprocessPreset, reason: 'metadata.json "preprocess"' };
+  }
+  if (metadata && (metadata.tmVersion || String(metadata.packageName ?? '').includes('teachablemachine'))) {
+    return { preset: 'tf', reason: 'Teachable Machine model (x/127.5 − 1)' };
+  }
+  return { preset: 'unit', reason: 'default (x/255)' };
+}
+
+function imageInputSize(shape: (number | null)[] | undefined, file: string): { height: number; width: number; channels: number } {
+  if (!shape || shape.length !== 4) throw fileError(file, `input shape ${JSON.stringify(shape)} is not an image batch [batch, height, width, channels]`);
+  const [, h, w, c] = shape;
+  if (!h || !w || !c) throw fileError(file, `input shape ${JSON.stringify(shape)} has an unknown height, width or channel count`);
+  if (![1, 3, 4].includes(c)) throw fileError(file, `input has ${c} channels; expected 1 (grayscale), 3 (RGB) or 4 (RGBA) in channels-last order`);
+  return { height: h, width: w, channels: c };
+}
+
+function finish(base: Omit<LoadedModel, 'labels' | 'labelsSource' | 'defaultPreprocess' | 'preprocessReason' | 'metadata'>, modelFile: string, opts: LoadOptions): LoadedModel {
+  const metadata = readMetadata(modelFile);
+  const lab = findLabels(modelFile, opts, metadata);
+  if (lab.labels && lab.labels.length !== base.numClasses) {
+    if (opts.labelsFile) throw fileError(opts.labelsFile, `has ${lab.labels.length} labels but the model has ${base.numClasses} classes`);
+    lab.labels = null; // labels found beside the model that don't fit are ignored, indices are shown instead
+    lab.source = null;
+  }
+  const pre = defaultPreprocess(metadata);
+  return { ...base, labels: lab.labels, labelsSource: lab.source, defaultPreprocess: pre.preset, preprocessReason: pre.reason, metadata };
+}
+
+/** Turns tfjs-layers' own load errors into one line that says what is wrong with the file. */
+function describeLoadError(file: string, e: unknown): LensError {
+  if (e instanceof LensError) return e;
+  const msg = (e as Error)?.message?.split('\n')[0] ?? String(e);
+  const unknownClass = /Unknown (?:layer|class|constraint|initializer|regularizer|activation)[^:]*: ?(\w+)/.exec(msg);
+  if (unknownClass) return fileError(file, `unknown layer or class '${unknownClass[1]}' (not supported by TensorFlow.js layers)`);
+  return fileError(file, `cannot build the model: ${msg}`);
+}
+
+async function loadLayers(file: string, json: any, opts: LoadOptions): Promise<LoadedModel> {
+  const { specs, data } = readWeights(file, json.weightsManifest);
+  let model: tfl.LayersModel;
+  try {
+    model = await tfl.loadLayersModel(tf.io.fromMemory({ modelTopology: json.modelTopology, weightSpecs: specs, weightData: data }), { strict: true });
+  } catch (e) {
+    throw describeLoadError(file, e);
+  }
+  return wrapLayersModel(model, file, opts, data.byteLength, 'TensorFlow.js layers model');
+}
+
+/**
+ * Wraps a built tfjs layers model (from model.json, a Keras file, or built in code) as a LoadedModel.
+ * `file` names it in messages and is where metadata.json / labels.txt are looked for.
+ */
+export function wrapLayersModel(model: tfl.LayersModel, file: string, opts: LoadOptions = {}, weightBytes = 0, format = 'TensorFlow.js layers model'): LoadedModel {
+  let network: Network;
+  try {
+    network = new Network(model);
+  } catch (e) {
+    model.dispose();
+    throw describeLoadError(file, e);
+  }
+  const inputSize = imageInputSize(network.inputShape, file);
+  const outShape = network.graph.outputs[0].shape;
+  const numClasses = (outShape[outShape.length - 1] as number) ?? 1;
+  return finish({ file, kind: 'layers', format, network, graphModel: null, inputSize, numClasses, weightBytes, dispose: () => network.dispose() }, file, opts);
+}
+
+async function loadGraph(file: string, json: any, opts: LoadOptions): Promise<LoadedModel> {
+  const { specs, data } = readWeights(file, json.weightsManifest);
+  let gm: tfc.GraphModel;
+  try {
+    gm = await tfc.loadGraphModel(tf.io.fromMemory({ modelTopology: json.modelTopology, weightSpecs: specs, weightData: data, format: 'graph-model' }));
+  } catch (e) {
+    throw fileError(file, `cannot load the graph model: ${(e as Error).message.split('\n')[0]}`);
+  }
+  const inShape = gm.inputs[0]?.shape;
+  const inputSize = imageInputSize(inShape as (number | null)[], file);
+  const outShape = gm.outputs[0]?.shape ?? [];
+  const numClasses = Number(outShape[outShape.length - 1] ?? 1);
+  return finish({ file, kind: 'graph', format: 'TensorFlow.js graph model', network: null, graphModel: gm, inputSize, numClasses, weightBytes: data.byteLength, dispose: () => gm.dispose() }, file, opts);
+}
+
+/** Loads any supported model file. Errors are one line naming the file. */
+export async function loadModel(file: string, opts: LoadOptions = {}): Promise<LoadedModel> {
+  const abs = path.resolve(file);
+  const json = readJsonFile(abs, 'model file');
+  if (json === null || typeof json !== 'object') throw fileError(file, 'not a TensorFlow.js model.json (expected an object)');
+  const topo = json.modelTopology;
+  if (!topo || typeof topo !== 'object') throw fileError(file, 'not a TensorFlow.js model.json: no "modelTopology"');
+  const isGraph = json.format === 'graph-model' || Array.isArray(topo.node);
+  return isGraph ? loadGraph(abs, json, opts) : loadLayers(abs, json, opts);
+}

@@ -1,0 +1,160 @@
+// Executes a ModelGraph: forward passes with taps, logits before a final softmax, and layer outputs
+// replaced by tensors we differentiate with respect to (gradients at a layer).
+import * as tf from '@tensorflow/tfjs-core';
+import type * as tfl from '@tensorflow/tfjs-layers';
+import { ancestorsOf, buildGraph, defaultTargetNode, findNode, type GraphNode, type ModelGraph, type ValueRef } from './graph';
+import { activationName, applyNode, type OpContext } from './layerOps';
+
+/** How the model turns logits into its output. */
+export type OutputActivation = 'softmax' | 'sigmoid' | 'linear';
+
+export interface RunOptions {
+  /** Node indices whose output 0 is returned in `taps`. */
+  taps?: number[];
+  /** Replace these nodes' output 0 by the given tensors (e.g. a layer's activation under tf.grad). */
+  replace?: Map<number, tf.Tensor>;
+  /**
+   * Values (by ValueRef id) of an earlier run on the same input. A node none of whose inputs depends on
+   * a replaced node takes its value from here instead of being computed again.
+   */
+  cache?: Map<number, tf.Tensor>;
+  /** Guided-backpropagation ReLUs. */
+  guided?: boolean;
+  /** Compute the logits (model output 0 before its final softmax/sigmoid). Default true. */
+  logits?: boolean;
+  /** Return every computed value (to serve as `cache` later). */
+  keepValues?: boolean;
+}
+
+export interface RunResult {
+  /** [batch, classes] (or the output's shape) before the final softmax/sigmoid. */
+  logits: tf.Tensor | null;
+  taps: Map<number, tf.Tensor>;
+  values: Map<number, tf.Tensor> | null;
+}
+
+/** A tfjs layers model prepared for explanation: flat graph, logits, folded constants. */
+export class Network {
+  readonly graph: ModelGraph;
+  /** The value holding the logits of output 0. */
+  readonly logitsRef: ValueRef;
+  /** The node whose activation is skipped to read logits (-1 when none). */
+  readonly logitsNode: number;
+  readonly outputActivation: OutputActivation;
+  private readonly prepared = new Map<number, tf.Tensor[]>();
+  private readonly neededCache = new Map<string, Set<number>>();
+
+  constructor(readonly model: tfl.LayersModel) {
+    this.graph = buildGraph(model);
+    const out = this.graph.outputs[0];
+    let logitsRef = out;
+    let logitsNode = -1;
+    let act: OutputActivation = 'linear';
+    const producer = out.producer >= 0 ? this.graph.nodes[out.producer] : null;
+    if (producer) {
+      const layer = producer.layer as any;
+      const cfgAxis = layer.getConfig?.().axis;
+      if (producer.className === 'Softmax' && (cfgAxis === undefined || cfgAxis === -1)) {
+        logitsRef = producer.inputs[0];
+        act = 'softmax';
+      } else if (producer.className === 'Activation' || ['Dense', 'Conv2D'].includes(producer.className)) {
+        const a = activationName(layer);
+        if (a === 'softmax' || a === 'sigmoid') {
+          act = a;
+          if (producer.className === 'Activation') logitsRef = producer.inputs[0];
+          else logitsNode = producer.index;
+        }
+      }
+    }
+    this.logitsRef = logitsRef;
+    this.logitsNode = logitsNode;
+    this.outputActivation = act;
+  }
+
+  get inputShape(): (number | null)[] {
+    return this.graph.input.shape;
+  }
+
+  findLayer(name: string): GraphNode {
+    return findNode(this.graph, name);
+  }
+
+  defaultLayer(): GraphNode | null {
+    return defaultTargetNode(this.graph);
+  }
+
+  /** Probabilities from logits, the way the model's own output layer makes them. */
+  probabilities(logits: tf.Tensor): tf.Tensor {
+    if (this.outputActivation === 'sigmoid') return tf.sigmoid(logits);
+    return tf.softmax(logits);
+  }
+
+  private needed(targets: number[]): Set<number> {
+    const key = targets.join(',');
+    let s = this.neededCache.get(key);
+    if (!s) {
+      s = ancestorsOf(this.graph, targets);
+      this.neededCache.set(key, s);
+    }
+    return s;
+  }
+
+  /**
+   * Runs the graph on x ([batch, H, W, C], already preprocessed). Only the nodes needed for the
+   * requested taps and logits are computed. Call inside tf.tidy or a gradient function.
+   */
+  run(x: tf.Tensor, opts: RunOptions = {}): RunResult {
+    const wantLogits = opts.logits !== false;
+    const taps = opts.taps ?? [];
+    const targets = [...taps];
+    if (wantLogits && this.logitsRef.producer >= 0) targets.push(this.logitsRef.producer);
+    const needed = this.needed(targets);
+    const values = new Map<number, tf.Tensor>();
+    const tainted = new Set<number>();
+    values.set(this.graph.input.id, x);
+    const ctx: OpContext = { guided: opts.guided === true, skipActivation: false, prepared: this.prepared };
+    for (const node of this.graph.nodes) {
+      if (!needed.has(node.index)) continue;
+      const replacement = opts.replace?.get(node.index);
+      if (replacement) {
+        values.set(node.outputs[0].id, replacement);
+        tainted.add(node.outputs[0].id);
+        continue;
+      }
+      const dependsOnReplacement = node.inputs.some((r) => tainted.has(r.id));
+      if (opts.cache && !dependsOnReplacement && node.outputs.every((r) => opts.cache!.has(r.id))) {
+        for (const r of node.outputs) values.set(r.id, opts.cache.get(r.id)!);
+        continue;
+      }
+      const ins = node.inputs.map((r) => {
+        const v = values.get(r.id);
+        if (!v) throw new Error(`internal: value for ${node.path} input missing`);
+        return v;
+      });
+      ctx.skipActivation = wantLogits && node.index === this.logitsNode;
+      const outs = applyNode(node, ins, ctx);
+      node.outputs.forEach((r, i) => {
+        values.set(r.id, outs[i]);
+        if (dependsOnReplacement) tainted.add(r.id);
+      });
+    }
+    const tapMap = new Map<number, tf.Tensor>();
+    for (const t of taps) tapMap.set(t, values.get(this.graph.nodes[t].outputs[0].id)!);
+    return {
+      logits: wantLogits ? values.get(this.logitsRef.id) ?? null : null,
+      taps: tapMap,
+      values: opts.keepValues ? values : null,
+    };
+  }
+
+  /** Logits for a batch, outside any gradient. */
+  logits(x: tf.Tensor): tf.Tensor {
+    return tf.tidy(() => this.run(x).logits!);
+  }
+
+  dispose(): void {
+    for (const ts of this.prepared.values()) ts.forEach((t) => t.dispose());
+    this.prepared.clear();
+    this.model.dispose();
+  }
+}
