@@ -256,3 +256,15 @@ export async function loadModel(file: string, opts: LoadOptions = {}): Promise<L
   const isGraph = json.format === 'graph-model' || Array.isArray(topo.node);
   return isGraph ? loadGraph(abs, json, opts) : loadLayers(abs, json, opts);
 }
+
+/** Keras files (.h5, .keras, or an architecture .json with a weights file). */
+export function isKerasPath(file: string, opts: LoadOptions = {}): boolean {
+  const ext = path.extname(file).toLowerCase();
+  return ext === '.h5' || ext === '.hdf5' || ext === '.keras' || (ext === '.json' && !!opts.weightsFile);
+}
+
+/** Loads a model of any supported format, chosen by the file. */
+export async function loadAnyModel(file: string, opts: LoadOptions = {}): Promise<LoadedModel> {
+  if (isKerasPath(file, opts)) throw fileError(file, 'Keras files are not supported yet');
+  return loadModel(file, opts);
+}
