@@ -1,3 +1,5 @@
 #!/usr/bin/env node
-// The npm `bin` entry: runs the bundled CLI (built by `npm run build`, which `npm install` runs via `prepare`).
-require('../dist/cli.js');
+// The npm `bin` entry: runs the bundled CLI (dist/cli.js is built by `npm install` through `prepare`, or `npm run build`).
+require('../dist/cli.js')
+  .main(process.argv.slice(2))
+  .then((code) => process.exit(code));

@@ -1,2 +1,93 @@
-// cnn-lens command line (placeholder until the commands land).
-console.log('cnn-lens: not yet implemented');
+// cnn-lens: the command line over the CNN Lens engine (runs the engine in-process).
+import { CancelledError, errorMessage, LensError } from '../engine/errors';
+import { formatOptions, parseArgs, UsageError, type OptionSpecs, type ParsedArgs } from './args';
+import { EXPLAIN_OPTIONS, runExplain } from './commands/explain';
+import { INFO_OPTIONS, runInfo } from './commands/info';
+import { PREDICT_OPTIONS, runPredict } from './commands/predict';
+import { VIS_COMMANDS, runVisCommand } from './commands/vis';
+import { processIO, type CliIO } from './io';
+
+interface Command {
+  usage: string;
+  summary: string;
+  options: OptionSpecs;
+  run: (args: ParsedArgs, io: CliIO) => Promise<number>;
+}
+
+const COMMANDS: Record<string, Command> = {
+  info: { usage: 'cnn-lens info MODEL [--json]', summary: 'layers, shapes, parameters, labels, preprocessing, default target layer', options: INFO_OPTIONS, run: runInfo },
+  predict: { usage: 'cnn-lens predict MODEL IMAGE... [--top K] [--json]', summary: 'top classes for each image', options: PREDICT_OPTIONS, run: runPredict },
+  explain: {
+    usage: 'cnn-lens explain MODEL IMAGE... [--method M] [--class C] [--layer L] [--out heat.png | --out-dir DIR] [--raw map.npy] [--json]',
+    summary: 'where the evidence for a class lies (Grad-CAM and seven other methods)',
+    options: EXPLAIN_OPTIONS,
+    run: runExplain,
+  },
+  ...Object.fromEntries(Object.entries(VIS_COMMANDS).map(([name, c]) => [name, { ...c, run: (a: ParsedArgs, io: CliIO) => runVisCommand(name, a, io) }])),
+};
+
+const VERSION = '0.1.0';
+
+function mainHelp(): string {
+  const names = Object.keys(COMMANDS);
+  const w = Math.max(...names.map((n) => n.length)) + 2;
+  return [
+    'cnn-lens — see what a convolutional network learned',
+    '',
+    'Usage: cnn-lens COMMAND MODEL [IMAGE...] [options]',
+    '',
+    'Commands:',
+    ...names.map((n) => `  ${n.padEnd(w)}${COMMANDS[n].summary}`),
+    '',
+    "Run 'cnn-lens COMMAND --help' for a command's options.",
+    'MODEL is a TensorFlow.js model.json, a Keras .h5 or .keras file, or a Keras architecture .json with --weights.',
+  ].join('\n');
+}
+
+export async function main(argv: string[], io?: CliIO): Promise<number> {
+  const verbose = argv.includes('--verbose');
+  io ??= processIO(verbose);
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    io.out(mainHelp());
+    return name ? 0 : 2;
+  }
+  if (name === '--version' || name === '-V') {
+    io.out(VERSION);
+    return 0;
+  }
+  const cmd = COMMANDS[name];
+  try {
+    if (!cmd) throw new UsageError(`unknown command '${name}' (commands: ${Object.keys(COMMANDS).join(', ')})`);
+    const args = parseArgs(rest, cmd.options);
+    if (args.options.help) {
+      io.out(`Usage: ${cmd.usage}\n\n${cmd.summary}\n\nOptions:\n${formatOptions(cmd.options)}`);
+      return 0;
+    }
+    return await cmd.run(args, io);
+  } catch (e) {
+    if (e instanceof UsageError) {
+      io.err(`cnn-lens: ${e.message}`);
+      io.err(cmd ? `usage: ${cmd.usage}  (cnn-lens ${name} --help for options)` : "run 'cnn-lens --help' for the commands");
+      return 2;
+    }
+    if (e instanceof CancelledError) {
+      io.err('cnn-lens: cancelled');
+      return 130;
+    }
+    io.err(`cnn-lens: ${errorMessage(e)}`);
+    if (verbose && e instanceof Error && e.stack) io.err(e.stack);
+    else if (!(e instanceof LensError)) io.err('(an internal error; run again with --verbose for details)');
+    return 1;
+  }
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (e) => {
+      process.stderr.write(`cnn-lens: ${errorMessage(e)}\n`);
+      process.exit(1);
+    },
+  );
+}

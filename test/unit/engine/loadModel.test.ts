@@ -1,21 +1,13 @@
 // Loading model.json files: the real Teachable Machine fixtures, and files that must be refused.
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../../../src/engine/backend';
 import { explain, predict } from '../../../src/engine/explain';
 import { loadModel } from '../../../src/engine/model/loadModel';
 import { summarizeModel } from '../../../src/engine/model/summary';
-
-export const FIXTURES = path.resolve(__dirname, '../../../../shared/fixtures/models');
-const FIXTURES_ENV = process.env.CNN_LENS_FIXTURES;
-export const fixturesDir = FIXTURES_ENV ?? (fs.existsSync(FIXTURES) ? FIXTURES : path.resolve(process.cwd(), '../shared/fixtures/models'));
-
-function tmpDir(): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), 'cnn-lens-load-'));
-}
+import { fixture, tmpDir } from '../helpers';
 
 /** A tiny valid layers model.json (Dense on a 2×2×1 image) with its weights, written to `dir`. */
 function writeTinyModel(dir: string, opts: { weightPath?: string; truncate?: boolean; topologyPatch?: (t: any) => void } = {}): string {
@@ -149,13 +141,10 @@ describe('model loading', function () {
   describe('Teachable Machine fixtures (real MobileNetV2 models nested two levels down)', () => {
     for (const name of ['tm-waste-12', 'tm-items-4']) {
       it(`${name}: loads, predicts, and gives Grad-CAM maps at the default layer`, async function () {
-        const file = path.join(fixturesDir, name, 'model.json');
-        if (!fs.existsSync(file)) {
-          console.log(`      (skipped: fixture ${file} is absent)`);
-          this.skip();
-        }
+        const file = fixture(name, 'model.json');
+        if (!file) return this.skip();
         const m = await loadModel(file);
-        const meta = JSON.parse(fs.readFileSync(path.join(fixturesDir, name, 'metadata.json'), 'utf8'));
+        const meta = JSON.parse(fs.readFileSync(path.join(path.dirname(file), 'metadata.json'), 'utf8'));
         assert.deepEqual(m.labels, meta.labels);
         assert.equal(m.defaultPreprocess, 'tf');
         assert.deepEqual(m.inputSize, { height: 224, width: 224, channels: 3 });

@@ -1,0 +1,159 @@
+// cnn-lens explain MODEL IMAGE... [--method M] [--class C] [--layer L] [--out heat.png | --out-dir DIR] [--raw map.npy] …
+import * as path from 'node:path';
+import { explain, imageToInput, type ClassExplanation, type ExplainResult } from '../../engine/explain';
+import { COLORMAPS, type ColormapName } from '../../engine/image/colormap';
+import { readImageFile, type RgbaImage } from '../../engine/image/decode';
+import { encodeNpy } from '../../engine/image/npy';
+import { encodePng } from '../../engine/image/png';
+import { heatmapOverlay, renderSignedOrRgb } from '../../engine/image/render';
+import { isMethodName, METHOD_NAMES, METHODS, type MethodName } from '../../engine/methods';
+import { flag, list, num, str, UsageError, type OptionSpecs, type ParsedArgs } from '../args';
+import { GLOBAL_OPTIONS, openModel, PREPROCESS_OPTION, preprocessOf, requireImages, round } from '../common';
+import { progressBar, writeResult, type CliIO, type ProgressBar } from '../io';
+
+export const EXPLAIN_OPTIONS: OptionSpecs = {
+  ...GLOBAL_OPTIONS,
+  ...PREPROCESS_OPTION,
+  method: { type: 'string', choices: METHOD_NAMES, help: 'attribution method (default gradcam)' },
+  class: { type: 'list', valueName: 'INDEX|LABEL[,…]', help: 'class(es) to explain (default: the top-1)' },
+  'top-k': { type: 'number', valueName: 'K', help: 'explain the K best classes' },
+  layer: { type: 'string', valueName: 'NAME', help: 'target layer for cam/gradcam/gradcam++/guided-gradcam (default: the last spatial layer)' },
+  score: { type: 'string', choices: ['logit', 'probability'], help: "what is explained: the class's pre-softmax logit (default) or its probability" },
+  out: { type: 'string', valueName: 'FILE.png', help: 'heatmap over the image (one image)' },
+  'out-dir': { type: 'string', valueName: 'DIR', help: 'one PNG per image (and class) in DIR' },
+  raw: { type: 'string', valueName: 'FILE.npy', help: 'the raw map, unnormalized and not resized, as float32 .npy (one image)' },
+  npy: { type: 'boolean', help: 'with --out-dir: also write each raw map as .npy' },
+  colormap: { type: 'string', choices: COLORMAPS, help: 'heatmap colours (default viridis)' },
+  alpha: { type: 'number', valueName: 'A', help: 'heatmap opacity over the image, 0..1 (default 0.5)' },
+  samples: { type: 'number', valueName: 'N', help: 'smoothgrad: noisy samples (default 25)' },
+  noise: { type: 'number', valueName: 'S', help: "smoothgrad: noise σ as a fraction of the input's range (default 0.15)" },
+  steps: { type: 'number', valueName: 'N', help: 'integrated-gradients: path steps (default 64)' },
+  seed: { type: 'number', valueName: 'S', help: 'smoothgrad: random seed (default 0)' },
+  json: { type: 'boolean', help: 'one JSON object on stdout' },
+};
+
+function safeName(s: string): string {
+  return s.replace(/[^A-Za-z0-9_-]+/g, '_').replace(/^_+|_+$/g, '') || 'class';
+}
+
+/** heat.png + 'cat' → heat.cat.png */
+function withSuffix(file: string, suffix: string): string {
+  const ext = path.extname(file);
+  return file.slice(0, file.length - ext.length) + '.' + suffix + ext;
+}
+
+export function renderExplanation(method: MethodName, e: ClassExplanation, original: RgbaImage, colormap: ColormapName, alpha: number): RgbaImage {
+  const kind = METHODS[method].output;
+  if (kind === 'input-channels') return renderSignedOrRgb(e.map, e.shape[0], e.shape[1], e.shape[2]);
+  return heatmapOverlay(e.map, e.shape[0], e.shape[1], original, { colormap, alpha });
+}
+
+export async function runExplain(args: ParsedArgs, io: CliIO): Promise<number> {
+  const [modelFile, ...images] = args.positionals;
+  const methodName = str(args, 'method') ?? 'gradcam';
+  if (!isMethodName(methodName)) throw new UsageError(`unknown method '${methodName}'`);
+  const out = str(args, 'out');
+  const outDir = str(args, 'out-dir');
+  const raw = str(args, 'raw');
+  if (out && outDir) throw new UsageError('give --out or --out-dir, not both');
+  const alpha = num(args, 'alpha', { min: 0, max: 1 }) ?? 0.5;
+  const colormap = (str(args, 'colormap') as ColormapName | undefined) ?? 'viridis';
+  const topK = num(args, 'top-k', { min: 1, integer: true });
+  const classes = list(args, 'class');
+  if (topK && classes) throw new UsageError('give --class or --top-k, not both');
+  const options = {
+    score: (str(args, 'score') as 'logit' | 'probability' | undefined) ?? 'logit',
+    samples: num(args, 'samples', { min: 1, max: 10000, integer: true }),
+    noise: num(args, 'noise', { min: 0 }),
+    steps: num(args, 'steps', { min: 1, max: 100000, integer: true }),
+    seed: num(args, 'seed', { integer: true }),
+  };
+  const methodOptions = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined));
+
+  const { model, backend, loadMs } = await openModel(args, modelFile);
+  requireImages(images);
+  if (images.length > 1 && (out || raw)) throw new UsageError('with several images use --out-dir (and --npy for raw maps), not --out/--raw');
+  if (flag(args, 'npy') && !outDir) throw new UsageError('--npy goes with --out-dir');
+  const preset = preprocessOf(args, model);
+  const protectedFiles = [model.file, ...images];
+  const json = flag(args, 'json');
+  const bar = images.length > 1 ? progressBar(io, 'explain') : null;
+  const results: unknown[] = [];
+
+  for (let i = 0; i < images.length; i++) {
+    const image = images[i];
+    const t0 = performance.now();
+    const original = await readImageFile(image);
+    const x = imageToInput(model, original, preset);
+    const tPre = performance.now();
+    let r: ExplainResult;
+    let singleBar: ProgressBar | null = null;
+    try {
+      r = explain(model, x, { method: methodName, classes, topK, layer: str(args, 'layer'), preprocess: preset, options: methodOptions }, {
+        onProgress: images.length === 1 && !json && io.interactive ? (p) => (singleBar ??= progressBar(io, methodName)).update(p.done, p.total, p.stage) : undefined,
+      });
+    } finally {
+      x.dispose();
+    }
+    (singleBar as ProgressBar | null)?.finish();
+    const tExplain = performance.now();
+    const written: { png?: string; npy?: string }[] = [];
+    const many = r.explanations.length > 1;
+    for (const e of r.explanations) {
+      const files: { png?: string; npy?: string } = {};
+      const classSuffix = safeName(e.class.label);
+      let pngFile: string | undefined;
+      let npyFile: string | undefined;
+      if (outDir) {
+        const base = `${path.basename(image, path.extname(image))}.${methodName}${many ? '.' + classSuffix : ''}`;
+        pngFile = path.join(outDir, base + '.png');
+        if (flag(args, 'npy')) npyFile = path.join(outDir, base + '.npy');
+      } else {
+        if (out) pngFile = many ? withSuffix(out, classSuffix) : out;
+        if (raw) npyFile = many ? withSuffix(raw, classSuffix) : raw;
+      }
+      if (pngFile) {
+        writeResult(pngFile, encodePng(renderExplanation(methodName, e, original, colormap, alpha)), protectedFiles);
+        files.png = pngFile;
+      }
+      if (npyFile) {
+        writeResult(npyFile, encodeNpy(e.map, e.shape), protectedFiles);
+        files.npy = npyFile;
+      }
+      written.push(files);
+    }
+    const top = r.predictions.slice(0, 5).map((p) => ({ index: p.index, label: p.label, logit: round(p.logit), probability: round(p.probability) }));
+    const classInfo = (e: ClassExplanation) => ({ index: e.class.index, label: e.class.label, logit: round(e.class.logit), probability: round(e.class.probability) });
+    const result = {
+      model: model.file,
+      backend,
+      image,
+      method: methodName,
+      layer: r.layer,
+      preprocess: preset,
+      score: options.score,
+      class: classInfo(r.explanations[0]),
+      top,
+      map: { shape: r.explanations[0].shape, min: r.explanations[0].min, max: r.explanations[0].max },
+      outputs: written[0],
+      ...(many ? { explanations: r.explanations.map((e, k) => ({ class: classInfo(e), map: { shape: e.shape, min: e.min, max: e.max }, outputs: written[k], ms: Math.round(e.ms) })) } : {}),
+      timings: { loadMs: Math.round(loadMs), preprocessMs: Math.round(tPre - t0), explainMs: Math.round(tExplain - tPre) },
+    };
+    results.push(result);
+    if (!json) {
+      const e0 = r.explanations[0];
+      io.out(`${path.basename(image)}: ${e0.class.label} ${(e0.class.probability * 100).toFixed(1)}%`);
+      for (let k = 0; k < r.explanations.length; k++) {
+        const e = r.explanations[k];
+        const where = [written[k].png, written[k].npy].filter(Boolean).join(', ');
+        io.out(`  ${methodName}${r.layer ? ` at ${r.layer}` : ''} for '${e.class.label}' (p=${e.class.probability.toFixed(3)}): map ${e.shape.join('×')} in [${e.min.toPrecision(3)}, ${e.max.toPrecision(3)}], ${Math.round(e.ms)} ms${where ? ` → ${where}` : ''}`);
+      }
+    }
+    bar?.update(i + 1, images.length, path.basename(image));
+  }
+  bar?.finish(`${images.length} images`);
+  if (json) io.out(JSON.stringify(results.length === 1 ? results[0] : { results }));
+  model.dispose();
+  return 0;
+}
+

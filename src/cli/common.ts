@@ -1,0 +1,51 @@
+// What every model command shares: global options, the backend, the model, images.
+import * as fs from 'node:fs';
+import { BACKEND_PREFERENCES, initBackend, type BackendName, type BackendPreference } from '../engine/backend';
+import { LensError } from '../engine/errors';
+import { PREPROCESS_PRESETS, type PreprocessPreset } from '../engine/image/preprocess';
+import { loadAnyModel, type LoadedModel } from '../engine/model/loadModel';
+import { str, UsageError, type OptionSpecs, type ParsedArgs } from './args';
+
+export const GLOBAL_OPTIONS: OptionSpecs = {
+  backend: { type: 'string', choices: BACKEND_PREFERENCES, help: 'TensorFlow.js backend (default auto: native, else wasm, else cpu)' },
+  weights: { type: 'string', valueName: 'FILE', help: 'weights .h5 for an architecture-only JSON (Keras to_json)' },
+  labels: { type: 'string', valueName: 'FILE', help: 'class labels: .txt (one a line) or .json list' },
+  verbose: { type: 'boolean', help: 'show stack traces of errors' },
+  help: { type: 'boolean', help: 'show this help' },
+};
+
+export const PREPROCESS_OPTION: OptionSpecs = {
+  preprocess: { type: 'string', choices: PREPROCESS_PRESETS, help: "input scaling: raw 0..255, unit x/255, tf x/127.5−1, caffe BGR−mean, torch ImageNet mean/std (default: from the model's metadata, else unit)" },
+};
+
+export interface OpenedModel {
+  model: LoadedModel;
+  backend: BackendName;
+  loadMs: number;
+}
+
+export async function openModel(args: ParsedArgs, file: string | undefined): Promise<OpenedModel> {
+  if (!file) throw new UsageError('missing MODEL (a model.json, .h5 or .keras file)');
+  const backend = await initBackend((str(args, 'backend') as BackendPreference) ?? 'auto');
+  const t0 = performance.now();
+  const model = await loadAnyModel(file, { weightsFile: str(args, 'weights'), labelsFile: str(args, 'labels') });
+  return { model, backend, loadMs: performance.now() - t0 };
+}
+
+export function preprocessOf(args: ParsedArgs, model: LoadedModel): PreprocessPreset {
+  return (str(args, 'preprocess') as PreprocessPreset | undefined) ?? model.defaultPreprocess;
+}
+
+export function requireImages(files: string[]): string[] {
+  if (files.length === 0) throw new UsageError('missing IMAGE (one or more image files)');
+  for (const f of files) {
+    if (!fs.existsSync(f)) throw new LensError(`${f}: no such file`);
+    if (fs.statSync(f).isDirectory()) throw new LensError(`${f}: is a folder, not an image`);
+  }
+  return files;
+}
+
+export function round(n: number, digits = 4): number {
+  const p = 10 ** digits;
+  return Math.round(n * p) / p;
+}
