@@ -19,16 +19,17 @@ export interface OpContext {
 type L = Record<string, any>;
 
 /** ReLU whose gradient, in guided mode, is dy·[x>0]·[dy>0] (Springenberg et al. 2014). */
-const guidedRelu = tf.customGrad((x: tf.Tensor, save: tf.GradSaveFunc) => {
+const guidedRelu = tf.customGrad(((x: tf.Tensor, save: tf.GradSaveFunc) => {
   save([x]);
   return {
     value: tf.relu(x),
     gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.mul(dy, tf.mul(tf.step(saved[0]), tf.step(dy))),
   };
-}) as (x: tf.Tensor) => tf.Tensor;
+  // customGrad's typing wants (...inputs, save) in one union; the call shape is (x, save).
+}) as any) as (x: tf.Tensor) => tf.Tensor;
 
 /** ReLU6 with the guided rule: passes back where 0 < x < 6 and dy > 0. */
-const guidedRelu6 = tf.customGrad((x: tf.Tensor, save: tf.GradSaveFunc) => {
+const guidedRelu6 = tf.customGrad(((x: tf.Tensor, save: tf.GradSaveFunc) => {
   save([x]);
   return {
     value: tf.clipByValue(x, 0, 6),
@@ -37,7 +38,7 @@ const guidedRelu6 = tf.customGrad((x: tf.Tensor, save: tf.GradSaveFunc) => {
       return tf.mul(dy, tf.mul(inside, tf.step(dy)));
     },
   };
-}) as (x: tf.Tensor) => tf.Tensor;
+}) as any) as (x: tf.Tensor) => tf.Tensor;
 
 function relu(x: tf.Tensor, ctx: OpContext): tf.Tensor {
   return ctx.guided ? guidedRelu(x) : tf.relu(x);
