@@ -1,0 +1,215 @@
+// The engine child process (forked by src/extension/engineClient.ts). Protocol: src/shared/protocol.ts.
+//
+// Two threads, one bundle:
+//  - the main thread owns the IPC channel: it queues requests, runs one at a time, and answers each with
+//    exactly one of result / error / cancelled;
+//  - a worker thread does the work (model loading and tfjs computations are long synchronous calls).
+// Keeping the main thread free means a cancel message is read at once even while a gradient runs; it
+// sets a flag in shared memory that the work checks between steps (Atomics.load, no event loop needed).
+// The backend preference comes from CNN_LENS_BACKEND (auto by default).
+import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
+import { BACKEND_PREFERENCES, type BackendPreference, type EngineCalls, type EngineEvent, type EngineRequest, type EngineRequestType, type EngineToHost, type HostToEngine, isObject } from '../shared/protocol';
+import { backendVersions, initBackend } from './backend';
+import { CancelledError, LensError } from './errors';
+
+const startedAt = Date.now();
+
+// ─────────────────────────── messages between the two threads ───────────────────────────
+
+type ToWorker = { type: 'run'; id: number; request: EngineRequest };
+type FromWorker =
+  | { type: 'done'; id: number; outcome: { type: 'result'; result: unknown } | { type: 'error'; message: string; user: boolean; stack?: string } | { type: 'cancelled' } }
+  | { type: 'progress'; id: number; done: number; total: number; message?: string }
+  | { type: 'event'; id: number; event: EngineEvent }
+  | { type: 'log'; level: 'info' | 'warn' | 'error'; message: string };
+
+/** Slot 0 of the shared flag holds the id of the request that was cancelled. */
+interface WorkerData { role: 'cnn-lens-compute'; cancelFlag: SharedArrayBuffer }
+
+// ─────────────────────────── worker side: the requests ───────────────────────────
+
+/** What a handler gets besides its parameters. */
+export interface RequestContext {
+  id: number;
+  /** Reports progress (throttled) and throws CancelledError when the request was cancelled. */
+  step(done: number, total: number, message?: string): void;
+  readonly cancelled: boolean;
+  emit(event: EngineEvent): void;
+  log(level: 'info' | 'warn' | 'error', message: string): void;
+}
+
+type Handler<K extends EngineRequestType> = (params: Extract<EngineRequest, { type: K }>, ctx: RequestContext) => Promise<EngineCalls[K]['result']>;
+type Handlers = { [K in EngineRequestType]: Handler<K> };
+
+function backendPreference(): BackendPreference {
+  const v = process.env.CNN_LENS_BACKEND ?? 'auto';
+  return (BACKEND_PREFERENCES as readonly string[]).includes(v) ? (v as BackendPreference) : 'auto';
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+const handlers: Handlers = {
+  async ping() {
+    return { pid: process.pid, uptimeMs: Date.now() - startedAt };
+  },
+  async info() {
+    const name = await initBackend(backendPreference());
+    return {
+      pid: process.pid,
+      node: process.version,
+      backend: name,
+      versions: backendVersions(),
+      uptimeMs: Date.now() - startedAt,
+      memoryMB: Math.round(process.memoryUsage().rss / 2 ** 20),
+    };
+  },
+  async debugSleep(p, ctx) {
+    const steps = Math.max(0, Math.min(10_000, Math.floor(p.steps)));
+    const ms = Math.max(0, Math.min(60_000, p.ms));
+    for (let i = 0; i < steps; i++) {
+      if (p.ignoreCancel) {
+        // Stuck like a long kernel that never reaches a step boundary.
+        const until = Date.now() + ms;
+        while (Date.now() < until) {
+          /* busy */
+        }
+      } else {
+        await sleep(ms);
+        ctx.step(i + 1, steps);
+      }
+    }
+    return { steps };
+  },
+};
+
+function workerMain(data: WorkerData): void {
+  const port = parentPort!;
+  const flag = new Int32Array(data.cancelFlag);
+  const post = (m: FromWorker, transfer: ArrayBuffer[] = []) => port.postMessage(m, transfer);
+  port.on('message', async (m: ToWorker) => {
+    if (m.type !== 'run') return;
+    const { id, request } = m;
+    const isCancelled = () => Atomics.load(flag, 0) === id;
+    let lastProgress = 0;
+    const ctx: RequestContext = {
+      id,
+      get cancelled() {
+        return isCancelled();
+      },
+      step(done, total, message) {
+        if (isCancelled()) throw new CancelledError();
+        const now = Date.now();
+        if (now - lastProgress >= 100 || done >= total) {
+          lastProgress = now;
+          post({ type: 'progress', id, done, total, message });
+        }
+      },
+      emit(event) {
+        post({ type: 'event', id, event });
+      },
+      log(level, message) {
+        post({ type: 'log', level, message });
+      },
+    };
+    const handler = handlers[request.type] as Handler<EngineRequestType> | undefined;
+    try {
+      if (!handler) throw new Error(`unknown request type '${String(request.type)}'`);
+      const result = await handler(request as never, ctx);
+      post({ type: 'done', id, outcome: isCancelled() ? { type: 'cancelled' } : { type: 'result', result } });
+    } catch (e) {
+      if (e instanceof CancelledError || isCancelled()) {
+        post({ type: 'done', id, outcome: { type: 'cancelled' } });
+      } else {
+        const err = e instanceof Error ? e : new Error(String(e));
+        const user = err instanceof LensError;
+        post({ type: 'done', id, outcome: { type: 'error', message: err.message.split('\n')[0], user, stack: user ? undefined : err.stack } });
+      }
+    }
+  });
+}
+
+// ─────────────────────────── main thread: IPC, queue, cancel ───────────────────────────
+
+function send(m: EngineToHost): void {
+  if (process.send && process.connected) process.send(m);
+}
+
+function serverMain(): void {
+  const cancelFlag = new SharedArrayBuffer(4);
+  const flag = new Int32Array(cancelFlag);
+  const worker = new Worker(__filename, { workerData: { role: 'cnn-lens-compute', cancelFlag } satisfies WorkerData });
+  const queue: { id: number; request: EngineRequest }[] = [];
+  let running: number | null = null;
+
+  const pump = () => {
+    if (running !== null) return;
+    const next = queue.shift();
+    if (!next) return;
+    running = next.id;
+    worker.postMessage({ type: 'run', id: next.id, request: next.request } satisfies ToWorker);
+  };
+
+  worker.on('message', (m: FromWorker) => {
+    switch (m.type) {
+      case 'done':
+        if (m.id === running) running = null;
+        if (m.outcome.type === 'result') send({ type: 'result', id: m.id, result: m.outcome.result });
+        else if (m.outcome.type === 'cancelled') send({ type: 'cancelled', id: m.id });
+        else send({ type: 'error', id: m.id, message: m.outcome.message, user: m.outcome.user, stack: m.outcome.stack });
+        pump();
+        return;
+      case 'progress':
+        send(m);
+        return;
+      case 'event':
+        send(m);
+        return;
+      case 'log':
+        send(m);
+        return;
+    }
+  });
+  // The worker's death (out of memory, a native fault) is the engine's death: the host reports it and
+  // fails the pending requests; a half-alive engine would only hang them.
+  worker.on('error', (e) => {
+    process.stderr.write(`engine worker failed: ${e.stack ?? e.message}\n`);
+    process.exit(70);
+  });
+  worker.on('exit', (code) => {
+    process.stderr.write(`engine worker exited with code ${code}\n`);
+    process.exit(code === 0 ? 70 : code);
+  });
+
+  process.on('message', (raw: unknown) => {
+    if (!isObject(raw)) return;
+    const m = raw as HostToEngine;
+    switch (m.type) {
+      case 'request':
+        if (typeof m.id !== 'number' || !isObject(m.request) || typeof m.request.type !== 'string') {
+          send({ type: 'log', level: 'warn', message: 'ignored a malformed request' });
+          return;
+        }
+        queue.push({ id: m.id, request: m.request });
+        pump();
+        return;
+      case 'cancel': {
+        const i = queue.findIndex((j) => j.id === m.id);
+        if (i >= 0) {
+          queue.splice(i, 1);
+          send({ type: 'cancelled', id: m.id });
+        } else if (running === m.id) {
+          Atomics.store(flag, 0, m.id);
+        }
+        return;
+      }
+      default:
+        send({ type: 'log', level: 'warn', message: `ignored a message of unknown type '${String((m as { type?: unknown }).type)}'` });
+    }
+  });
+  // The extension host went away (window closed, host crashed): nothing left to serve.
+  process.on('disconnect', () => process.exit(0));
+  send({ type: 'ready', pid: process.pid });
+}
+
+if (!isMainThread && (workerData as WorkerData | undefined)?.role === 'cnn-lens-compute') workerMain(workerData as WorkerData);
+else if (isMainThread && process.send) serverMain();

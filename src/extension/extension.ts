@@ -1,0 +1,115 @@
+// CNN Lens in VS Code: commands, the model browser custom editor, panels and the engine client.
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { EngineClient, isCancelled } from './engineClient';
+import { ModelPicker } from './modelPicker';
+import { readSettings } from './settings';
+import { EngineStatusBar } from './statusBar';
+
+/** Explain commands: command id → attribution method (engine names). */
+export const EXPLAIN_COMMANDS: Record<string, string> = {
+  'cnnLens.explain': 'gradcam',
+  'cnnLens.explainGradCamPlusPlus': 'gradcam++',
+  'cnnLens.explainCam': 'cam',
+  'cnnLens.explainGuidedGradCam': 'guided-gradcam',
+  'cnnLens.explainSaliency': 'saliency',
+  'cnnLens.explainGuidedBackprop': 'guided-backprop',
+  'cnnLens.explainSmoothGrad': 'smoothgrad',
+  'cnnLens.explainIntegratedGradients': 'integrated-gradients',
+};
+
+export const IMAGE_EXTENSIONS = ['png', 'jpg', 'jpeg', 'webp', 'bmp', 'gif'];
+
+/** What activate() returns: used by the tests inside the extension host. */
+export interface CnnLensApi {
+  engine: EngineClient;
+  models: ModelPicker;
+  log: vscode.LogOutputChannel;
+}
+
+function imageUriFromActiveTab(): vscode.Uri | undefined {
+  const input = vscode.window.tabGroups.activeTabGroup.activeTab?.input;
+  const uri = input instanceof vscode.TabInputCustom || input instanceof vscode.TabInputText ? input.uri : undefined;
+  if (uri && IMAGE_EXTENSIONS.includes(path.extname(uri.fsPath).slice(1).toLowerCase())) return uri;
+  return undefined;
+}
+
+async function imageUri(arg: unknown): Promise<vscode.Uri | undefined> {
+  if (arg instanceof vscode.Uri) return arg;
+  const fromTab = imageUriFromActiveTab();
+  if (fromTab) return fromTab;
+  const picked = await vscode.window.showOpenDialog({ canSelectMany: false, openLabel: 'Explain', filters: { Images: IMAGE_EXTENSIONS } });
+  return picked?.[0];
+}
+
+export function activate(context: vscode.ExtensionContext): CnnLensApi {
+  const log = vscode.window.createOutputChannel('CNN Lens', { log: true });
+  context.subscriptions.push(log);
+
+  const engine = new EngineClient({
+    enginePath: path.join(context.extensionPath, 'dist', 'engine.js'),
+    env: () => ({ CNN_LENS_BACKEND: readSettings().backend }),
+    execArgv: () => [`--max-old-space-size=${readSettings().engineMemoryMB}`],
+    timeoutMs: () => readSettings().requestTimeoutSeconds * 1000,
+    log: (line) => log.info(line),
+  });
+  context.subscriptions.push(engine);
+
+  const status = new EngineStatusBar();
+  context.subscriptions.push(status, engine.onDidChangeState((s) => status.show(s)));
+  context.subscriptions.push(
+    engine.onDidCrash(async (reason) => {
+      const choice = await vscode.window.showErrorMessage(`CNN Lens: ${reason}. Pending requests were stopped.`, 'Restart Engine', 'Show Log');
+      if (choice === 'Restart Engine') await vscode.commands.executeCommand('cnnLens.restartEngine');
+      else if (choice === 'Show Log') log.show(true);
+    }),
+  );
+
+  const models = new ModelPicker(context);
+  const command = (id: string, f: (...args: any[]) => unknown) => context.subscriptions.push(vscode.commands.registerCommand(id, f));
+
+  command('cnnLens.showEngineLog', () => log.show(true));
+  command('cnnLens.restartEngine', async () => {
+    try {
+      const info = await engine.restart();
+      vscode.window.setStatusBarMessage(`CNN Lens engine restarted (backend ${info.backend})`, 4000);
+      return info;
+    } catch (e) {
+      if (!isCancelled(e)) vscode.window.showErrorMessage(`CNN Lens: could not start the engine: ${(e as Error).message}`);
+      return undefined;
+    }
+  });
+  command('cnnLens.selectModel', async () => {
+    const file = await models.pick();
+    if (file) vscode.window.setStatusBarMessage(`CNN Lens model: ${vscode.workspace.asRelativePath(file)}`, 4000);
+    return file;
+  });
+  for (const [id, method] of Object.entries(EXPLAIN_COMMANDS)) {
+    command(id, async (arg?: unknown) => {
+      const image = await imageUri(arg);
+      if (!image) return undefined;
+      const model = await models.resolve();
+      if (!model) return undefined;
+      log.info(`explain ${image.fsPath} with ${method} using ${model}`);
+      const info = await engine.start();
+      vscode.window.showInformationMessage(`CNN Lens: ${method} of ${path.basename(image.fsPath)} with ${path.basename(model)} (engine ${info.backend}) — the explain panel is coming.`);
+      return { image: image.fsPath, model, method };
+    });
+  }
+
+  context.subscriptions.push(
+    vscode.workspace.onDidChangeConfiguration((e) => {
+      if ((e.affectsConfiguration('cnnLens.backend') || e.affectsConfiguration('cnnLens.engineMemoryMB')) && engine.state.type !== 'stopped') {
+        log.info('engine settings changed: restarting the engine');
+        void vscode.commands.executeCommand('cnnLens.restartEngine');
+      }
+    }),
+  );
+
+  log.info(`CNN Lens activated (extension ${context.extension.packageJSON.version}, VS Code ${vscode.version})`);
+  return { engine, models, log };
+}
+
+export function deactivate(): void {
+  /* everything is in context.subscriptions */
+}
