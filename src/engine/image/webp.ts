@@ -89,6 +89,10 @@ function loadWasm(): WebpWasm {
 export function decodeWebp(bytes: Uint8Array): { width: number; height: number; data: Uint8ClampedArray } {
   const header = readWebpHeader(bytes);
   if (header.animated) throw new UnsupportedImageError('animated WebP is not supported (save one frame as PNG)');
+  // libwebp decodes some cut-off files without complaint (the missing rows come out blank): check the sizes.
+  const riffEnd = 8 + ((bytes[4] | (bytes[5] << 8) | (bytes[6] << 16)) + bytes[7] * 0x1000000);
+  const chunkEnd = 20 + ((bytes[16] | (bytes[17] << 8) | (bytes[18] << 16)) + bytes[19] * 0x1000000);
+  if (riffEnd > bytes.length || chunkEnd > bytes.length) throw new Error(`the file ends early (${bytes.length} of ${Math.max(riffEnd, chunkEnd)} bytes)`);
   const w = loadWasm();
   let input = 0;
   let dims = 0;
