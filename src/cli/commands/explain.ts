@@ -2,11 +2,11 @@
 import * as path from 'node:path';
 import { explain, imageToInput, type ClassExplanation, type ExplainResult } from '../../engine/explain';
 import { COLORMAPS, type ColormapName } from '../../engine/image/colormap';
-import { readImageFile, type RgbaImage } from '../../engine/image/decode';
+import { readImageFile } from '../../engine/image/decode';
 import { encodeNpy } from '../../engine/image/npy';
 import { encodePng } from '../../engine/image/png';
-import { heatmapOverlay, renderSignedOrRgb } from '../../engine/image/render';
-import { isMethodName, METHOD_NAMES, METHODS, type MethodName } from '../../engine/methods';
+import { isMethodName, METHOD_NAMES } from '../../engine/methods';
+import { renderExplanation } from '../../engine/renderExplanation';
 import { flag, list, num, str, UsageError, type OptionSpecs, type ParsedArgs } from '../args';
 import { GLOBAL_OPTIONS, openModel, PREPROCESS_OPTION, preprocessOf, requireImages, round } from '../common';
 import { progressBar, writeResult, type CliIO, type ProgressBar } from '../io';
@@ -40,12 +40,6 @@ function safeName(s: string): string {
 function withSuffix(file: string, suffix: string): string {
   const ext = path.extname(file);
   return file.slice(0, file.length - ext.length) + '.' + suffix + ext;
-}
-
-export function renderExplanation(method: MethodName, e: ClassExplanation, original: RgbaImage, colormap: ColormapName, alpha: number): RgbaImage {
-  const kind = METHODS[method].output;
-  if (kind === 'input-channels') return renderSignedOrRgb(e.map, e.shape[0], e.shape[1], e.shape[2]);
-  return heatmapOverlay(e.map, e.shape[0], e.shape[1], original, { colormap, alpha });
 }
 
 export async function runExplain(args: ParsedArgs, io: CliIO): Promise<number> {
@@ -113,7 +107,7 @@ export async function runExplain(args: ParsedArgs, io: CliIO): Promise<number> {
         if (raw) npyFile = many ? withSuffix(raw, classSuffix) : raw;
       }
       if (pngFile) {
-        writeResult(pngFile, encodePng(renderExplanation(methodName, e, original, colormap, alpha)), protectedFiles);
+        writeResult(pngFile, encodePng(renderExplanation(methodName, e.map, e.shape, original, { colormap, alpha })), protectedFiles);
         files.png = pngFile;
       }
       if (npyFile) {
