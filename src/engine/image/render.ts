@@ -184,7 +184,7 @@ export interface GridOptions {
   cols?: number;
   /** Space around and between cells in pixels (default 4). */
   pad?: number;
-  /** One label per tile, drawn under it; shortened with '…' to fit the cell. */
+  /** One label per tile, drawn under it; cells widen for up to 16 characters, longer labels end in '…'. */
   labels?: string[];
   background?: [number, number, number];
   /** Font scale (default 1 for cells under 160 pixels wide, else 2). */
@@ -199,10 +199,13 @@ export function tileGrid(tiles: RgbaImage[], opts: GridOptions = {}): RgbaImage 
   const rows = Math.ceil(n / cols);
   const pad = Math.max(0, Math.floor(opts.pad ?? 4));
   const bg = opts.background ?? [24, 24, 24];
-  const cellW = Math.max(...tiles.map((t) => t.width));
+  const tileW = Math.max(...tiles.map((t) => t.width));
   const cellH = Math.max(...tiles.map((t) => t.height));
   const labels = opts.labels;
-  const scale = Math.max(1, Math.floor(opts.labelScale ?? (cellW >= 160 ? 2 : 1)));
+  const scale = Math.max(1, Math.floor(opts.labelScale ?? (tileW >= 160 ? 2 : 1)));
+  // Cells widen for labels up to 16 characters, so that small tiles still get readable names.
+  const longest = Math.max(0, ...(labels ?? []).map((l) => textWidth(l, scale)));
+  const cellW = Math.max(tileW, Math.min(longest, textWidth('x'.repeat(16), scale)));
   const labelH = labels ? GLYPH_H * scale + 3 : 0;
   const W = cols * cellW + (cols + 1) * pad;
   const H = rows * (cellH + labelH) + (rows + 1) * pad;

@@ -272,3 +272,31 @@ export function rng(seed: number): () => number {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
+
+/**
+ * Bilinear resize written from TensorFlow's description of half_pixel_centers (independently of the code under
+ * test): in = (out + 0.5) * scale - 0.5; top = max(floor(in), 0); bottom = min(ceil(in), size - 1);
+ * lerp = in - floor(in); value = top + (bottom - top) * lerp, first along x, then along y.
+ */
+export function naiveResize(src: ArrayLike<number>, h: number, w: number, c: number, oh: number, ow: number): Float64Array {
+  const out = new Float64Array(oh * ow * c);
+  const at = (y: number, x: number, k: number) => src[(y * w + x) * c + k];
+  for (let y = 0; y < oh; y++) {
+    const iy = (y + 0.5) * (h / oh) - 0.5;
+    const y0 = Math.max(Math.floor(iy), 0);
+    const y1 = Math.min(Math.ceil(iy), h - 1);
+    const ly = iy - Math.floor(iy);
+    for (let x = 0; x < ow; x++) {
+      const ix = (x + 0.5) * (w / ow) - 0.5;
+      const x0 = Math.max(Math.floor(ix), 0);
+      const x1 = Math.min(Math.ceil(ix), w - 1);
+      const lx = ix - Math.floor(ix);
+      for (let k = 0; k < c; k++) {
+        const top = at(y0, x0, k) + (at(y0, x1, k) - at(y0, x0, k)) * lx;
+        const bottom = at(y1, x0, k) + (at(y1, x1, k) - at(y1, x0, k)) * lx;
+        out[(y * ow + x) * c + k] = top + (bottom - top) * ly;
+      }
+    }
+  }
+  return out;
+}
