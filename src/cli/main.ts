@@ -83,8 +83,19 @@ export async function main(argv: string[], io?: CliIO): Promise<number> {
 }
 
 if (require.main === module) {
+  let settled = false;
+  // A library promise that never settles would let Node exit with status 0 and no output: say so instead.
+  process.on('beforeExit', () => {
+    if (!settled) {
+      process.stderr.write('cnn-lens: internal error: the operation stopped without finishing (please report it with the model file)\n');
+      process.exit(1);
+    }
+  });
   main(process.argv.slice(2)).then(
-    (code) => process.exit(code),
+    (code) => {
+      settled = true;
+      process.exit(code);
+    },
     (e) => {
       process.stderr.write(`cnn-lens: ${errorMessage(e)}\n`);
       process.exit(1);

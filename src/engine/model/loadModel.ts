@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import { fileError, LensError } from '../errors';
 import type { PreprocessPreset } from '../image/preprocess';
 import { Network } from './network';
+import { checkFiniteWeights, validateTopology } from './topology';
 
 export type ModelKind = 'layers' | 'graph';
 
@@ -44,6 +45,8 @@ export interface LoadedModel {
 /** Largest weight payload we accept (a guard against absurd manifests, not a real model limit). */
 const MAX_WEIGHT_BYTES = 4 * 1024 ** 3;
 const MAX_JSON_BYTES = 256 * 1024 ** 2;
+/** Largest model input side we run (an image classifier's input is rarely over 1024). */
+const MAX_INPUT_SIDE = 8192;
 
 const DTYPE_BYTES: Record<string, number> = { float32: 4, int32: 4, bool: 1, uint8: 1, uint16: 2, float16: 2, string: 0, complex64: 8 };
 
@@ -177,6 +180,7 @@ function imageInputSize(shape: (number | null)[] | undefined, file: string): { h
   if (!shape || shape.length !== 4) throw fileError(file, `input shape ${JSON.stringify(shape)} is not an image batch [batch, height, width, channels]`);
   const [, h, w, c] = shape;
   if (!h || !w || !c) throw fileError(file, `input shape ${JSON.stringify(shape)} has an unknown height, width or channel count`);
+  if (h > MAX_INPUT_SIDE || w > MAX_INPUT_SIDE) throw fileError(file, `input size ${h}×${w} is over the ${MAX_INPUT_SIDE}×${MAX_INPUT_SIDE} limit`);
   if (![1, 3, 4].includes(c)) throw fileError(file, `input has ${c} channels; expected 1 (grayscale), 3 (RGB) or 4 (RGBA) in channels-last order`);
   return { height: h, width: w, channels: c };
 }
@@ -199,17 +203,38 @@ function describeLoadError(file: string, e: unknown): LensError {
   const msg = (e as Error)?.message?.split('\n')[0] ?? String(e);
   const unknownClass = /Unknown (?:layer|class|constraint|initializer|regularizer|activation)[^:]*: ?(\w+)/.exec(msg);
   if (unknownClass) return fileError(file, `unknown layer or class '${unknownClass[1]}' (not supported by TensorFlow.js layers)`);
+  if (/Invalid typed array length|Array buffer allocation failed|out of memory/i.test(msg)) return fileError(file, `a layer's weights or outputs would be too large to allocate (${msg})`);
+  if (/Provided weight data has no target variable|weights? (?:count|names?) mismatch|Shape mismatch/i.test(msg)) return fileError(file, `the weights do not fit the layers: ${msg}`);
   return fileError(file, `cannot build the model: ${msg}`);
 }
 
-async function loadLayers(file: string, json: any, opts: LoadOptions): Promise<LoadedModel> {
-  const { specs, data } = readWeights(file, json.weightsManifest);
-  let model: tfl.LayersModel;
+/** How long tfjs may take to build a model before we call the file broken (it never settles on some bad graphs). */
+const BUILD_TIMEOUT_MS = 5 * 60 * 1000;
+
+/** Builds a layers model from artifacts, with one-line errors and a time limit. */
+export async function buildLayersModel(file: string, artifacts: tf.io.ModelArtifacts): Promise<tfl.LayersModel> {
+  validateTopology(file, artifacts.modelTopology);
+  if (artifacts.weightSpecs && artifacts.weightData instanceof ArrayBuffer) {
+    const bad = checkFiniteWeights(file, artifacts.weightSpecs, artifacts.weightData);
+    if (bad) throw bad;
+  }
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(fileError(file, `building the model did not finish in ${BUILD_TIMEOUT_MS / 1000} s (a malformed layer graph?)`)), BUILD_TIMEOUT_MS);
+  });
   try {
-    model = await tfl.loadLayersModel(tf.io.fromMemory({ modelTopology: json.modelTopology, weightSpecs: specs, weightData: data }), { strict: true });
+    return await Promise.race([tfl.loadLayersModel(tf.io.fromMemory(artifacts), { strict: true }), timeout]);
   } catch (e) {
     throw describeLoadError(file, e);
+  } finally {
+    clearTimeout(timer);
   }
+}
+
+async function loadLayers(file: string, json: any, opts: LoadOptions): Promise<LoadedModel> {
+  validateTopology(file, json.modelTopology);
+  const { specs, data } = readWeights(file, json.weightsManifest);
+  const model = await buildLayersModel(file, { modelTopology: json.modelTopology, weightSpecs: specs, weightData: data });
   return wrapLayersModel(model, file, opts, data.byteLength, 'TensorFlow.js layers model');
 }
 
