@@ -159,6 +159,7 @@ function decodePng(bytes: Uint8Array): RgbaImage {
 function decodeJpeg(bytes: Uint8Array, maxPixels: number): RgbaImage {
   const info = parseJpegInfo(bytes);
   if (!SUPPORTED_SOF.has(info.sofMarker)) throw new UnsupportedImageError(`${sofKind(info.sofMarker)} JPEG is not supported (baseline and progressive are)`);
+  if (info.precision !== 8) throw new UnsupportedImageError(`${info.precision}-bit JPEG is not supported (8-bit expected)`);
   if (info.components === 4 && info.adobeTransform === undefined) {
     throw new UnsupportedImageError('4-channel JPEG without an Adobe marker (unknown CMYK convention) is not supported');
   }

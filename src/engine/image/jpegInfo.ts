@@ -7,6 +7,8 @@ export interface JpegInfo {
   width: number;
   height: number;
   components: number;
+  /** Bits per sample (8 for nearly every JPEG; 12 in some medical and camera files). */
+  precision: number;
   /** 0xC0.. 0xCF: which SOF marker started the frame. */
   sofMarker: number;
   /** EXIF orientation 1..8 (1 when absent or unreadable). */
@@ -40,7 +42,7 @@ export function parseJpegInfo(bytes: Uint8Array): JpegInfo {
   const n = bytes.length;
   if (n < 4 || bytes[0] !== 0xff || bytes[1] !== 0xd8) throw new Error('missing JPEG start-of-image marker');
   let pos = 2;
-  let frame: { width: number; height: number; components: number; sofMarker: number } | undefined;
+  let frame: { width: number; height: number; components: number; precision: number; sofMarker: number } | undefined;
   let orientation = 1;
   let sawExif = false;
   let adobeTransform: number | undefined;
@@ -71,7 +73,7 @@ export function parseJpegInfo(bytes: Uint8Array): JpegInfo {
       // A height of 0 means "defined later by a DNL marker", which almost nothing writes or reads.
       if (height === 0) throw new Error('frame header defers the height to a DNL marker (not supported)');
       if (components === 0) throw new Error('frame header lists no colour components');
-      frame ??= { width, height, components, sofMarker: marker };
+      frame ??= { width, height, components, precision: seg[0], sofMarker: marker };
     } else if (marker === 0xe1 && !sawExif && seg.length >= 14 && seg[0] === 0x45 && seg[1] === 0x78 && seg[2] === 0x69 && seg[3] === 0x66 && seg[4] === 0 && seg[5] === 0) {
       sawExif = true;
       orientation = exifOrientation(seg.subarray(6));

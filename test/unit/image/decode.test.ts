@@ -218,6 +218,17 @@ describe('image/decode: JPEG', () => {
     }
   });
 
+  it('names JPEG kinds it cannot decode (lossless, 12-bit) instead of calling them corrupt', () => {
+    const good = buildFlatJpeg([[[100]]]);
+    const sof = good.indexOf(Buffer.from([0xff, 0xc0]));
+    const lossless = Buffer.from(good);
+    lossless[sof + 1] = 0xc3;
+    throwsLike(() => decodeImage(lossless, 'l.jpg'), /^l\.jpg: lossless JPEG is not supported \(baseline and progressive are\)$/);
+    const deep = Buffer.from(good);
+    deep[sof + 4] = 12; // sample precision
+    throwsLike(() => decodeImage(deep, 'd.jpg'), /^d\.jpg: 12-bit JPEG is not supported/);
+  });
+
   it('refuses truncated JPEGs and oversized ones from the header', () => {
     const bytes = jpeg.encode({ width: 64, height: 48, data: pattern(64, 48) }, 90).data;
     for (const cut of [3, 100, bytes.length - 40, bytes.length - 2]) {
@@ -269,6 +280,9 @@ describe('image/decode: GIF, BMP, WebP', () => {
     const b16 = decodeImage(buildBmp({ width: 2, height: 1, bpp: 16, pixels: [[pack(31, 0, 0)], [pack(16, 63, 8)]], masks: [0xf800, 0x07e0, 0x001f] }), 'h.bmp');
     assert.deepEqual(pixel(b16, 0, 0), [255, 0, 0, 255]);
     assert.deepEqual(pixel(b16, 1, 0), [Math.round((16 * 255) / 31), 255, Math.round((8 * 255) / 31), 255]);
+    const rle = buildBmp({ width: 2, height: 2, bpp: 8, pixels: [[0], [0], [0], [0]], palette: [[0, 0, 0]] });
+    rle.writeUInt32LE(1, 30); // BI_RLE8
+    throwsLike(() => decodeImage(rle, 'r.bmp'), /^r\.bmp: RLE-compressed BMP is not supported$/);
     throwsLike(() => decodeImage(buildBmp({ width: 3, height: 2, bpp: 24, pixels: new Array(6).fill([0, 0, 0]) }).subarray(0, 60), 't.bmp'), /^t\.bmp: truncated or corrupt BMP data \(pixel data ends early\)$/);
   });
 
