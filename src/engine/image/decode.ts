@@ -134,7 +134,9 @@ export function readImageHeader(bytes: Uint8Array, file: string): ImageHeader {
 
 function megapixels(n: number): string {
   const mp = n / 1e6;
-  return mp >= 10 ? String(Math.round(mp)) : String(Math.round(mp * 10) / 10);
+  if (mp >= 10) return String(Math.round(mp));
+  if (mp >= 0.1) return String(Math.round(mp * 10) / 10);
+  return String(Number(mp.toPrecision(2)));
 }
 
 /** Throws when width*height is over the limit. */
