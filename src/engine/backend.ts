@@ -17,6 +17,11 @@ const TF_NAME: Record<BackendName, string> = { native: 'tensorflow', wasm: 'wasm
 
 let current: BackendName | null = null;
 
+export interface BackendOptions {
+  /** wasm: threads for the convolution kernels (default: the machine's cores). */
+  threads?: number;
+}
+
 /** Directories where the wasm binaries may live: beside the bundle (dist/wasm) or in node_modules. */
 function wasmDirCandidates(): string[] {
   const dirs = [path.join(__dirname, 'wasm'), path.join(__dirname, '..', 'wasm'), path.join(__dirname, '..', '..', 'dist', 'wasm')];
@@ -62,7 +67,7 @@ async function activate(name: BackendName): Promise<boolean> {
  * Initializes the backend. "auto" falls through native → wasm → cpu; an explicit choice that cannot
  * run is an error that says why.
  */
-export async function initBackend(pref: BackendPreference = 'auto'): Promise<BackendName> {
+export async function initBackend(pref: BackendPreference = 'auto', _opts: BackendOptions = {}): Promise<BackendName> {
   if (current && (pref === 'auto' || pref === current)) return current;
   tf.env().set('IS_TEST', false);
   tf.enableProdMode();
@@ -79,6 +84,11 @@ export async function initBackend(pref: BackendPreference = 'auto'): Promise<Bac
 /** Versions of the pieces, for `info`. */
 export function backendVersions(): Record<string, string> {
   return { 'tfjs-core': tf.version_core, 'tfjs-backend-cpu': version_cpu };
+}
+
+/** Threads the wasm backend computes with (null on other backends or before initialization). */
+export function wasmThreadCount(): number | null {
+  return current === 'wasm' ? 1 : null;
 }
 
 export function currentBackend(): BackendName {

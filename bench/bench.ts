@@ -1,0 +1,297 @@
+// `npm run bench [-- --quick] [--backend B] [--models m1,m2] [--ops o1,o2] [--runs N] [--threads N] [--out FILE]`
+//
+// Times every attribution method and feature-visualization step on VGG16, MobileNetV2, InceptionV3 (seeded
+// random weights) and the demo model: median and p90 over several runs after a warm-up, and the peak RSS.
+// Each model runs in its own child process so that its peak RSS is its own. Prints a table and writes
+// bench/results.json with the backend, the machine and the commit.
+import { execFileSync, fork } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import { parseArgs, UsageError, type OptionSpecs, type ParsedArgs } from '../src/cli/args';
+import { BACKEND_PREFERENCES, initBackend, wasmThreadCount, type BackendPreference } from '../src/engine/backend';
+import { demoModelPath, MODEL_NAMES, openBenchModel, type BenchModelName } from './models';
+import { benchInput, HEAVY_OPS, OP_NAMES, OP_TITLES, setupOp, type OpName } from './ops';
+import { median, quantile } from './stats';
+
+const OPTIONS: OptionSpecs = {
+  quick: { type: 'boolean', help: 'fewer runs (the whole table in under 2 minutes on 2 cores)' },
+  backend: { type: 'string', choices: BACKEND_PREFERENCES, help: 'TensorFlow.js backend (default auto: native → wasm → cpu)' },
+  models: { type: 'list', valueName: 'M[,…]', help: `models to run (default all): ${MODEL_NAMES.join(', ')}` },
+  ops: { type: 'list', valueName: 'OP[,…]', help: `operations (default all): ${OP_NAMES.join(', ')}` },
+  runs: { type: 'number', valueName: 'N', help: 'timed runs per operation after the warm-up (default 7, heavy 3; quick 3, heavy 1)' },
+  threads: { type: 'number', valueName: 'N', help: 'wasm threads (default: the engine default)' },
+  out: { type: 'string', valueName: 'FILE', help: 'results file (default bench/results.json)' },
+  help: { type: 'boolean', help: 'this help' },
+  child: { type: 'string', valueName: 'MODEL', help: '(internal) run one model in this process' },
+};
+
+export interface OpResult {
+  op: OpName;
+  title: string;
+  runs: number;
+  medianMs: number;
+  p90Ms: number;
+  minMs: number;
+  /** CPU time (user + system, all threads) per run, median: less sensitive than wall time to other load on the machine. */
+  cpuMs: number;
+  warmupMs: number | null;
+  note?: string;
+  error?: string;
+}
+
+export interface ModelResult {
+  model: BenchModelName;
+  title: string;
+  params: number;
+  weightMB: number;
+  buildMs: number;
+  backend: string;
+  threads: number | null;
+  ops: OpResult[];
+  peakRssMB: number;
+  error?: string;
+}
+
+interface Settings {
+  quick: boolean;
+  backend: BackendPreference;
+  ops: OpName[];
+  runs: number | undefined;
+  threads: number | undefined;
+}
+
+function settingsOf(args: ParsedArgs): Settings {
+  const ops = (args.options.ops as string[] | undefined) ?? [...OP_NAMES];
+  for (const o of ops) if (!(OP_NAMES as readonly string[]).includes(o)) throw new UsageError(`unknown operation '${o}' (known: ${OP_NAMES.join(', ')})`);
+  const runs = args.options.runs as number | undefined;
+  if (runs !== undefined && (!Number.isInteger(runs) || runs < 1)) throw new UsageError('--runs must be a whole number ≥ 1');
+  const threads = args.options.threads as number | undefined;
+  if (threads !== undefined && (!Number.isInteger(threads) || threads < 1)) throw new UsageError('--threads must be a whole number ≥ 1');
+  return { quick: args.options.quick === true, backend: (args.options.backend as BackendPreference | undefined) ?? 'auto', ops: ops as OpName[], runs, threads };
+}
+
+const mb = (bytes: number) => bytes / (1024 * 1024);
+
+// ---------------------------------------------------------------------------------------------------
+// Child: one model, every operation.
+
+async function runModel(name: BenchModelName, s: Settings): Promise<ModelResult> {
+  const backend = await initBackend(s.backend, s.threads !== undefined ? { threads: s.threads } : undefined);
+  const bm = await openBenchModel(name);
+  const model = bm.model;
+  const x = benchInput(model);
+  const classIndex = tf.tidy(() => tf.argMax(model.network!.logits(x), -1).dataSync()[0]);
+  log(`  ${name}: ${bm.params.toLocaleString('en-US')} weights, built in ${fmtMs(bm.buildMs)}, class ${classIndex} on the test image`);
+  const result: ModelResult = {
+    model: name,
+    title: bm.title,
+    params: bm.params,
+    weightMB: mb(bm.weightBytes),
+    buildMs: bm.buildMs,
+    backend,
+    threads: wasmThreadCount(),
+    ops: [],
+    peakRssMB: 0,
+  };
+  for (const op of s.ops) {
+    const heavy = HEAVY_OPS.has(op);
+    const setup = setupOp(op, model, x, classIndex);
+    const times: number[] = [];
+    const cpu: number[] = [];
+    let warmupMs: number | null = null;
+    try {
+      // Quick mode skips the warm-up of the sampling methods: the single-image methods before them have
+      // already warmed up every kernel they use.
+      if (!(s.quick && heavy)) {
+        const t0 = performance.now();
+        setup.run();
+        warmupMs = performance.now() - t0;
+      }
+      let runs = s.runs ?? (s.quick ? (heavy ? 1 : 3) : heavy ? 3 : 7);
+      // A time budget per operation keeps slow backends from running for hours.
+      const budgetMs = s.quick ? 8000 : 90000;
+      if (warmupMs !== null && s.runs === undefined) runs = Math.max(1, Math.min(runs, Math.floor(budgetMs / Math.max(1, warmupMs))));
+      for (let i = 0; i < runs; i++) {
+        const c0 = process.cpuUsage();
+        const t0 = performance.now();
+        setup.run();
+        times.push(performance.now() - t0);
+        const c = process.cpuUsage(c0);
+        cpu.push((c.user + c.system) / 1000);
+      }
+      result.ops.push({ op, title: OP_TITLES[op], runs: times.length, medianMs: median(times), p90Ms: quantile(times, 0.9), minMs: Math.min(...times), cpuMs: median(cpu), warmupMs, note: setup.note });
+    } catch (e) {
+      result.ops.push({ op, title: OP_TITLES[op], runs: times.length, medianMs: NaN, p90Ms: NaN, minMs: NaN, cpuMs: NaN, warmupMs, note: setup.note, error: (e as Error).message.split('\n')[0] });
+    }
+    log(`  ${name} ${op}: ${times.length ? `${fmtMs(median(times))} median of ${times.length} (cpu ${fmtMs(median(cpu))})` : 'failed'}`);
+  }
+  x.dispose();
+  model.dispose();
+  result.peakRssMB = process.resourceUsage().maxRSS / 1024;
+  return result;
+}
+
+function log(line: string): void {
+  process.stderr.write(line + '\n');
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Parent: a child process per model, then the table and results.json.
+
+function runChild(name: BenchModelName, argv: string[]): Promise<ModelResult> {
+  return new Promise((resolve) => {
+    const child = fork(__filename, [...argv, '--child', name], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    let got: ModelResult | null = null;
+    child.on('message', (m) => (got = m as ModelResult));
+    child.on('exit', (code, signal) => {
+      if (got) resolve(got);
+      else resolve({ model: name, title: name, params: 0, weightMB: 0, buildMs: 0, backend: '?', threads: null, ops: [], peakRssMB: NaN, error: `the benchmark process exited with ${signal ?? `code ${code}`}` });
+    });
+  });
+}
+
+function commitOf(): string {
+  try {
+    const cwd = path.resolve(__dirname, '..', '..');
+    const head = execFileSync('git', ['rev-parse', '--short=10', 'HEAD'], { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'src', 'bench'], { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    return dirty ? `${head}+uncommitted` : head;
+  } catch {
+    return 'unknown';
+  }
+}
+
+function fmtMs(v: number): string {
+  if (!Number.isFinite(v)) return '—';
+  return v >= 10000 ? `${(v / 1000).toFixed(1)} s` : `${Math.round(v)} ms`;
+}
+
+function pad(s: string, n: number, right = false): string {
+  return right ? s.padStart(n) : s.padEnd(n);
+}
+
+export interface TargetCheck {
+  what: string;
+  value: number;
+  limit: number;
+  ok: boolean;
+}
+
+/** The issue's targets, checked against a set of results. */
+export function checkTargets(results: ModelResult[]): TargetCheck[] {
+  const out: TargetCheck[] = [];
+  const get = (m: string, op: OpName) => results.find((r) => r.model === m)?.ops.find((o) => o.op === op && !o.error)?.medianMs;
+  const add = (what: string, value: number | undefined, limit: number | undefined) => {
+    if (value !== undefined && limit !== undefined && Number.isFinite(value)) out.push({ what, value, limit, ok: value <= limit });
+  };
+  add('VGG16 Grad-CAM ≤ 600 ms', get('vgg16', 'gradcam'), 600);
+  add('VGG16 saliency ≤ 1500 ms', get('vgg16', 'saliency'), 1500);
+  add('MobileNetV2 saliency ≤ 250 ms', get('mobilenetv2', 'saliency'), 250);
+  add('InceptionV3 saliency ≤ 800 ms', get('inceptionv3', 'saliency'), 800);
+  for (const r of results) {
+    const sal = get(r.model, 'saliency');
+    add(`${r.title} SmoothGrad(25) ≤ 10× saliency`, get(r.model, 'smoothgrad'), sal !== undefined ? 10 * sal : undefined);
+    if (Number.isFinite(r.peakRssMB) && r.weightMB > 0) add(`${r.title} peak RSS ≤ 2× weights + 1 GB (MB)`, r.peakRssMB, 2 * r.weightMB + 1024);
+  }
+  return out;
+}
+
+export function formatTable(results: ModelResult[], ops: OpName[]): string {
+  const cols = results.map((r) => r.title);
+  const first = Math.max(24, ...ops.map((o) => OP_TITLES[o].length)) + 2;
+  const width = Math.max(18, ...cols.map((c) => c.length + 2));
+  const lines: string[] = [];
+  lines.push(pad('median / p90', first) + cols.map((c) => pad(c, width, true)).join(''));
+  for (const op of ops) {
+    const cells = results.map((r) => {
+      const o = r.ops.find((x) => x.op === op);
+      if (!o) return r.error ? 'failed' : '';
+      if (o.error) return 'error';
+      return `${fmtMs(o.medianMs)} / ${fmtMs(o.p90Ms)}`;
+    });
+    lines.push(pad(OP_TITLES[op], first) + cells.map((c) => pad(c, width, true)).join(''));
+  }
+  lines.push(pad('CPU time, median', first) + results.map(() => pad('', width, true)).join(''));
+  for (const op of ops) {
+    const cells = results.map((r) => {
+      const o = r.ops.find((x) => x.op === op);
+      return o && !o.error ? fmtMs(o.cpuMs) : '';
+    });
+    lines.push(pad('  ' + OP_TITLES[op], first) + cells.map((c) => pad(c, width, true)).join(''));
+  }
+  lines.push(pad('peak RSS (weights)', first) + results.map((r) => pad(Number.isFinite(r.peakRssMB) ? `${Math.round(r.peakRssMB)} MB (${Math.round(r.weightMB)})` : '—', width, true)).join(''));
+  return lines.join('\n');
+}
+
+export function machineInfo(): Record<string, unknown> {
+  const cpus = os.cpus();
+  return { cpu: cpus[0]?.model ?? 'unknown', cores: cpus.length, memoryGB: Math.round(os.totalmem() / 2 ** 30), node: process.version, platform: `${os.platform()} ${os.arch()}` };
+}
+
+async function main(): Promise<number> {
+  const argv = process.argv.slice(2);
+  const args = parseArgs(argv, OPTIONS);
+  if (args.options.help) {
+    process.stdout.write('npm run bench -- [options]\n' + Object.entries(OPTIONS).filter(([k]) => k !== 'child').map(([k, o]) => `  --${k}${o.valueName ? ' ' + o.valueName : ''}  ${o.help}`).join('\n') + '\n');
+    return 0;
+  }
+  const s = settingsOf(args);
+  const childModel = args.options.child as string | undefined;
+  if (childModel) {
+    const r = await runModel(childModel as BenchModelName, s);
+    process.send?.(r);
+    return 0;
+  }
+  const models = ((args.options.models as string[] | undefined) ?? [...MODEL_NAMES]).map((m) => m.toLowerCase());
+  for (const m of models) if (!(MODEL_NAMES as readonly string[]).includes(m)) throw new UsageError(`unknown model '${m}' (known: ${MODEL_NAMES.join(', ')})`);
+  const wanted = models.filter((m) => {
+    if (m !== 'demo' || demoModelPath()) return true;
+    log('demo: media/demo/model.json is not present; skipped');
+    return false;
+  }) as BenchModelName[];
+
+  const started = new Date();
+  const loadBefore = os.loadavg()[0];
+  const t0 = performance.now();
+  const results: ModelResult[] = [];
+  for (const m of wanted) {
+    log(`${m}…`);
+    results.push(await runChild(m, argv));
+  }
+  const totalS = (performance.now() - t0) / 1000;
+  const machine = machineInfo();
+  const first = results.find((r) => !r.error);
+  const header = `backend ${first?.backend ?? '?'}${first?.threads ? ` (${first.threads} thread${first.threads > 1 ? 's' : ''})` : ''}, ${machine.cores} cores (${machine.cpu}), Node ${machine.node}, commit ${commitOf()}${s.quick ? ', quick' : ''}; load average ${loadBefore.toFixed(2)} before, ${os.loadavg()[0].toFixed(2)} after; ${totalS.toFixed(0)} s`;
+  const targets = checkTargets(results);
+  const out: string[] = [header, '', formatTable(results, s.ops), ''];
+  for (const r of results) {
+    if (r.error) out.push(`${r.title}: ${r.error}`);
+    for (const o of r.ops) if (o.error) out.push(`${r.title} ${o.title}: ${o.error}`);
+  }
+  const notes = new Set(results.flatMap((r) => r.ops.filter((o) => o.note).map((o) => `${r.title} ${o.title}: ${o.note}`)));
+  if (notes.size) out.push(...notes, '');
+  if (targets.length) {
+    out.push('targets:');
+    for (const t of targets) out.push(`  ${t.ok ? 'ok  ' : 'MISS'} ${t.what}: ${Math.round(t.value)} (limit ${Math.round(t.limit)})`);
+  }
+  process.stdout.write(out.join('\n') + '\n');
+
+  const file = (args.options.out as string | undefined) ?? path.resolve(__dirname, '..', '..', 'bench', 'results.json');
+  const json = { date: started.toISOString(), commit: commitOf(), quick: s.quick, backendRequested: s.backend, machine, loadAverage: { before: loadBefore, after: os.loadavg()[0] }, totalSeconds: totalS, results, targets };
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.writeFileSync(file, JSON.stringify(json, null, 2) + '\n');
+  log(`wrote ${path.relative(process.cwd(), file) || file}`);
+  return 0;
+}
+
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (e) => {
+    process.stderr.write(`bench: ${e instanceof UsageError ? e.message : (e as Error).stack ?? e}\n`);
+    process.exitCode = e instanceof UsageError ? 2 : 1;
+  },
+);
