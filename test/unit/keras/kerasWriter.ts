@@ -328,6 +328,7 @@ const SNAKE: Record<string, string> = {
   Conv2D: 'conv2d', BatchNormalization: 'batch_normalization', MaxPooling2D: 'max_pooling2d', GlobalAveragePooling2D: 'global_average_pooling2d',
   Dense: 'dense', Sequential: 'sequential', Functional: 'functional', InputLayer: 'input_layer', Add: 'add', Concatenate: 'concatenate',
   Rescaling: 'rescaling', Dropout: 'dropout', Flatten: 'flatten', Normalization: 'normalization', Activation: 'activation', RandomFlip: 'random_flip',
+  ReLU: 're_lu', LeakyReLU: 'leaky_re_lu',
 };
 
 function hasWeights(l: LayerDesc): boolean {

@@ -23,7 +23,7 @@ export const WEIGHTLESS = new Set([
   'ZeroPadding2D', 'Cropping2D', 'UpSampling2D',
   'Concatenate', 'Add', 'Multiply', 'Average', 'Maximum', 'Minimum', 'Dot',
   'ReLU', 'LeakyReLU', 'ELU', 'Softmax', 'ThresholdedReLU',
-  'Rescaling', 'Resizing', 'CenterCrop', 'RandomWidth', 'CategoryEncoding',
+  'Rescaling', 'Resizing', 'CenterCrop', 'CategoryEncoding',
 ]);
 
 /**

@@ -352,7 +352,7 @@ function normalizeModel(entry: Record<string, any>, ctx: Ctx): Normalized {
     });
     if (outLayers.length === 0) fail(ctx, `model '${name}' has no layers`);
     const first = outLayers[0];
-    const hasInputShape = first.class_name === 'InputLayer' || first.config?.batch_input_shape != null || first.config?.input_shape != null;
+    const hasInputShape = first.class_name === 'InputLayer' || MODEL_CLASSES.has(first.class_name) || first.config?.batch_input_shape != null || first.config?.input_shape != null;
     if (!hasInputShape) {
       // Keras 3 keeps the input shape of a Sequential built without an Input in "build_input_shape".
       const shape = rawCfg.build_input_shape ?? entry.build_config?.input_shape;
