@@ -9,6 +9,7 @@ import { fileError, LensError } from '../errors';
 import type { PreprocessPreset } from '../image/preprocess';
 import { Network } from './network';
 import { checkFiniteWeights, validateTopology } from './topology';
+import { loadKerasArtifacts, normalizeKerasTopology } from './keras';
 
 export type ModelKind = 'layers' | 'graph';
 
@@ -233,8 +234,10 @@ export async function buildLayersModel(file: string, artifacts: tf.io.ModelArtif
 
 async function loadLayers(file: string, json: any, opts: LoadOptions): Promise<LoadedModel> {
   validateTopology(file, json.modelTopology);
+  // A model.json converted from Keras 3 carries its dialect (batch_shape, …), which tfjs 4.22 rejects.
+  const topology = normalizeKerasTopology(json.modelTopology, { file });
   const { specs, data } = readWeights(file, json.weightsManifest);
-  const model = await buildLayersModel(file, { modelTopology: json.modelTopology, weightSpecs: specs, weightData: data });
+  const model = await buildLayersModel(file, { modelTopology: topology, weightSpecs: specs, weightData: data });
   return wrapLayersModel(model, file, opts, data.byteLength, 'TensorFlow.js layers model');
 }
 
@@ -290,6 +293,12 @@ export function isKerasPath(file: string, opts: LoadOptions = {}): boolean {
 
 /** Loads a model of any supported format, chosen by the file. */
 export async function loadAnyModel(file: string, opts: LoadOptions = {}): Promise<LoadedModel> {
-  if (isKerasPath(file, opts)) throw fileError(file, 'Keras files are not supported yet');
+  if (isKerasPath(file, opts)) {
+    const artifacts = await loadKerasArtifacts(file, { weightsFile: opts.weightsFile });
+    const model = await buildLayersModel(file, artifacts);
+    const ext = path.extname(file).toLowerCase();
+    const format = ext === '.keras' ? 'Keras .keras archive' : ext === '.json' ? 'Keras architecture JSON + HDF5 weights' : 'Keras HDF5 model';
+    return wrapLayersModel(model, file, opts, (artifacts.weightData as ArrayBuffer).byteLength, format);
+  }
   return loadModel(file, opts);
 }

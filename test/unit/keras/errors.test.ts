@@ -91,7 +91,7 @@ describe('keras/loadKerasArtifacts: bad files give one-line errors', function ()
     cfg.config.layers[3].module = 'my_package.layers';
     cfg.config.layers[3].registered_name = 'my_package>MyCustomLayer';
     await writeKerasArchive(f, A, 'keras3', { members: { 'config.json': strToU8(JSON.stringify(cfg)) } });
-    await rejectsOneLine(loadKerasArtifacts(f), f, /layer 'custom_block' \(MyCustomLayer\) cannot be loaded: class not available in TensorFlow\.js \(registered as 'my_package>MyCustomLayer'\)/);
+    await rejectsOneLine(loadKerasArtifacts(f), f, /layer 'custom_block' \(MyCustomLayer\) cannot be loaded: unknown layer or class 'MyCustomLayer' \(registered as 'my_package>MyCustomLayer'\) \(not available in TensorFlow\.js/);
   });
 
   it('a Lambda layer in a Keras 2 .h5', async () => {

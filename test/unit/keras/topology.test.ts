@@ -159,7 +159,7 @@ describe('keras/normalizeKerasTopology', function () {
     });
     const cases: [string, any, RegExp][] = [
       ['Lambda', { module: 'keras.layers', class_name: 'Lambda', config: { name: 'lambda_1', function: { class_name: '__lambda__' } } }, /^layer 'lambda_1' \(Lambda\) cannot be loaded: Lambda layers hold Python code; /],
-      ['a custom class', { module: 'my_lib', class_name: 'Fancy', registered_name: 'my_lib>Fancy', config: { name: 'fancy' } }, /^layer 'fancy' \(Fancy\) cannot be loaded: class not available in TensorFlow\.js \(registered as 'my_lib>Fancy'\)/],
+      ['a custom class', { module: 'my_lib', class_name: 'Fancy', registered_name: 'my_lib>Fancy', config: { name: 'fancy' } }, /^layer 'fancy' \(Fancy\) cannot be loaded: unknown layer or class 'Fancy' \(registered as 'my_lib>Fancy'\) \(not available in TensorFlow\.js/],
       ['a Keras operation', { module: 'keras.src.ops.numpy', class_name: 'Add', config: { name: 'add_op' } }, /^layer 'add_op' \(Add\) cannot be loaded: it is a Keras operation/],
       ['a TF op layer', { class_name: 'TFOpLambda', config: { name: 'tf.math.add', function: 'math.add' } }, /^layer 'tf\.math\.add' \(TFOpLambda\) cannot be loaded: it wraps a raw TensorFlow op/],
       ['a lookup layer', { module: 'keras.layers', class_name: 'StringLookup', config: { name: 'lookup' } }, /^layer 'lookup' \(StringLookup\) cannot be loaded: this preprocessing layer keeps Python-side state/],

@@ -43,7 +43,11 @@ export interface NormalizeOptions {
 interface Ctx {
   file?: string;
   keras3: boolean;
+  /** Nesting depth of models (real models nest two or three levels). */
+  depth: number;
 }
+
+const MAX_NESTING = 32;
 
 const MODEL_CLASSES = new Set(['Sequential', 'Functional', 'Model']);
 
@@ -59,7 +63,7 @@ const IDENTITY_AT_INFERENCE = new Set([
 /** Preprocessing layers whose state (vocabularies, bins, hashes) lives in Python and has no tfjs twin. */
 const PYTHON_STATE_LAYERS = new Set(['StringLookup', 'IntegerLookup', 'TextVectorization', 'Hashing', 'HashedCrossing', 'Discretization']);
 
-const ACTIVATIONS = new Set(['linear', 'relu', 'relu6', 'sigmoid', 'softmax', 'tanh', 'elu', 'selu', 'softplus', 'softsign', 'swish', 'mish', 'gelu', 'log_softmax', 'hard_sigmoid']);
+const ACTIVATIONS = new Set(['linear', 'relu', 'relu6', 'sigmoid', 'softmax', 'tanh', 'elu', 'selu', 'softplus', 'softsign', 'swish', 'mish', 'gelu', 'gelu_new', 'log_softmax', 'hard_sigmoid']);
 
 function fail(ctx: Ctx, msg: string): never {
   throw ctx.file ? fileError(ctx.file, msg) : new LensError(msg);
@@ -291,7 +295,7 @@ function normalizeLayer(entry: unknown, ctx: Ctx): Normalized {
   let cfg = translated.cfg;
   if (!isTfjsLayerClass(outCls)) {
     const custom = registered && registered !== cls ? ` (registered as '${registered}')` : module && !/^keras/.test(module) ? ` (from module '${module}')` : '';
-    layerFail(ctx, name, cls, `class not available in TensorFlow.js${custom}; custom layers need their Python code`);
+    layerFail(ctx, name, cls, `unknown layer or class '${cls}'${custom} (not available in TensorFlow.js; custom layers need their Python code)`);
   }
   cfg = cleanConfig(cfg, ctx, name, cls);
   cfg.name = name;
@@ -329,14 +333,17 @@ function collectKerasTensors(v: unknown, out: [string, number, number][], depth 
 }
 
 /** input_layers / output_layers: a list of [layer, node, tensor], a single one, or a dict of them. */
-function tensorRefs(v: unknown): [string, number, number][] {
+function tensorRefs(v: unknown, depth = 0): [string, number, number][] {
+  if (depth > 50) return [];
   if (Array.isArray(v) && v.length === 3 && typeof v[0] === 'string' && typeof v[1] === 'number') return [v as [string, number, number]];
-  if (Array.isArray(v)) return v.flatMap((x) => tensorRefs(x));
-  if (isObject(v)) return Object.values(v).flatMap((x) => tensorRefs(x));
+  if (Array.isArray(v)) return v.flatMap((x) => tensorRefs(x, depth + 1));
+  if (isObject(v)) return Object.values(v).flatMap((x) => tensorRefs(x, depth + 1));
   return [];
 }
 
-function normalizeModel(entry: Record<string, any>, ctx: Ctx): Normalized {
+function normalizeModel(entry: Record<string, any>, outer: Ctx): Normalized {
+  const ctx: Ctx = { ...outer, depth: outer.depth + 1 };
+  if (ctx.depth > MAX_NESTING) fail(ctx, `models nested more than ${MAX_NESTING} levels deep`);
   const cls: string = entry.class_name;
   const rawCfg = Array.isArray(entry.config) ? { layers: entry.config } : isObject(entry.config) ? entry.config : {};
   const name: string = typeof rawCfg.name === 'string' ? rawCfg.name : typeof entry.name === 'string' ? entry.name : cls.toLowerCase();
@@ -411,7 +418,7 @@ export interface NormalizedTopology {
 
 /** Normalizes a Keras model config and returns the weight plan too. */
 export function normalizeWithPlan(topology: unknown, opts: NormalizeOptions = {}): NormalizedTopology {
-  const ctxBase: Ctx = { file: opts.file, keras3: false };
+  const ctxBase: Ctx = { file: opts.file, keras3: false, depth: 0 };
   if (!isObject(topology)) fail(ctxBase, 'model config is not a JSON object');
   if (isObject(topology.model_config)) {
     const inner = normalizeWithPlan(topology.model_config, { ...opts, kerasVersion: opts.kerasVersion ?? topology.keras_version });
@@ -420,7 +427,7 @@ export function normalizeWithPlan(topology: unknown, opts: NormalizeOptions = {}
   if (typeof topology.class_name !== 'string') fail(ctxBase, 'model config has no class_name (not a Keras model config)');
   const version = opts.kerasVersion ?? (typeof topology.keras_version === 'string' ? topology.keras_version : undefined);
   const keras3 = version ? /^3\./.test(version) : hasKeras3Markers(topology);
-  const ctx: Ctx = { file: opts.file, keras3 };
+  const ctx: Ctx = { file: opts.file, keras3, depth: 0 };
   const cls = topology.class_name;
   if (!MODEL_CLASSES.has(cls)) {
     const reg = typeof topology.registered_name === 'string' && topology.registered_name !== cls ? ` (registered as '${topology.registered_name}')` : '';
