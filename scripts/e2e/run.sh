@@ -28,6 +28,14 @@ for f in dist/extension.js dist/engine.js dist/test/e2e/ui.js dist/test/e2e/host
   [ -f "$f" ] || { echo "e2e: build did not produce $f"; echo "e2e: 0 passed, 1 failed"; exit 1; }
 done
 
+# The suites run a snapshot of the built extension, so a rebuild in the working tree during the run
+# (others building in the same tree) cannot swap files under the running extension.
+EXT="$REPO/.e2e/ext"
+rm -rf "$EXT" && mkdir -p "$EXT"
+cp package.json "$EXT/" && cp -r dist "$EXT/dist"
+[ -d media ] && cp -r media "$EXT/media"
+ln -s "$REPO/node_modules" "$EXT/node_modules"
+
 step "fresh workspace in $WS"
 node scripts/e2e/make-workspace.mjs "$WS"
 
@@ -80,14 +88,14 @@ for _ in $(seq 120); do
 done
 curl -fs -o /dev/null "http://127.0.0.1:$PORT/healthz" || { echo "e2e: code-server not healthy within 60 s"; tail -30 "$OUT/code-server.log"; echo "e2e: 0 passed, 1 failed"; exit 1; }
 
-export E2E_ORIGIN="http://127.0.0.1:$PORT" E2E_WORKSPACE="$WS" E2E_EXT="$REPO" E2E_SERVER_PID="$CS_PID" E2E_SHOTS="$OUT"
-export E2E_HOST_TESTS="$REPO/dist/test/e2e/host/index.js"
+export E2E_ORIGIN="http://127.0.0.1:$PORT" E2E_WORKSPACE="$WS" E2E_EXT="$EXT" E2E_SERVER_PID="$CS_PID" E2E_SHOTS="$OUT"
+export E2E_HOST_TESTS="$EXT/dist/test/e2e/host/index.js"
 
 step "UI suite (Playwright + Chromium)"
-E2E_RESULTS="$OUT/ui-results.json" timeout 300 node dist/test/e2e/ui.js || true
+E2E_RESULTS="$OUT/ui-results.json" timeout 300 node "$EXT/dist/test/e2e/ui.js" || true
 
 step "extension-host suite (mocha via extensionTestsPath)"
-E2E_HOST_TIMEOUT_MS=180000 timeout 200 node dist/test/e2e/hostRunner.js || true
+E2E_HOST_TIMEOUT_MS=180000 timeout 200 node "$EXT/dist/test/e2e/hostRunner.js" || true
 
 step "desktop VS Code runner (@vscode/test-electron)"
 E2E_ELECTRON_RESULTS="$OUT/electron-results.json" timeout 300 node dist/test/e2e/electron-runner.js || true

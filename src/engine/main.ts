@@ -8,11 +8,9 @@
 // sets a flag in shared memory that the work checks between steps (Atomics.load, no event loop needed).
 // The backend preference comes from CNN_LENS_BACKEND (auto by default).
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
-import { BACKEND_PREFERENCES, type BackendPreference, type EngineCalls, type EngineEvent, type EngineRequest, type EngineRequestType, type EngineToHost, type HostToEngine, isObject } from '../shared/protocol';
-import { backendVersions, initBackend } from './backend';
+import { type EngineEvent, type EngineRequest, type EngineRequestType, type EngineToHost, type HostToEngine, isObject } from '../shared/protocol';
 import { CancelledError, LensError } from './errors';
-
-const startedAt = Date.now();
+import { handlers, type Handlers, type RequestContext } from './service';
 
 // ─────────────────────────── messages between the two threads ───────────────────────────
 
@@ -26,61 +24,7 @@ type FromWorker =
 /** Slot 0 of the shared flag holds the id of the request that was cancelled. */
 interface WorkerData { role: 'cnn-lens-compute'; cancelFlag: SharedArrayBuffer }
 
-// ─────────────────────────── worker side: the requests ───────────────────────────
-
-/** What a handler gets besides its parameters. */
-export interface RequestContext {
-  id: number;
-  /** Reports progress (throttled) and throws CancelledError when the request was cancelled. */
-  step(done: number, total: number, message?: string): void;
-  readonly cancelled: boolean;
-  emit(event: EngineEvent): void;
-  log(level: 'info' | 'warn' | 'error', message: string): void;
-}
-
-type Handler<K extends EngineRequestType> = (params: Extract<EngineRequest, { type: K }>, ctx: RequestContext) => Promise<EngineCalls[K]['result']>;
-type Handlers = { [K in EngineRequestType]: Handler<K> };
-
-function backendPreference(): BackendPreference {
-  const v = process.env.CNN_LENS_BACKEND ?? 'auto';
-  return (BACKEND_PREFERENCES as readonly string[]).includes(v) ? (v as BackendPreference) : 'auto';
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-const handlers: Handlers = {
-  async ping() {
-    return { pid: process.pid, uptimeMs: Date.now() - startedAt };
-  },
-  async info() {
-    const name = await initBackend(backendPreference());
-    return {
-      pid: process.pid,
-      node: process.version,
-      backend: name,
-      versions: backendVersions(),
-      uptimeMs: Date.now() - startedAt,
-      memoryMB: Math.round(process.memoryUsage().rss / 2 ** 20),
-    };
-  },
-  async debugSleep(p, ctx) {
-    const steps = Math.max(0, Math.min(10_000, Math.floor(p.steps)));
-    const ms = Math.max(0, Math.min(60_000, p.ms));
-    for (let i = 0; i < steps; i++) {
-      if (p.ignoreCancel) {
-        // Stuck like a long kernel that never reaches a step boundary.
-        const until = Date.now() + ms;
-        while (Date.now() < until) {
-          /* busy */
-        }
-      } else {
-        await sleep(ms);
-        ctx.step(i + 1, steps);
-      }
-    }
-    return { steps };
-  },
-};
+// ─────────────────────────── worker side ───────────────────────────
 
 function workerMain(data: WorkerData): void {
   const port = parentPort!;
@@ -111,10 +55,10 @@ function workerMain(data: WorkerData): void {
         post({ type: 'log', level, message });
       },
     };
-    const handler = handlers[request.type] as Handler<EngineRequestType> | undefined;
+    const handler = handlers[request.type] as Handlers[EngineRequestType] | undefined;
     try {
       if (!handler) throw new Error(`unknown request type '${String(request.type)}'`);
-      const result = await handler(request as never, ctx);
+      const result = await (handler as (p: EngineRequest, c: RequestContext) => Promise<unknown>)(request, ctx);
       post({ type: 'done', id, outcome: isCancelled() ? { type: 'cancelled' } : { type: 'result', result } });
     } catch (e) {
       if (e instanceof CancelledError || isCancelled()) {

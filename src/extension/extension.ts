@@ -2,6 +2,7 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { EngineClient, isCancelled } from './engineClient';
+import { ExplainPanel, type PanelDeps } from './explainPanel';
 import { ModelPicker } from './modelPicker';
 import { readSettings } from './settings';
 import { EngineStatusBar } from './statusBar';
@@ -25,6 +26,7 @@ export interface CnnLensApi {
   engine: EngineClient;
   models: ModelPicker;
   log: vscode.LogOutputChannel;
+  explainPanels: ReadonlySet<ExplainPanel>;
 }
 
 function imageUriFromActiveTab(): vscode.Uri | undefined {
@@ -66,6 +68,15 @@ export function activate(context: vscode.ExtensionContext): CnnLensApi {
   );
 
   const models = new ModelPicker(context);
+  const deps: PanelDeps = { context, engine, models, log };
+  context.subscriptions.push(
+    vscode.window.registerWebviewPanelSerializer(ExplainPanel.viewType, {
+      async deserializeWebviewPanel(panel, state) {
+        ExplainPanel.revive(deps, panel, state);
+      },
+    }),
+    { dispose: () => [...ExplainPanel.panels].forEach((p) => p.dispose()) },
+  );
   const command = (id: string, f: (...args: any[]) => unknown) => context.subscriptions.push(vscode.commands.registerCommand(id, f));
 
   command('cnnLens.showEngineLog', () => log.show(true));
@@ -91,9 +102,7 @@ export function activate(context: vscode.ExtensionContext): CnnLensApi {
       const model = await models.resolve();
       if (!model) return undefined;
       log.info(`explain ${image.fsPath} with ${method} using ${model}`);
-      const info = await engine.start();
-      vscode.window.showInformationMessage(`CNN Lens: ${method} of ${path.basename(image.fsPath)} with ${path.basename(model)} (engine ${info.backend}) — the explain panel is coming.`);
-      return { image: image.fsPath, model, method };
+      return ExplainPanel.open(deps, image.fsPath, model, method);
     });
   }
 
@@ -107,7 +116,7 @@ export function activate(context: vscode.ExtensionContext): CnnLensApi {
   );
 
   log.info(`CNN Lens activated (extension ${context.extension.packageJSON.version}, VS Code ${vscode.version})`);
-  return { engine, models, log };
+  return { engine, models, log, explainPanels: ExplainPanel.panels };
 }
 
 export function deactivate(): void {

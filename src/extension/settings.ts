@@ -19,7 +19,7 @@ export function readSettings(): Settings {
   return {
     model: c.get<string>('model', '').trim(),
     preprocess: c.get<string>('preprocess', 'auto'),
-    colormap: c.get<string>('colormap', 'jet'),
+    colormap: c.get<string>('colormap', 'viridis'),
     defaultMethod: c.get<string>('defaultMethod', 'gradcam'),
     backend: (BACKEND_PREFERENCES as readonly string[]).includes(backend) ? (backend as BackendPreference) : 'auto',
     requestTimeoutSeconds: Math.max(5, c.get<number>('requestTimeoutSeconds', 600)),

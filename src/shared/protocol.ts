@@ -18,10 +18,119 @@ export interface EngineInfo {
   memoryMB: number;
 }
 
+export type MapKind = 'layer-map' | 'input-map' | 'input-channels';
+
+export interface MethodBrief {
+  name: string;
+  title: string;
+  paper: string;
+  usesLayer: boolean;
+  output: MapKind;
+}
+
+export interface LayerBrief {
+  /** Qualified path (nested models joined by '/'), as the engine's `layer` option takes it. */
+  path: string;
+  className: string;
+  /** Output shape without the batch dimension. */
+  shape: (number | null)[];
+}
+
+/** What a panel needs to know about a loaded model. */
+export interface ModelBrief {
+  file: string;
+  format: string;
+  kind: 'layers' | 'graph';
+  inputSize: { height: number; width: number; channels: number };
+  numClasses: number;
+  /** One per class (the index as text where the model has no labels). */
+  labels: string[];
+  labelsSource: string | null;
+  defaultPreprocess: string;
+  preprocessReason: string;
+  preprocessPresets: { name: string; description: string }[];
+  /** Layers with a spatial 4-D output: the targets of the layer methods. */
+  spatialLayers: LayerBrief[];
+  defaultLayer: string | null;
+  /** Gradients need a layers model; a graph model only predicts. */
+  canExplain: boolean;
+  methods: MethodBrief[];
+  colormaps: string[];
+  defaultColormap: string;
+  weightBytes: number;
+}
+
+export interface Prediction {
+  index: number;
+  label: string;
+  probability: number;
+  logit: number;
+}
+
+export interface ExplainParams {
+  model: string;
+  image: string;
+  method: string;
+  classIndex: number;
+  /** Target layer for the layer methods; default the model's default layer. */
+  layer?: string;
+  /** Preprocessing preset; default the model's. */
+  preprocess?: string;
+  colormap: string;
+  /** Longest side of the rendered heatmap (the image's aspect ratio is kept). */
+  maxSize?: number;
+}
+
+export interface ExplainOutput {
+  method: string;
+  classIndex: number;
+  label: string;
+  probability: number;
+  layer: string | null;
+  layerIsDefault: boolean;
+  kind: MapKind;
+  /** The raw map, unnormalized and not resized, with its shape. */
+  map: Float32Array;
+  shape: number[];
+  min: number;
+  max: number;
+  ms: number;
+  /** The map rendered alone (colormap, or signed RGB for input-channels maps). */
+  heatmap: PngImage;
+}
+
+export interface PngImage {
+  png: Uint8Array;
+  width: number;
+  height: number;
+}
+
+export interface RenderParams {
+  image: string;
+  map: Float32Array;
+  shape: number[];
+  kind: MapKind;
+  colormap: string;
+  /** 'overlay': blended over the image at `alpha`; 'heatmap': the map alone. */
+  style: 'overlay' | 'heatmap';
+  alpha: number;
+  /** Longest side of the output; default the image's own size (capped at 4096). */
+  maxSize?: number;
+}
+
 /** Each request kind: its parameters and its result. */
 export interface EngineCalls {
   ping: { params: Record<never, never>; result: { pid: number; uptimeMs: number } };
   info: { params: Record<never, never>; result: EngineInfo };
+  /** Loads (and caches) a model file. */
+  loadModel: { params: { model: string }; result: ModelBrief };
+  /** All classes, best first. */
+  predict: { params: { model: string; image: string; preprocess?: string }; result: { predictions: Prediction[]; ms: number } };
+  explain: { params: ExplainParams; result: ExplainOutput };
+  /** Renders a map (from `explain`) as PNG: over the image, or alone. */
+  render: { params: RenderParams; result: PngImage };
+  /** A map as float32 .npy bytes. */
+  encodeNpy: { params: { map: Float32Array; shape: number[] }; result: { npy: Uint8Array } };
   /**
    * Sleeps `steps` times `ms` ms, checking for cancel between steps (or never, with `ignoreCancel`):
    * exercises queueing, progress, cancel, time limits and restarts without a model.
@@ -88,4 +197,109 @@ export function parseEngineMessage(m: unknown): EngineToHost | null {
     default:
       return null;
   }
+}
+
+// ─────────────────────────────── host ↔ explain panel ───────────────────────────────
+
+export type ExplainLayout = 'overlay' | 'side-by-side';
+
+/** The panel's choices; kept in the webview's state and sent back on every change. */
+export interface ExplainViewOptions {
+  method: string;
+  /** null: the model's default layer. */
+  layer: string | null;
+  colormap: string;
+  /** 'auto': the model's own. */
+  preprocess: string;
+  opacity: number;
+  layout: ExplainLayout;
+  /** null: the top-1 class. */
+  classIndex: number | null;
+}
+
+/** What the panel keeps with setState, and what a reload revives it from. */
+export interface ExplainPanelState {
+  image: string;
+  model: string;
+  options: ExplainViewOptions;
+}
+
+export interface HeatmapView {
+  key: string;
+  classIndex: number;
+  label: string;
+  probability: number;
+  method: string;
+  layer: string | null;
+  layerIsDefault: boolean;
+  kind: MapKind;
+  colormap: string;
+  image: PngImage;
+  min: number;
+  max: number;
+  ms: number;
+}
+
+export type ToExplainView =
+  | {
+      type: 'init';
+      state: ExplainPanelState;
+      imageName: string;
+      /** webview URI of the image file. */
+      imageUri: string;
+      modelName: string;
+      model: Pick<ModelBrief, 'labels' | 'methods' | 'spatialLayers' | 'defaultLayer' | 'colormaps' | 'preprocessPresets' | 'defaultPreprocess' | 'preprocessReason' | 'canExplain' | 'format' | 'inputSize'>;
+    }
+  | { type: 'predictions'; predictions: Prediction[] }
+  | { type: 'heatmap'; heatmap: HeatmapView }
+  | { type: 'busy'; message: string; done?: number; total?: number }
+  | { type: 'idle' }
+  | { type: 'error'; message: string }
+  | { type: 'saved'; file: string };
+
+export type FromExplainView =
+  | { type: 'ready' }
+  | { type: 'setOptions'; options: Partial<ExplainViewOptions> }
+  | { type: 'save'; format: 'png' | 'npy' }
+  | { type: 'cancel' }
+  | { type: 'retry' }
+  | { type: 'selectModel' };
+
+const LAYOUTS: readonly string[] = ['overlay', 'side-by-side'];
+
+/** Validates a message from the explain panel (webview messages are untrusted input). */
+export function parseFromExplainView(m: unknown): FromExplainView | null {
+  if (!isObject(m) || typeof m.type !== 'string') return null;
+  switch (m.type) {
+    case 'ready':
+    case 'cancel':
+    case 'retry':
+    case 'selectModel':
+      return { type: m.type };
+    case 'save':
+      return m.format === 'png' || m.format === 'npy' ? { type: 'save', format: m.format } : null;
+    case 'setOptions': {
+      const o = m.options;
+      if (!isObject(o)) return null;
+      const out: Partial<ExplainViewOptions> = {};
+      if (typeof o.method === 'string') out.method = o.method;
+      if (o.layer === null || typeof o.layer === 'string') out.layer = o.layer;
+      if (typeof o.colormap === 'string') out.colormap = o.colormap;
+      if (typeof o.preprocess === 'string') out.preprocess = o.preprocess;
+      if (typeof o.opacity === 'number' && o.opacity >= 0 && o.opacity <= 1) out.opacity = o.opacity;
+      if (typeof o.layout === 'string' && LAYOUTS.includes(o.layout)) out.layout = o.layout as ExplainLayout;
+      if (o.classIndex === null || (typeof o.classIndex === 'number' && Number.isInteger(o.classIndex) && o.classIndex >= 0)) out.classIndex = o.classIndex;
+      return { type: 'setOptions', options: out };
+    }
+    default:
+      return null;
+  }
+}
+
+/** Validates a revived panel's state (it comes from the webview). */
+export function parseExplainPanelState(s: unknown, defaults: ExplainViewOptions): ExplainPanelState | null {
+  if (!isObject(s) || typeof s.image !== 'string' || typeof s.model !== 'string') return null;
+  const parsed = parseFromExplainView({ type: 'setOptions', options: s.options ?? {} });
+  const options = { ...defaults, ...(parsed && parsed.type === 'setOptions' ? parsed.options : {}) };
+  return { image: s.image, model: s.model, options };
 }

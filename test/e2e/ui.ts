@@ -8,7 +8,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { env, Harness, sleep, waitFor } from './lib/harness';
-import { enginePids, explorerContextMenu, launch, paletteEntries, runCommand, statusText, workbenchUrl } from './lib/workbench';
+import { type Frame, type Page } from 'playwright-core';
+import { enginePids, explorerContextMenu, frameWith, launch, paletteEntries, runCommand, statusText, workbenchUrl } from './lib/workbench';
 
 const origin = env('E2E_ORIGIN');
 const workspace = env('E2E_WORKSPACE');
@@ -24,6 +25,109 @@ function firstImage(): string {
   const img = fs.readdirSync(workspace).filter((f) => /\.(png|jpe?g)$/i.test(f)).sort()[0];
   if (!img) throw new Error(`no image in ${workspace}`);
   return img;
+}
+
+function hasModel(): boolean {
+  try {
+    return !!JSON.parse(fs.readFileSync(path.join(workspace, '.vscode', 'settings.json'), 'utf8'))['cnnLens.model'];
+  } catch {
+    return false;
+  }
+}
+
+/** A fingerprint of the pixels of an <img> in the webview (drawn to a canvas: blob: images are same-origin). */
+async function imageFingerprint(frame: Frame, selector: string): Promise<{ w: number; h: number; sum: number; key: string }> {
+  return frame.$eval(selector, (img: HTMLImageElement) => {
+    const c = document.createElement('canvas');
+    c.width = img.naturalWidth;
+    c.height = img.naturalHeight;
+    const g = c.getContext('2d')!;
+    g.drawImage(img, 0, 0);
+    const d = g.getImageData(0, 0, c.width, c.height).data;
+    let sum = 0;
+    for (let i = 0; i < d.length; i += 4) sum = (sum * 31 + d[i] * 3 + d[i + 1] * 5 + d[i + 2] * 7) % 1_000_000_007;
+    return { w: img.naturalWidth, h: img.naturalHeight, sum, key: img.dataset.key ?? '' };
+  });
+}
+
+async function heatmapLoaded(frame: Frame, notKey?: string): Promise<void> {
+  await frame.waitForFunction(
+    (k) => {
+      const img = document.getElementById('heatmap') as HTMLImageElement | null;
+      return !!img && !!img.dataset.key && img.dataset.key !== k && img.complete && img.naturalWidth > 0;
+    },
+    notKey ?? '',
+    { timeout: 60_000 },
+  );
+}
+
+async function explainChecks(page: Page, image: string, shot: (n: string) => Promise<unknown>): Promise<void> {
+  let frame: Frame | null = null;
+  await h.check('context menu → Explain with Grad-CAM opens the explain panel and the heatmap renders', async () => {
+    await explorerContextMenu(page, image);
+    await page.getByRole('menuitem', { name: 'CNN Lens: Explain with Grad-CAM' }).click();
+    frame = await frameWith(page, '#heatmap', 60_000);
+    await heatmapLoaded(frame);
+    const f = await imageFingerprint(frame, '#heatmap');
+    const radios = await frame.locator('#classes vscode-radio').count();
+    const caption = (await frame.textContent('#caption')) ?? '';
+    if (radios < 2) throw new Error(`expected the top classes, found ${radios} entries`);
+    if (!/Grad-CAM/.test(caption)) throw new Error(`caption: ${caption}`);
+    await shot('06-explain-panel.png');
+    return `heatmap ${f.w}x${f.h}, ${radios} classes listed; ${caption}`;
+  });
+  if (!frame) return;
+  const fr: Frame = frame;
+
+  await h.check('choosing another class shows a different heatmap', async () => {
+    const before = await imageFingerprint(fr, '#heatmap');
+    const second = fr.locator('#classes vscode-radio').nth(1);
+    const label = ((await second.locator('.class-label').textContent()) ?? '').trim();
+    await second.click();
+    await heatmapLoaded(fr, before.key);
+    const after = await imageFingerprint(fr, '#heatmap');
+    if (after.sum === before.sum) throw new Error('the heatmap pixels did not change');
+    const caption = (await fr.textContent('#caption')) ?? '';
+    if (!caption.includes(`'${label}'`)) throw new Error(`caption "${caption}" does not name '${label}'`);
+    await shot('07-explain-other-class.png');
+    return `now '${label}'`;
+  });
+
+  await h.check('side-by-side layout shows the heatmap beside the image; the opacity slider changes the overlay', async () => {
+    await fr.locator('#layout-side').click();
+    await fr.waitForFunction(() => !(document.getElementById('side') as HTMLElement).hidden && (document.getElementById('heatmap') as HTMLElement).hidden, undefined, { timeout: 5000 });
+    await shot('08-explain-side-by-side.png');
+    await fr.locator('#layout-overlay').click();
+    await fr.locator('#opacity').fill('80');
+    const op = await fr.$eval('#heatmap', (e) => getComputedStyle(e).opacity);
+    if (Math.abs(Number(op) - 0.8) > 0.01) throw new Error(`overlay opacity ${op}, expected 0.8`);
+  });
+
+  await h.check('keyboard: Tab reaches the controls and arrow keys change the class', async () => {
+    const before = await imageFingerprint(fr, '#heatmap');
+    await fr.locator('#classes vscode-radio[aria-checked="true"]').focus();
+    await page.keyboard.press('ArrowDown');
+    await heatmapLoaded(fr, before.key);
+    const seen = new Set<string>();
+    await fr.locator('#method').focus();
+    for (let i = 0; i < 12; i++) {
+      await page.keyboard.press('Tab');
+      const id = await fr.evaluate(() => document.activeElement?.id ?? '');
+      if (id) seen.add(id);
+    }
+    for (const want of ['layer', 'colormap', 'opacity', 'save-png']) if (!seen.has(want)) throw new Error(`Tab never reached #${want} (reached ${[...seen].join(', ')})`);
+    return `Tab reached ${[...seen].join(', ')}`;
+  });
+
+  await h.check('a slow method shows progress and Cancel stops it', async () => {
+    await fr.locator('#method').click();
+    await fr.locator('#method vscode-option', { hasText: 'Integrated Gradients' }).click();
+    await fr.locator('#busy:not([hidden])').waitFor({ timeout: 10_000 });
+    await shot('09-explain-busy.png');
+    await fr.locator('#cancel').click();
+    await fr.waitForFunction(() => (document.getElementById('error-message')?.textContent ?? '').includes('Cancelled'), undefined, { timeout: 15_000 });
+    await fr.locator('#busy[hidden]').waitFor({ state: 'attached', timeout: 15_000 });
+  });
 }
 
 async function main(): Promise<void> {
@@ -57,7 +161,7 @@ async function main(): Promise<void> {
       const sub = page.getByRole('menuitem', { name: /^CNN Lens$/ });
       if ((await sub.count()) !== 1) throw new Error(`no "CNN Lens" submenu in ${JSON.stringify(items)}`);
       await sub.hover();
-      await page.getByRole('menuitem', { name: 'CNN Lens: Explain with Saliency (gradients)' }).waitFor({ timeout: 5000 });
+      await page.getByRole('menuitem', { name: 'Explain with Saliency (gradients)' }).waitFor({ timeout: 5000 });
       const all = await page.getByRole('menuitem').allTextContents();
       await shot('02-context-menu.png');
       await page.keyboard.press('Escape');
@@ -103,6 +207,11 @@ async function main(): Promise<void> {
       await shot('05-engine-restarted.png');
       return `${text}, new pid ${pids[0]}`;
     });
+    if (!hasModel()) {
+      h.skip('explain panel checks', 'the e2e workspace has no model (no demo model in media/, no shared fixtures)');
+    } else {
+      await explainChecks(page, image, shot);
+    }
     await sleep(200);
   } catch (e) {
     await h.check('suite ran to the end', async () => {

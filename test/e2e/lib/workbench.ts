@@ -94,7 +94,11 @@ export async function paletteEntries(page: Page, filter: string): Promise<string
 
 /** Right-clicks a row of the explorer and returns the visible menu item labels. */
 export async function explorerContextMenu(page: Page, name: string | RegExp): Promise<string[]> {
-  await page.keyboard.press('Escape');
+  // Close whatever menu or picker an earlier step left open.
+  for (let i = 0; i < 3 && (await page.locator('.monaco-menu, .quick-input-widget:visible').count()) > 0; i++) {
+    await page.keyboard.press('Escape');
+    await sleep(100);
+  }
   const row = page.locator('.explorer-folders-view .monaco-list-row', { hasText: name }).first();
   await row.waitFor();
   await row.click({ button: 'right' });

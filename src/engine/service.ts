@@ -1,0 +1,285 @@
+// The engine's answers to the extension's requests (src/shared/protocol.ts EngineCalls), run in the
+// engine's compute thread by src/engine/main.ts. Loaded models and decoded images are cached by path and
+// modification time, so a panel's follow-up requests (another class, another method) skip the loading.
+import * as fs from 'node:fs';
+import type {
+  EngineCalls,
+  EngineEvent,
+  EngineRequest,
+  EngineRequestType,
+  ExplainOutput,
+  LayerBrief,
+  MapKind,
+  ModelBrief,
+  PngImage,
+  RenderParams,
+} from '../shared/protocol';
+import { BACKEND_PREFERENCES, type BackendPreference } from '../shared/protocol';
+import { backendVersions, initBackend } from './backend';
+import { LensError } from './errors';
+import { explain, imageToInput, labelOf, predict } from './explain';
+import { COLORMAPS, DEFAULT_COLORMAP, isColormapName, type ColormapName } from './image/colormap';
+import { readImageFile, type RgbaImage } from './image/decode';
+import { encodeNpy } from './image/npy';
+import { encodePng } from './image/png';
+import { isPreprocessPreset, PRESET_DESCRIPTIONS, PREPROCESS_PRESETS, type PreprocessPreset } from './image/preprocess';
+import { heatmapImage, heatmapOverlay, renderSignedOrRgb } from './image/render';
+import { resizeRgba } from './image/resize';
+import { isMethodName, METHOD_NAMES, METHODS } from './methods';
+import { loadAnyModel, type LoadedModel } from './model/loadModel';
+
+/** What a handler gets besides its parameters. */
+export interface RequestContext {
+  id: number;
+  /** Reports progress (throttled) and throws CancelledError when the request was cancelled. */
+  step(done: number, total: number, message?: string): void;
+  readonly cancelled: boolean;
+  emit(event: EngineEvent): void;
+  log(level: 'info' | 'warn' | 'error', message: string): void;
+}
+
+type Handler<K extends EngineRequestType> = (params: Extract<EngineRequest, { type: K }>, ctx: RequestContext) => Promise<EngineCalls[K]['result']>;
+export type Handlers = { [K in EngineRequestType]: Handler<K> };
+
+const startedAt = Date.now();
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function backendPreference(): BackendPreference {
+  const v = process.env.CNN_LENS_BACKEND ?? 'auto';
+  return (BACKEND_PREFERENCES as readonly string[]).includes(v) ? (v as BackendPreference) : 'auto';
+}
+
+// ─────────────────────────── caches ───────────────────────────
+
+function fileKey(file: string): string {
+  try {
+    const st = fs.statSync(file);
+    return `${file}\0${st.mtimeMs}\0${st.size}`;
+  } catch {
+    return file;
+  }
+}
+
+const MODEL_CACHE_SIZE = 2;
+const models = new Map<string, Promise<LoadedModel>>();
+
+async function getModel(file: string, ctx: RequestContext): Promise<LoadedModel> {
+  await initBackend(backendPreference());
+  const key = fileKey(file);
+  let p = models.get(key);
+  if (p) {
+    models.delete(key);
+    models.set(key, p); // most recently used last
+    return p;
+  }
+  ctx.log('info', `loading model ${file}`);
+  p = loadAnyModel(file);
+  models.set(key, p);
+  p.catch(() => models.delete(key));
+  while (models.size > MODEL_CACHE_SIZE) {
+    const [oldKey, old] = models.entries().next().value as [string, Promise<LoadedModel>];
+    models.delete(oldKey);
+    old.then((m) => m.dispose(), () => undefined);
+  }
+  return p;
+}
+
+const IMAGE_CACHE_SIZE = 4;
+const images = new Map<string, RgbaImage>();
+
+async function getImage(file: string): Promise<RgbaImage> {
+  const key = fileKey(file);
+  const hit = images.get(key);
+  if (hit) return hit;
+  const img = await readImageFile(file);
+  images.set(key, img);
+  while (images.size > IMAGE_CACHE_SIZE) images.delete(images.keys().next().value as string);
+  return img;
+}
+
+// ─────────────────────────── helpers ───────────────────────────
+
+function preprocessOf(model: LoadedModel, p: string | undefined): PreprocessPreset {
+  if (!p || p === 'auto') return model.defaultPreprocess;
+  if (!isPreprocessPreset(p)) throw new LensError(`unknown preprocessing '${p}' (expected auto or one of ${PREPROCESS_PRESETS.join(', ')})`);
+  return p;
+}
+
+function colormapOf(c: string | undefined): ColormapName {
+  if (!c) return DEFAULT_COLORMAP;
+  if (!isColormapName(c)) throw new LensError(`unknown colormap '${c}' (expected one of ${COLORMAPS.join(', ')})`);
+  return c;
+}
+
+function png(img: RgbaImage): PngImage {
+  const buf = encodePng(img);
+  return { png: new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength), width: img.width, height: img.height };
+}
+
+/** Output size with the image's aspect ratio and the longest side at most `maxSize`. */
+function fitSize(w: number, h: number, maxSize: number): { width: number; height: number } {
+  const s = Math.min(1, maxSize / Math.max(w, h));
+  return { width: Math.max(1, Math.round(w * s)), height: Math.max(1, Math.round(h * s)) };
+}
+
+/** The map alone, as the panel shows it: colormapped (one channel) or signed RGB (input channels). */
+function renderMapAlone(map: Float32Array, shape: number[], kind: MapKind, colormap: ColormapName, out: { width: number; height: number }): RgbaImage {
+  if (kind === 'input-channels') {
+    const img = renderSignedOrRgb(map, shape[0], shape[1], shape[2] ?? 1);
+    return img.width === out.width && img.height === out.height ? img : resizeRgba(img, out.width, out.height);
+  }
+  return heatmapImage(map, shape[0], shape[1], { colormap, outW: out.width, outH: out.height });
+}
+
+function render(p: RenderParams, base: RgbaImage): RgbaImage {
+  const colormap = colormapOf(p.colormap);
+  const size = fitSize(base.width, base.height, Math.min(p.maxSize ?? 4096, 4096));
+  const img = size.width === base.width && size.height === base.height ? base : resizeRgba(base, size.width, size.height);
+  if (p.style === 'heatmap') return renderMapAlone(p.map, p.shape, p.kind, colormap, size);
+  if (p.kind === 'input-channels') {
+    // A signed RGB map has no colormap to blend; blend its picture instead.
+    const alone = renderMapAlone(p.map, p.shape, p.kind, colormap, size);
+    const out = new Uint8ClampedArray(alone.data.length);
+    const a = Math.max(0, Math.min(1, p.alpha));
+    for (let i = 0; i < out.length; i += 4) {
+      const t = img.data[i + 3] / 255;
+      for (let k = 0; k < 3; k++) out[i + k] = (1 - a) * (img.data[i + k] * t + 255 * (1 - t)) + a * alone.data[i + k];
+      out[i + 3] = 255;
+    }
+    return { width: size.width, height: size.height, data: out };
+  }
+  return heatmapOverlay(p.map, p.shape[0], p.shape[1], img, { colormap, alpha: Math.max(0, Math.min(1, p.alpha)) });
+}
+
+function spatialLayers(model: LoadedModel): LayerBrief[] {
+  if (!model.network) return [];
+  return model.network.graph.nodes
+    .filter((n) => {
+      const s = n.outputs[0]?.shape;
+      return s && s.length === 4 && (s[1] ?? 2) * (s[2] ?? 2) > 1;
+    })
+    .map((n) => ({ path: n.path, className: n.className, shape: n.outputs[0].shape.slice(1) }));
+}
+
+// ─────────────────────────── the handlers ───────────────────────────
+
+export const handlers: Handlers = {
+  async ping() {
+    return { pid: process.pid, uptimeMs: Date.now() - startedAt };
+  },
+
+  async info() {
+    const name = await initBackend(backendPreference());
+    return {
+      pid: process.pid,
+      node: process.version,
+      backend: name,
+      versions: backendVersions(),
+      uptimeMs: Date.now() - startedAt,
+      memoryMB: Math.round(process.memoryUsage().rss / 2 ** 20),
+    };
+  },
+
+  async debugSleep(p, ctx) {
+    const steps = Math.max(0, Math.min(10_000, Math.floor(p.steps)));
+    const ms = Math.max(0, Math.min(60_000, p.ms));
+    for (let i = 0; i < steps; i++) {
+      if (p.ignoreCancel) {
+        // Stuck like a long kernel that never reaches a step boundary.
+        const until = Date.now() + ms;
+        while (Date.now() < until) {
+          /* busy */
+        }
+      } else {
+        await sleep(ms);
+        ctx.step(i + 1, steps);
+      }
+    }
+    return { steps };
+  },
+
+  async loadModel(p, ctx): Promise<ModelBrief> {
+    const m = await getModel(p.model, ctx);
+    const labels = Array.from({ length: m.numClasses }, (_, i) => labelOf(m, i));
+    return {
+      file: m.file,
+      format: m.format,
+      kind: m.kind,
+      inputSize: m.inputSize,
+      numClasses: m.numClasses,
+      labels,
+      labelsSource: m.labelsSource,
+      defaultPreprocess: m.defaultPreprocess,
+      preprocessReason: m.preprocessReason,
+      preprocessPresets: PREPROCESS_PRESETS.map((name) => ({ name, description: PRESET_DESCRIPTIONS[name] })),
+      spatialLayers: spatialLayers(m),
+      defaultLayer: m.network?.defaultLayer()?.path ?? null,
+      canExplain: m.network !== null,
+      methods: METHOD_NAMES.map((name) => {
+        const d = METHODS[name];
+        return { name, title: d.title, paper: d.paper, usesLayer: d.usesLayer, output: d.output };
+      }),
+      colormaps: [...COLORMAPS],
+      defaultColormap: DEFAULT_COLORMAP,
+      weightBytes: m.weightBytes,
+    };
+  },
+
+  async predict(p, ctx) {
+    const m = await getModel(p.model, ctx);
+    const img = await getImage(p.image);
+    const t0 = performance.now();
+    const x = imageToInput(m, img, preprocessOf(m, p.preprocess));
+    try {
+      return { predictions: predict(m, x).map((q) => ({ index: q.index, label: q.label, probability: q.probability, logit: q.logit })), ms: performance.now() - t0 };
+    } finally {
+      x.dispose();
+    }
+  },
+
+  async explain(p, ctx): Promise<ExplainOutput> {
+    if (!isMethodName(p.method)) throw new LensError(`unknown method '${p.method}' (expected one of ${METHOD_NAMES.join(', ')})`);
+    const m = await getModel(p.model, ctx);
+    const img = await getImage(p.image);
+    const preset = preprocessOf(m, p.preprocess);
+    const colormap = colormapOf(p.colormap);
+    const x = imageToInput(m, img, preset);
+    let r;
+    try {
+      r = explain(m, x, { method: p.method, classes: [p.classIndex], layer: p.layer || undefined, preprocess: preset }, {
+        onProgress: (q) => ctx.step(q.done, q.total, q.stage),
+        isCancelled: () => ctx.cancelled,
+      });
+    } finally {
+      x.dispose();
+    }
+    const e = r.explanations[0];
+    const kind = METHODS[p.method].output;
+    const size = fitSize(img.width, img.height, p.maxSize ?? 512);
+    return {
+      method: r.method,
+      classIndex: e.class.index,
+      label: e.class.label,
+      probability: e.class.probability,
+      layer: r.layer,
+      layerIsDefault: r.layerIsDefault,
+      kind,
+      map: e.map,
+      shape: e.shape,
+      min: e.min,
+      max: e.max,
+      ms: e.ms,
+      heatmap: png(renderMapAlone(e.map, e.shape, kind, colormap, size)),
+    };
+  },
+
+  async render(p) {
+    if (!(p.map instanceof Float32Array)) throw new LensError('render: the map must be a Float32Array');
+    return png(render(p, await getImage(p.image)));
+  },
+
+  async encodeNpy(p) {
+    const buf = encodeNpy(p.map, p.shape);
+    return { npy: new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength) };
+  },
+};

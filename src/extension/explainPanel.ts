@@ -1,0 +1,377 @@
+// The Explain panel: one image, one model. Shows the top classes with their probabilities and, for the
+// chosen class, the attribution map of the chosen method (computed on demand by the engine, then cached),
+// over the image or beside it; saves the heatmap as PNG and the raw map as .npy through a save dialog.
+// The webview (webview/explain.ts) holds the view state; this side holds the engine work and the cache.
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import {
+  type ExplainOutput,
+  type ExplainPanelState,
+  type ExplainViewOptions,
+  type FromExplainView,
+  type HeatmapView,
+  type ModelBrief,
+  parseExplainPanelState,
+  parseFromExplainView,
+  type PngImage,
+  type Prediction,
+  type ToExplainView,
+} from '../shared/protocol';
+import { type EngineClient, EngineRequestError, isCancelled } from './engineClient';
+import type { ModelPicker } from './modelPicker';
+import { readSettings } from './settings';
+import { webviewHtml, webviewOptions } from './webviewHtml';
+
+export interface PanelDeps {
+  context: vscode.ExtensionContext;
+  engine: EngineClient;
+  models: ModelPicker;
+  log: vscode.LogOutputChannel;
+}
+
+/** Longest side of the heatmaps the panel shows (saving renders at the image's own size). */
+const VIEW_SIZE = 512;
+
+export function defaultExplainOptions(method?: string): ExplainViewOptions {
+  const s = readSettings();
+  return { method: method ?? s.defaultMethod, layer: null, colormap: s.colormap, preprocess: s.preprocess, opacity: 0.5, layout: 'overlay', classIndex: null };
+}
+
+function safeName(s: string): string {
+  return s.replace(/[^A-Za-z0-9_-]+/g, '_').replace(/^_+|_+$/g, '') || 'class';
+}
+
+export class ExplainPanel implements vscode.Disposable {
+  static readonly viewType = 'cnnLens.explain';
+  static readonly panels = new Set<ExplainPanel>();
+
+  /** Opens a panel for the image and model, or reveals the open one and switches its method. */
+  static open(deps: PanelDeps, image: string, model: string, method?: string): ExplainPanel {
+    for (const p of ExplainPanel.panels) {
+      if (p.state.image === image && p.state.model === model) {
+        p.panel.reveal();
+        if (method && method !== p.state.options.method) void p.handleMessage({ type: 'setOptions', options: { method } });
+        return p;
+      }
+    }
+    const panel = vscode.window.createWebviewPanel(ExplainPanel.viewType, `Explain: ${path.basename(image)}`, vscode.ViewColumn.Active, ExplainPanel.options(deps, image));
+    return new ExplainPanel(deps, panel, { image, model, options: defaultExplainOptions(method) });
+  }
+
+  /** Brings a panel back after a window reload, from the state its webview saved. */
+  static revive(deps: PanelDeps, panel: vscode.WebviewPanel, saved: unknown): ExplainPanel | undefined {
+    const state = parseExplainPanelState(saved, defaultExplainOptions());
+    if (!state) {
+      panel.webview.html = '<!DOCTYPE html><html><body><p>This CNN Lens panel could not be restored. Run "CNN Lens: Explain with Grad-CAM" on the image again.</p></body></html>';
+      return undefined;
+    }
+    panel.webview.options = ExplainPanel.options(deps, state.image);
+    return new ExplainPanel(deps, panel, state);
+  }
+
+  private static options(deps: PanelDeps, image: string) {
+    return webviewOptions(deps.context.extensionUri, [vscode.Uri.file(path.dirname(image))]);
+  }
+
+  private brief: ModelBrief | null = null;
+  private predictionList: Prediction[] | null = null;
+  /** Maps by method|layer|preprocess|class, and their renderings by that key + colormap. */
+  private readonly maps = new Map<string, ExplainOutput>();
+  private readonly renders = new Map<string, PngImage>();
+  private work: vscode.CancellationTokenSource | null = null;
+  private loading: Promise<void> | null = null;
+  private busy = 0;
+  private busyMessage: string | null = null;
+  private idleWaiters: (() => void)[] = [];
+  private readonly disposables: vscode.Disposable[] = [];
+  private disposed = false;
+  /** The heatmap on show (tests read it). */
+  current: HeatmapView | null = null;
+  lastError: string | null = null;
+
+  private constructor(
+    private readonly deps: PanelDeps,
+    readonly panel: vscode.WebviewPanel,
+    readonly state: ExplainPanelState,
+  ) {
+    ExplainPanel.panels.add(this);
+    panel.iconPath = vscode.Uri.joinPath(deps.context.extensionUri, 'media', 'icons', 'cnn-lens.svg');
+    panel.webview.html = webviewHtml(panel.webview, deps.context.extensionUri, 'explain', panel.title);
+    this.disposables.push(
+      panel.webview.onDidReceiveMessage((raw) => {
+        const m = parseFromExplainView(raw);
+        if (!m) {
+          deps.log.warn(`explain panel: ignored a malformed message ${JSON.stringify(raw)?.slice(0, 200)}`);
+          return;
+        }
+        void this.handleMessage(m);
+      }),
+      panel.onDidDispose(() => this.dispose()),
+    );
+    // Start at once: the model loads while the page does.
+    void this.load();
+  }
+
+  get predictions(): Prediction[] | null {
+    return this.predictionList;
+  }
+
+  /** Resolves when no engine work is running for this panel. */
+  whenIdle(): Promise<void> {
+    return this.busy === 0 ? Promise.resolve() : new Promise((r) => this.idleWaiters.push(r));
+  }
+
+  private post(m: ToExplainView): void {
+    if (!this.disposed) void this.panel.webview.postMessage(m);
+  }
+
+  private enter(): void {
+    this.busy++;
+  }
+
+  private leave(): void {
+    this.busy--;
+    if (this.busy === 0) {
+      this.busyMessage = null;
+      this.post({ type: 'idle' });
+      const w = this.idleWaiters;
+      this.idleWaiters = [];
+      for (const r of w) r();
+    }
+  }
+
+  /** Runs engine work with busy/idle bookkeeping; reports errors to the panel. */
+  private async track<T>(message: string, f: () => Promise<T>): Promise<T | undefined> {
+    this.enter();
+    this.busyMessage = message;
+    this.post({ type: 'busy', message });
+    try {
+      return await f();
+    } catch (e) {
+      if (isCancelled(e)) {
+        this.lastError = 'Cancelled.';
+        this.post({ type: 'error', message: 'Cancelled.' });
+      } else {
+        const msg = e instanceof EngineRequestError || e instanceof Error ? e.message : String(e);
+        this.lastError = msg;
+        this.deps.log.error(`explain panel (${path.basename(this.state.image)}): ${msg}`);
+        this.post({ type: 'error', message: msg });
+      }
+      return undefined;
+    } finally {
+      this.leave();
+    }
+  }
+
+  async handleMessage(m: FromExplainView): Promise<void> {
+    switch (m.type) {
+      case 'ready':
+        // The page was (re)loaded: a new panel, or a hidden one shown again. Send all we have; work in
+        // progress posts the rest when it ends.
+        this.sendInit();
+        if (this.predictionList) this.post({ type: 'predictions', predictions: this.predictionList });
+        if (this.current) this.post({ type: 'heatmap', heatmap: this.current });
+        if (this.busy > 0) this.post({ type: 'busy', message: this.busyMessage ?? 'Working…' });
+        else if (this.lastError) this.post({ type: 'error', message: this.lastError });
+        return;
+      case 'setOptions': {
+        const before = this.state.options;
+        const next = { ...before, ...m.options };
+        this.state.options = next;
+        if (next.preprocess !== before.preprocess) {
+          this.predictionList = null;
+          await this.load();
+        } else if (next.method !== before.method || next.layer !== before.layer || next.colormap !== before.colormap || next.classIndex !== before.classIndex) {
+          await this.compute();
+        }
+        return;
+      }
+      case 'cancel':
+        this.work?.cancel();
+        return;
+      case 'retry':
+        this.lastError = null;
+        if (!this.brief || !this.predictionList) await this.load();
+        else await this.compute();
+        return;
+      case 'save':
+        await this.save(m.format);
+        return;
+      case 'selectModel': {
+        const file = await this.deps.models.pick();
+        if (file && file !== this.state.model) {
+          ExplainPanel.open(this.deps, this.state.image, file, this.state.options.method);
+        }
+        return;
+      }
+    }
+  }
+
+  private sendInit(): void {
+    const b = this.brief;
+    this.post({
+      type: 'init',
+      state: this.state,
+      imageName: path.basename(this.state.image),
+      imageUri: this.panel.webview.asWebviewUri(vscode.Uri.file(this.state.image)).toString(),
+      modelName: vscode.workspace.asRelativePath(this.state.model),
+      model: b
+        ? { labels: b.labels, methods: b.methods, spatialLayers: b.spatialLayers, defaultLayer: b.defaultLayer, colormaps: b.colormaps, preprocessPresets: b.preprocessPresets, defaultPreprocess: b.defaultPreprocess, preprocessReason: b.preprocessReason, canExplain: b.canExplain, format: b.format, inputSize: b.inputSize }
+        : { labels: [], methods: [], spatialLayers: [], defaultLayer: null, colormaps: [], preprocessPresets: [], defaultPreprocess: '', preprocessReason: '', canExplain: false, format: '', inputSize: { height: 0, width: 0, channels: 0 } },
+    });
+  }
+
+  /** Loads the model and predicts the classes, then computes the map of the chosen class. */
+  private load(): Promise<void> {
+    if (this.loading) return this.loading;
+    this.enter(); // held until the first map is computed, so whenIdle() covers the whole start
+    this.loading = (async () => {
+      const engine = this.deps.engine;
+      const ok = await this.track(`Loading ${path.basename(this.state.model)}…`, async () => {
+        if (!this.brief) {
+          this.brief = await engine.request({ type: 'loadModel', model: this.state.model });
+          this.sendInit();
+        }
+        const { predictions } = await engine.request({ type: 'predict', model: this.state.model, image: this.state.image, preprocess: this.state.options.preprocess });
+        this.predictionList = predictions;
+        this.post({ type: 'predictions', predictions });
+        return true;
+      });
+      this.loading = null;
+      if (ok) await this.compute();
+    })().finally(() => this.leave());
+    return this.loading;
+  }
+
+  private classIndex(): number | null {
+    const c = this.state.options.classIndex;
+    if (c !== null && this.brief && c < this.brief.numClasses) return c;
+    return this.predictionList?.[0]?.index ?? null;
+  }
+
+  private mapKey(): string | null {
+    const o = this.state.options;
+    const c = this.classIndex();
+    const method = this.brief?.methods.find((m) => m.name === o.method);
+    if (c === null || !method) return null;
+    return [o.method, method.usesLayer ? (o.layer ?? '(default)') : '-', o.preprocess, c].join('|');
+  }
+
+  /** Shows the map for the current options: from the cache, re-coloured, or computed by the engine. */
+  private async compute(): Promise<void> {
+    if (!this.brief || !this.predictionList) return;
+    const o = this.state.options;
+    if (!this.brief.methods.some((m) => m.name === o.method)) {
+      this.post({ type: 'error', message: `Unknown method '${o.method}'.` });
+      return;
+    }
+    if (!this.brief.canExplain) {
+      this.post({ type: 'error', message: `${this.brief.format} models can only predict here: attribution methods need a layers model.` });
+      return;
+    }
+    const key = this.mapKey();
+    const classIndex = this.classIndex();
+    if (key === null || classIndex === null) return;
+    // A new choice supersedes the running one.
+    this.work?.cancel();
+    const cts = new vscode.CancellationTokenSource();
+    this.work = cts;
+    const label = this.brief.labels[classIndex] ?? String(classIndex);
+    await this.track(`${o.method} for '${label}'…`, async () => {
+      let out = this.maps.get(key);
+      if (!out) {
+        out = await this.superseded(cts, () => this.deps.engine.request(
+          { type: 'explain', model: this.state.model, image: this.state.image, method: o.method, classIndex, layer: o.layer ?? undefined, preprocess: o.preprocess, colormap: o.colormap, maxSize: VIEW_SIZE },
+          { token: cts.token, onProgress: (p) => this.post({ type: 'busy', message: p.message ?? `${o.method} for '${label}'…`, done: p.done, total: p.total }) },
+        ));
+        if (!out) return;
+        this.maps.set(key, out);
+        this.renders.set(`${key}|${o.colormap}`, out.heatmap);
+      }
+      let image = this.renders.get(`${key}|${o.colormap}`);
+      if (!image) {
+        const map = out;
+        image = await this.superseded(cts, () =>
+          this.deps.engine.request({ type: 'render', image: this.state.image, map: map.map, shape: map.shape, kind: map.kind, colormap: o.colormap, style: 'heatmap', alpha: 1, maxSize: VIEW_SIZE }, { token: cts.token }),
+        );
+        if (!image) return;
+        this.renders.set(`${key}|${o.colormap}`, image);
+      }
+      // Only show it if the options did not change meanwhile.
+      if (this.mapKey() !== key || this.state.options.colormap !== o.colormap) return;
+      this.current = {
+        key,
+        classIndex: out.classIndex,
+        label: out.label,
+        probability: out.probability,
+        method: out.method,
+        layer: out.layer,
+        layerIsDefault: out.layerIsDefault,
+        kind: out.kind,
+        colormap: o.colormap,
+        image,
+        min: out.min,
+        max: out.max,
+        ms: out.ms,
+      };
+      this.post({ type: 'heatmap', heatmap: this.current });
+    });
+    if (this.work === cts) this.work = null;
+    cts.dispose();
+  }
+
+  /** Runs `f`; if it was cancelled because a newer choice replaced it, ends quietly with undefined. */
+  private async superseded<T>(cts: vscode.CancellationTokenSource, f: () => Promise<T>): Promise<T | undefined> {
+    try {
+      return await f();
+    } catch (e) {
+      if (isCancelled(e) && this.work !== cts) return undefined;
+      throw e;
+    }
+  }
+
+  /** Saves what is on show: PNG (overlay or the map alone, as the layout shows it) or the raw map as .npy. */
+  async save(format: 'png' | 'npy', target?: vscode.Uri): Promise<vscode.Uri | undefined> {
+    const key = this.current?.key;
+    const out = key ? this.maps.get(key) : undefined;
+    if (!out || !this.current) {
+      this.post({ type: 'error', message: 'Nothing to save yet.' });
+      return undefined;
+    }
+    const o = this.state.options;
+    const base = path.basename(this.state.image, path.extname(this.state.image));
+    const name = `${base}.${o.method}.${safeName(out.label)}.${format}`;
+    const uri =
+      target ??
+      (await vscode.window.showSaveDialog({
+        defaultUri: vscode.Uri.file(path.join(path.dirname(this.state.image), name)),
+        filters: format === 'png' ? { 'PNG image': ['png'] } : { 'NumPy array': ['npy'] },
+        title: format === 'png' ? 'Save heatmap as PNG' : 'Save raw map as .npy',
+      }));
+    if (!uri) return undefined;
+    const ok = await this.track(`Saving ${path.basename(uri.fsPath)}…`, async () => {
+      const bytes =
+        format === 'png'
+          ? (await this.deps.engine.request({ type: 'render', image: this.state.image, map: out.map, shape: out.shape, kind: out.kind, colormap: o.colormap, style: o.layout === 'overlay' ? 'overlay' : 'heatmap', alpha: o.opacity })).png
+          : (await this.deps.engine.request({ type: 'encodeNpy', map: out.map, shape: out.shape })).npy;
+      await vscode.workspace.fs.writeFile(uri, bytes);
+      return true;
+    });
+    if (!ok) return undefined;
+    this.post({ type: 'saved', file: uri.fsPath });
+    vscode.window.setStatusBarMessage(`CNN Lens: saved ${vscode.workspace.asRelativePath(uri)}`, 5000);
+    return uri;
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    ExplainPanel.panels.delete(this);
+    this.work?.cancel();
+    for (const d of this.disposables) d.dispose();
+    this.panel.dispose();
+    const w = this.idleWaiters;
+    this.idleWaiters = [];
+    for (const r of w) r();
+  }
+}
