@@ -32,8 +32,10 @@ export interface LayerDesc {
   name: string;
   /** Class-specific Keras config keys (initializers given with init()). */
   cfg: Record<string, any>;
-  /** Functional models: names of the layers whose outputs feed this layer. */
+  /** Functional models: names of the layers whose outputs feed this layer ("name@1": that layer's second call). */
   inputs?: string[];
+  /** A shared layer called several times: the inputs of each call (instead of `inputs`). */
+  calls?: string[][];
   /** Keras creation order. */
   weights: WeightDesc[];
   model?: ModelDesc;
@@ -194,20 +196,22 @@ export function modelEntry(m: ModelDesc, dialect: Dialect): any {
   }
   const input = inputLayerEntry(m.inputName, m.inputShape, dialect);
   layersOut.push({ ...input, name: m.inputName, inbound_nodes: [] });
+  const ref = (s: string): [string, number] => {
+    const [name, call] = s.split('@');
+    return [name, Number(call ?? 0) + nodeIndexOf(byName.get(name), dialect)];
+  };
   for (const l of m.layers) {
     const e = layerEntry(l, dialect, m);
-    const srcs = l.inputs ?? [];
-    let nodes: any[];
-    if (dialect === 'keras3') {
-      const tensors = srcs.map((s) => kerasTensor(s, nodeIndexOf(byName.get(s), dialect)));
-      nodes = [{ args: [tensors.length === 1 ? tensors[0] : tensors], kwargs: {} }];
-    } else {
-      nodes = [srcs.map((s) => [s, nodeIndexOf(byName.get(s), dialect), 0, {}])];
-    }
+    const nodes = (l.calls ?? [l.inputs ?? []]).map((srcs) => {
+      if (dialect === 'keras3') {
+        const tensors = srcs.map((s) => kerasTensor(...ref(s)));
+        return { args: [tensors.length === 1 ? tensors[0] : tensors], kwargs: {} };
+      }
+      return srcs.map((s) => [...ref(s), 0, {}]);
+    });
     layersOut.push({ ...e, name: l.name, inbound_nodes: nodes });
   }
-  const out = m.output ?? m.layers[m.layers.length - 1].name;
-  const outRef = [out, nodeIndexOf(byName.get(out), dialect), 0];
+  const outRef = [...ref(m.output ?? m.layers[m.layers.length - 1].name), 0];
   // Keras 3 writes a single input/output as one triple in some versions, as a list of triples in others.
   const config: Record<string, any> = {
     name: m.name,
@@ -326,6 +330,7 @@ export async function writeLegacyH5(file: string, m: ModelDesc, opts: LegacyOpti
 
 const SNAKE: Record<string, string> = {
   Conv2D: 'conv2d', BatchNormalization: 'batch_normalization', MaxPooling2D: 'max_pooling2d', GlobalAveragePooling2D: 'global_average_pooling2d',
+  GlobalMaxPooling2D: 'global_max_pooling2d',
   Dense: 'dense', Sequential: 'sequential', Functional: 'functional', InputLayer: 'input_layer', Add: 'add', Concatenate: 'concatenate',
   Rescaling: 'rescaling', Dropout: 'dropout', Flatten: 'flatten', Normalization: 'normalization', Activation: 'activation', RandomFlip: 'random_flip',
   ReLU: 're_lu', LeakyReLU: 'leaky_re_lu',

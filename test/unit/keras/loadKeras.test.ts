@@ -6,8 +6,8 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { initBackend } from '../../../src/engine/backend';
 import { isKerasFile, loadKerasArtifacts } from '../../../src/engine/model/keras';
 import { tmpDir } from '../helpers';
-import { modelEntry, toJson, writeKerasArchive, writeLegacyH5, writeSavingLibH5, type ModelDesc } from './kerasWriter';
-import { maxAbsDiff, modelA, modelB, referenceA, referenceB, renamed, sampleInput } from './models';
+import { dense, h5, modelEntry, toJson, Weights, writeKerasArchive, writeLegacyH5, writeSavingLibH5, type ModelDesc } from './kerasWriter';
+import { maxAbsDiff, modelA, modelB, modelC, referenceA, referenceB, referenceC, renamed, sampleInput } from './models';
 
 interface Case {
   label: string;
@@ -19,10 +19,12 @@ interface Case {
 
 const A = modelA(11);
 const B = modelB(23);
+const C = modelC(37);
 const cases: Case[] = [
   { label: 'A (Sequential with a nested Functional)', desc: A, reference: () => referenceA(A), refInput: (x) => x },
   // Model B's reference has no Rescaling layer: it gets x * 2 - 1 directly.
   { label: 'B (Functional with a frozen nested Sequential)', desc: B, reference: () => referenceB(B), refInput: (x) => tf.sub(tf.mul(x, 2), 1) },
+  { label: 'C (Functional with a shared Dense called twice)', desc: C, reference: () => referenceC(C), refInput: (x) => x },
 ];
 
 async function predictionsMatch(artifacts: tf.io.ModelArtifacts, c: Case): Promise<tfl.LayersModel> {
@@ -58,9 +60,11 @@ describe('keras/loadKerasArtifacts: formats', function () {
       const art = await loadKerasArtifacts(file);
       assert.equal(art.format, 'layers-model');
       const loaded = await predictionsMatch(art, c);
-      // Nested models stay nested, under their own names.
-      const nestedName = c.desc.layers.find((l) => l.model)!.name;
-      assert.ok(loaded.getLayer(nestedName) instanceof tfl.LayersModel);
+      // Nested models stay nested, under their own names; shared layers keep both calls.
+      const nestedName = c.desc.layers.find((l) => l.model)?.name;
+      if (nestedName) assert.ok(loaded.getLayer(nestedName) instanceof tfl.LayersModel);
+      const shared = c.desc.layers.find((l) => l.calls)?.name;
+      if (shared) assert.equal(loaded.getLayer(shared).inboundNodes.length, 2);
       loaded.dispose();
     });
 
@@ -126,6 +130,33 @@ describe('keras/loadKerasArtifacts: formats', function () {
     // The first array is features/kernel: compare with what was written.
     const first = new Float32Array(art.weightData as ArrayBuffer, 0, 3 * 3 * 3 * 6);
     assert.deepEqual(Array.from(first), Array.from(A.layers[0].weights[0].arr.data));
+  });
+
+  it('reads bfloat16 arrays (stored as 16-bit words with a dtype attribute, as Keras 3 writes them) and float64 arrays', async () => {
+    // Dense(2) on 3 inputs; the kernel holds values exact in bfloat16, the bias is float64.
+    const kernel = [0.5, -1.25, 3, 0.15625, -2, 1];
+    const bias = [0.1, -0.3];
+    const m: ModelDesc = { kind: 'Sequential', name: 'tiny', inputName: 'x', inputShape: [3], layers: [dense(new Weights(1), 'd', 3, 2)] };
+    const arch = path.join(dir, 'tiny.json');
+    const weights = path.join(dir, 'tiny.weights.h5');
+    fs.writeFileSync(arch, toJson(m, 'keras3'));
+    const mod = await h5();
+    const f = new mod.File(weights, 'w');
+    f.create_group('vars');
+    const vars = f.create_group('layers').create_group('dense').create_group('vars');
+    const words = new Uint16Array(new Uint32Array(Float32Array.from(kernel).buffer).map((u) => u >>> 16));
+    vars.create_dataset({ name: '0', data: words, shape: [3, 2], dtype: '<H' });
+    (vars.get('0') as any).create_attribute('dtype', 'bfloat16', null, 'S8');
+    vars.create_dataset({ name: '1', data: Float64Array.from(bias), shape: [2], dtype: '<d' });
+    f.close();
+    const loaded = await tfl.loadLayersModel(tf.io.fromMemory(await loadKerasArtifacts(arch, { weightsFile: weights })));
+    const x = [1, 2, -1];
+    const got = await (loaded.predict(tf.tensor2d([x])) as tf.Tensor).data();
+    for (let j = 0; j < 2; j++) {
+      const want = x.reduce((a, xi, i) => a + xi * kernel[i * 2 + j], bias[j]);
+      assert.ok(Math.abs(got[j] - want) < 1e-6, `output ${j}: ${got[j]} vs ${want}`);
+    }
+    loaded.dispose();
   });
 
   it('the topology is in the Keras 2 dialect tfjs reads (no Keras 3 wrappers left)', async () => {

@@ -178,3 +178,36 @@ export async function maxAbsDiff(a: tf.Tensor, b: tf.Tensor): Promise<number> {
   d.dispose();
   return v;
 }
+
+/** C: one Dense layer shared by two branches (GAP and GMP of a conv), then Add and a Dense head. */
+export function modelC(seed: number): ModelDesc {
+  const w = new Weights(seed);
+  return {
+    kind: 'Functional',
+    name: 'cnn_c',
+    inputName: 'img',
+    inputShape: [16, 16, 3],
+    layers: [
+      { ...conv2d(w, 'c1', 3, 6, 3, { activation: 'relu' }), inputs: ['img'] },
+      { ...gap('avg'), inputs: ['c1'] },
+      { ...plain('GlobalMaxPooling2D', 'mx', { data_format: 'channels_last', keepdims: false }), inputs: ['c1'] },
+      { ...dense(w, 'shared', 6, 5, 'relu'), calls: [['avg'], ['mx']] },
+      { ...plain('Add', 'sum'), inputs: ['shared', 'shared@1'] },
+      { ...dense(w, 'head', 5, 3, 'softmax'), inputs: ['sum'] },
+    ],
+    output: 'head',
+  };
+}
+
+export function referenceC(m: ModelDesc): tfl.LayersModel {
+  const img = tfl.input({ shape: [16, 16, 3], name: 'img' });
+  const c1 = tfl.layers.conv2d({ filters: 6, kernelSize: 3, padding: 'same', activation: 'relu', name: 'c1' }).apply(img) as tfl.SymbolicTensor;
+  const avg = tfl.layers.globalAveragePooling2d({ name: 'avg' }).apply(c1) as tfl.SymbolicTensor;
+  const mx = tfl.layers.globalMaxPooling2d({ name: 'mx' }).apply(c1) as tfl.SymbolicTensor;
+  const shared = tfl.layers.dense({ units: 5, activation: 'relu', name: 'shared' });
+  const sum = tfl.layers.add({ name: 'sum' }).apply([shared.apply(avg) as tfl.SymbolicTensor, shared.apply(mx) as tfl.SymbolicTensor]) as tfl.SymbolicTensor;
+  const head = tfl.layers.dense({ units: 3, activation: 'softmax', name: 'head' }).apply(sum) as tfl.SymbolicTensor;
+  const model = tfl.model({ inputs: img, outputs: head, name: 'cnn_c' });
+  setWeights(model, m);
+  return model;
+}
