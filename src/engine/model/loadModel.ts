@@ -9,7 +9,7 @@ import { fileError, LensError } from '../errors';
 import type { PreprocessPreset } from '../image/preprocess';
 import { Network } from './network';
 import { checkFiniteWeights, validateTopology } from './topology';
-import { loadKerasArtifacts, normalizeKerasTopology } from './keras';
+import { isKerasFile, loadKerasArtifacts, normalizeKerasTopology } from './keras';
 
 export type ModelKind = 'layers' | 'graph';
 
@@ -293,7 +293,8 @@ export function isKerasPath(file: string, opts: LoadOptions = {}): boolean {
 
 /** Loads a model of any supported format, chosen by the file. */
 export async function loadAnyModel(file: string, opts: LoadOptions = {}): Promise<LoadedModel> {
-  if (isKerasPath(file, opts)) {
+  // isKerasFile also catches a Keras architecture .json given without --weights (its error says so).
+  if (isKerasPath(file, opts) || isKerasFile(file)) {
     const artifacts = await loadKerasArtifacts(file, { weightsFile: opts.weightsFile });
     const model = await buildLayersModel(file, artifacts);
     const ext = path.extname(file).toLowerCase();

@@ -5,6 +5,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { initBackend } from '../../../src/engine/backend';
 import { isKerasFile, loadKerasArtifacts } from '../../../src/engine/model/keras';
+import { setReadSliceBytes } from '../../../src/engine/model/keras/h5';
 import { tmpDir } from '../helpers';
 import { dense, h5, modelEntry, toJson, Weights, writeKerasArchive, writeLegacyH5, writeSavingLibH5, type ModelDesc } from './kerasWriter';
 import { maxAbsDiff, modelA, modelB, modelC, referenceA, referenceB, referenceC, renamed, sampleInput } from './models';
@@ -101,6 +102,20 @@ describe('keras/loadKerasArtifacts: formats', function () {
       (await predictionsMatch(art, c)).dispose();
     });
   }
+
+  it('reads big arrays in row slices with the same result', async () => {
+    const file = path.join(dir, 'sliced.keras');
+    await writeKerasArchive(file, B, 'keras3');
+    const whole = await loadKerasArtifacts(file);
+    const old = setReadSliceBytes(100); // a few rows per read: every kernel is read in several slices
+    try {
+      const sliced = await loadKerasArtifacts(file);
+      assert.deepEqual(new Uint8Array(sliced.weightData as ArrayBuffer), new Uint8Array(whole.weightData as ArrayBuffer));
+      (await predictionsMatch(sliced, cases[1])).dispose();
+    } finally {
+      setReadSliceBytes(old);
+    }
+  });
 
   it("Keras 3 legacy model.save('x.h5') (weight names without ':0')", async () => {
     const file = path.join(dir, 'k3-legacy.h5');

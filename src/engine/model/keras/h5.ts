@@ -176,26 +176,31 @@ function halfToFloat(h: number): number {
   return s * 2 ** (e - 15) * (1 + f / 1024);
 }
 
-/** Reads a numeric dataset as float32 into `out` (which has room for exactly its elements). */
-export function readFloat32Into(ds: H5Dataset, out: Float32Array, shownAs: string): void {
-  const meta = ds.metadata;
-  let v: unknown;
-  try {
-    v = ds.value;
-  } catch (e) {
-    throw fileError(shownAs, `cannot read dataset '${ds.path}' (${hdf5Reason(e)})`);
-  }
-  const bfloat16 = meta.size === 2 && stringAttr(ds, 'dtype') === 'bfloat16';
+/**
+ * Largest piece read from a dataset at once. h5wasm copies every read through the WebAssembly heap, which
+ * grows to the largest read and never shrinks (and is capped at 2 GB): big kernels are read in row slices.
+ */
+let sliceBytes = 32 * 1024 ** 2;
+
+/** Changes the slice size (tests use a tiny one so that small files exercise sliced reads). */
+export function setReadSliceBytes(bytes: number): number {
+  const old = sliceBytes;
+  sliceBytes = bytes;
+  return old;
+}
+
+/** Converts one read (a typed array from h5wasm) into float32 values in `out`. */
+function convertInto(v: unknown, out: Float32Array, meta: H5Dataset['metadata'], bfloat16: boolean, what: string, shownAs: string): void {
   if (typeof v === 'number' || typeof v === 'bigint') {
-    if (out.length !== 1) throw fileError(shownAs, `dataset '${ds.path}' has the wrong size`);
+    if (out.length !== 1) throw fileError(shownAs, `${what} has the wrong size`);
     out[0] = Number(v);
     return;
   }
-  if (!ArrayBuffer.isView(v)) throw fileError(shownAs, `dataset '${ds.path}' could not be read as numbers`);
+  if (!ArrayBuffer.isView(v)) throw fileError(shownAs, `${what} could not be read as numbers`);
   const view = v as ArrayBufferView;
   if (bfloat16 || (meta.type === 1 && meta.size === 2)) {
     // bfloat16 (marked by Keras with a dtype attribute) or float16: read the raw 16-bit words.
-    if (view.byteLength !== out.length * 2) throw fileError(shownAs, `dataset '${ds.path}' holds ${view.byteLength / 2} values, its shape says ${out.length}`);
+    if (view.byteLength !== out.length * 2) throw fileError(shownAs, `${what} holds ${view.byteLength / 2} values, its shape says ${out.length}`);
     const words = new Uint16Array(view.buffer.slice(view.byteOffset, view.byteOffset + out.length * 2));
     const f32 = new Float32Array(1);
     const u32 = new Uint32Array(f32.buffer);
@@ -210,10 +215,33 @@ export function readFloat32Into(ds: H5Dataset, out: Float32Array, shownAs: strin
     return;
   }
   const src = v as unknown as ArrayLike<number | bigint>;
-  if (src.length !== out.length) throw fileError(shownAs, `dataset '${ds.path}' holds ${src.length} values, its shape says ${out.length}`);
+  if (src.length !== out.length) throw fileError(shownAs, `${what} holds ${src.length} values, its shape says ${out.length}`);
   if (v instanceof Float32Array) {
     out.set(v);
     return;
   }
   for (let i = 0; i < src.length; i++) out[i] = Number(src[i]);
+}
+
+/** Reads a numeric dataset as float32 into `out` (which has room for exactly its elements). */
+export function readFloat32Into(ds: H5Dataset, out: Float32Array, shownAs: string): void {
+  const meta = ds.metadata;
+  const what = `dataset '${ds.path}'`;
+  const bfloat16 = meta.size === 2 && stringAttr(ds, 'dtype') === 'bfloat16';
+  const shape = (ds.shape ?? []).map(Number);
+  const rowElems = shape.slice(1).reduce((a, b) => a * b, 1);
+  const rowsPerRead = shape.length > 0 ? Math.max(1, Math.floor(sliceBytes / Math.max(1, rowElems * meta.size))) : 0;
+  try {
+    if (shape.length === 0 || rowsPerRead >= shape[0]) {
+      convertInto(ds.value, out, meta, bfloat16, what, shownAs);
+      return;
+    }
+    for (let r0 = 0; r0 < shape[0]; r0 += rowsPerRead) {
+      const r1 = Math.min(shape[0], r0 + rowsPerRead);
+      convertInto(ds.slice([[r0, r1]]), out.subarray(r0 * rowElems, r1 * rowElems), meta, bfloat16, what, shownAs);
+    }
+  } catch (e) {
+    if (e instanceof Error && e.name === 'LensError') throw e;
+    throw fileError(shownAs, `cannot read ${what} (${hdf5Reason(e)})`);
+  }
 }
