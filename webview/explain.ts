@@ -24,8 +24,20 @@ function options(): ExplainViewOptions {
 }
 
 /** Applies a change: remembered in the webview state, sent to the host. */
+/** True while the page itself sets control values (their change events are not the user's). */
+let settingControls = false;
+
+function fromCode(f: () => void): void {
+  settingControls = true;
+  try {
+    f();
+  } finally {
+    settingControls = false;
+  }
+}
+
 function change(o: Partial<ExplainViewOptions>): void {
-  if (!state) return;
+  if (!state || settingControls) return;
   // Controls also fire change events when the page sets their value: only real changes go on.
   const cur = state.options as unknown as Record<string, unknown>;
   const diff = Object.fromEntries(Object.entries(o).filter(([k, v]) => cur[k] !== v)) as Partial<ExplainViewOptions>;
@@ -130,13 +142,23 @@ function applyView(): void {
   byId('side').hidden = !side || !heatmapUrl;
   const methodInfo = init?.model.methods.find((m) => m.name === o.method);
   (byId('layer') as HTMLElement & { disabled: boolean }).disabled = !methodInfo?.usesLayer;
-  (byId('layout') as Dropdown).value = o.layout;
-  const c = o.classIndex ?? current?.classIndex ?? topClass;
-  if (c !== null && c !== undefined) {
-    (byId('classes') as Dropdown).value = String(c);
-    const other = byId<Dropdown>('other-class');
-    if (other.value !== String(c)) other.value = String(c);
-  }
+  fromCode(() => {
+    (byId('layout') as Dropdown).value = o.layout;
+    const c = o.classIndex ?? current?.classIndex ?? topClass;
+    if (c !== null && c !== undefined) {
+      (byId('classes') as Dropdown).value = String(c);
+      const other = byId<Dropdown>('other-class');
+      if (other.value !== String(c)) other.value = String(c);
+    }
+    for (const id of ['method', 'colormap', 'preprocess'] as const) {
+      const d = byId<Dropdown>(id);
+      if (d.childElementCount && d.value !== o[id]) d.value = o[id];
+    }
+    const layer = byId<Dropdown>('layer');
+    if (layer.childElementCount && layer.value !== (o.layer ?? '')) layer.value = o.layer ?? '';
+    const opacity = byId<HTMLInputElement>('opacity');
+    if (opacity.value !== String(Math.round(o.opacity * 100))) opacity.value = String(Math.round(o.opacity * 100));
+  });
 }
 
 function onInit(m: Init): void {
@@ -216,10 +238,17 @@ window.addEventListener('message', (e: MessageEvent<ToExplainView>) => {
   const m = e.data;
   switch (m.type) {
     case 'init':
-      onInit(m);
+      fromCode(() => onInit(m));
       return;
     case 'predictions':
-      onPredictions(m.predictions);
+      fromCode(() => onPredictions(m.predictions));
+      return;
+    case 'options':
+      if (state) {
+        state = { ...state, options: m.options };
+        vscode.setState(state);
+        applyView();
+      }
       return;
     case 'heatmap':
       onHeatmap(m.heatmap);

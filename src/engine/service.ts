@@ -23,10 +23,11 @@ import { readImageFile, type RgbaImage } from './image/decode';
 import { encodeNpy } from './image/npy';
 import { encodePng } from './image/png';
 import { isPreprocessPreset, PRESET_DESCRIPTIONS, PREPROCESS_PRESETS, type PreprocessPreset } from './image/preprocess';
-import { heatmapImage, heatmapOverlay, renderSignedOrRgb } from './image/render';
+import { absPercentile, heatmapImage, heatmapOverlay, renderSignedOrRgb } from './image/render';
 import { resizeRgba } from './image/resize';
 import { isMethodName, METHOD_NAMES, METHODS } from './methods';
 import { loadAnyModel, type LoadedModel } from './model/loadModel';
+import { summarizeModel } from './model/summary';
 
 /** What a handler gets besides its parameters. */
 export interface RequestContext {
@@ -128,7 +129,19 @@ function renderMapAlone(map: Float32Array, shape: number[], kind: MapKind, color
     const img = renderSignedOrRgb(map, shape[0], shape[1], shape[2] ?? 1);
     return img.width === out.width && img.height === out.height ? img : resizeRgba(img, out.width, out.height);
   }
-  return heatmapImage(map, shape[0], shape[1], { colormap, outW: out.width, outH: out.height });
+  return heatmapImage(map, shape[0], shape[1], { colormap, range: mapRange(map, kind), outW: out.width, outH: out.height });
+}
+
+/**
+ * The value range the colormap spans. Input-resolution maps are clipped at their 99.5th percentile, as
+ * the CLI draws them (src/engine/renderExplanation.ts): a few extreme pixels would hide the rest.
+ */
+function mapRange(map: Float32Array, kind: MapKind): [number, number] | undefined {
+  if (kind !== 'input-map') return undefined;
+  let lo = Infinity;
+  for (const v of map) if (v < lo) lo = v;
+  const hi = absPercentile(map, 99.5);
+  return hi > lo ? [lo, hi] : undefined;
 }
 
 function render(p: RenderParams, base: RgbaImage): RgbaImage {
@@ -148,7 +161,7 @@ function render(p: RenderParams, base: RgbaImage): RgbaImage {
     }
     return { width: size.width, height: size.height, data: out };
   }
-  return heatmapOverlay(p.map, p.shape[0], p.shape[1], img, { colormap, alpha: Math.max(0, Math.min(1, p.alpha)) });
+  return heatmapOverlay(p.map, p.shape[0], p.shape[1], img, { colormap, range: mapRange(p.map, p.kind), alpha: Math.max(0, Math.min(1, p.alpha)) });
 }
 
 function spatialLayers(model: LoadedModel): LayerBrief[] {
@@ -276,6 +289,10 @@ export const handlers: Handlers = {
   async render(p) {
     if (!(p.map instanceof Float32Array)) throw new LensError('render: the map must be a Float32Array');
     return png(render(p, await getImage(p.image)));
+  },
+
+  async summary(p, ctx) {
+    return summarizeModel(await getModel(p.model, ctx));
   },
 
   async encodeNpy(p) {

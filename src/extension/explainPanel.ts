@@ -178,6 +178,7 @@ export class ExplainPanel implements vscode.Disposable {
         const before = this.state.options;
         const next = { ...before, ...m.options };
         this.state.options = next;
+        this.post({ type: 'options', options: next });
         if (next.preprocess !== before.preprocess) {
           this.predictionList = null;
           await this.load();

@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { EngineClient, isCancelled } from './engineClient';
 import { ExplainPanel, type PanelDeps } from './explainPanel';
+import { ModelBrowser } from './modelBrowser';
 import { ModelPicker } from './modelPicker';
 import { readSettings } from './settings';
 import { EngineStatusBar } from './statusBar';
@@ -27,6 +28,7 @@ export interface CnnLensApi {
   models: ModelPicker;
   log: vscode.LogOutputChannel;
   explainPanels: ReadonlySet<ExplainPanel>;
+  modelBrowsers: ReadonlySet<ModelBrowser>;
 }
 
 function imageUriFromActiveTab(): vscode.Uri | undefined {
@@ -76,6 +78,7 @@ export function activate(context: vscode.ExtensionContext): CnnLensApi {
       },
     }),
     { dispose: () => [...ExplainPanel.panels].forEach((p) => p.dispose()) },
+    ModelBrowser.register(deps),
   );
   const command = (id: string, f: (...args: any[]) => unknown) => context.subscriptions.push(vscode.commands.registerCommand(id, f));
 
@@ -89,6 +92,11 @@ export function activate(context: vscode.ExtensionContext): CnnLensApi {
       if (!isCancelled(e)) vscode.window.showErrorMessage(`CNN Lens: could not start the engine: ${(e as Error).message}`);
       return undefined;
     }
+  });
+  command('cnnLens.openModelBrowser', async (arg?: unknown) => {
+    const uri = arg instanceof vscode.Uri ? arg : await models.resolve().then((f) => (f ? vscode.Uri.file(f) : undefined));
+    if (uri) await vscode.commands.executeCommand('vscode.openWith', uri, ModelBrowser.viewType);
+    return uri;
   });
   command('cnnLens.selectModel', async () => {
     const file = await models.pick();
@@ -116,7 +124,7 @@ export function activate(context: vscode.ExtensionContext): CnnLensApi {
   );
 
   log.info(`CNN Lens activated (extension ${context.extension.packageJSON.version}, VS Code ${vscode.version})`);
-  return { engine, models, log, explainPanels: ExplainPanel.panels };
+  return { engine, models, log, explainPanels: ExplainPanel.panels, modelBrowsers: ModelBrowser.open };
 }
 
 export function deactivate(): void {

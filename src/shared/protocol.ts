@@ -118,6 +118,42 @@ export interface RenderParams {
   maxSize?: number;
 }
 
+export type LayerKind = 'input' | 'conv' | 'dense' | 'pool' | 'norm' | 'activation' | 'merge' | 'reshape' | 'container' | 'other';
+
+/** One layer of the model browser's tree (nested models have children). */
+export interface LayerNode {
+  path: string;
+  name: string;
+  className: string;
+  kind: LayerKind;
+  outputShape: (number | null)[] | null;
+  params: number;
+  activation: string | null;
+  node: number;
+  /** Whether the layer methods can target it (4-D spatial output). */
+  spatial: boolean;
+  kernelShape?: number[];
+  children?: LayerNode[];
+}
+
+export interface ModelSummaryView {
+  file: string;
+  format: string;
+  kind: 'layers' | 'graph';
+  input: { height: number; width: number; channels: number };
+  numClasses: number;
+  labels: string[] | null;
+  labelsSource: string | null;
+  outputActivation: string;
+  defaultPreprocess: string;
+  preprocessReason: string;
+  defaultLayer: string | null;
+  params: { total: number; trainable: number };
+  weightBytes: number;
+  layerCount: number;
+  layers: LayerNode[];
+}
+
 /** Each request kind: its parameters and its result. */
 export interface EngineCalls {
   ping: { params: Record<never, never>; result: { pid: number; uptimeMs: number } };
@@ -129,6 +165,8 @@ export interface EngineCalls {
   explain: { params: ExplainParams; result: ExplainOutput };
   /** Renders a map (from `explain`) as PNG: over the image, or alone. */
   render: { params: RenderParams; result: PngImage };
+  /** The model's summary and layer tree (the model browser). */
+  summary: { params: { model: string }; result: ModelSummaryView };
   /** A map as float32 .npy bytes. */
   encodeNpy: { params: { map: Float32Array; shape: number[] }; result: { npy: Uint8Array } };
   /**
@@ -251,6 +289,8 @@ export type ToExplainView =
       model: Pick<ModelBrief, 'labels' | 'methods' | 'spatialLayers' | 'defaultLayer' | 'colormaps' | 'preprocessPresets' | 'defaultPreprocess' | 'preprocessReason' | 'canExplain' | 'format' | 'inputSize'>;
     }
   | { type: 'predictions'; predictions: Prediction[] }
+  /** The options as the host holds them (after a change from either side). */
+  | { type: 'options'; options: ExplainViewOptions }
   | { type: 'heatmap'; heatmap: HeatmapView }
   | { type: 'busy'; message: string; done?: number; total?: number }
   | { type: 'idle' }
@@ -302,4 +342,38 @@ export function parseExplainPanelState(s: unknown, defaults: ExplainViewOptions)
   const parsed = parseFromExplainView({ type: 'setOptions', options: s.options ?? {} });
   const options = { ...defaults, ...(parsed && parsed.type === 'setOptions' ? parsed.options : {}) };
   return { image: s.image, model: s.model, options };
+}
+
+// ─────────────────────────────── host ↔ model browser ───────────────────────────────
+
+export interface ModelBrowserState {
+  /** Paths of expanded containers. */
+  expanded: string[];
+  selected: string | null;
+}
+
+export type ToModelBrowser =
+  | { type: 'summary'; summary: ModelSummaryView; backend: string | null; fileName: string }
+  | { type: 'busy'; message: string }
+  | { type: 'idle' }
+  | { type: 'error'; message: string };
+
+export type FromModelBrowser =
+  | { type: 'ready' }
+  | { type: 'retry' }
+  | { type: 'openAsText' }
+  | { type: 'selectLayer'; path: string | null };
+
+export function parseFromModelBrowser(m: unknown): FromModelBrowser | null {
+  if (!isObject(m) || typeof m.type !== 'string') return null;
+  switch (m.type) {
+    case 'ready':
+    case 'retry':
+    case 'openAsText':
+      return { type: m.type };
+    case 'selectLayer':
+      return m.path === null || typeof m.path === 'string' ? { type: 'selectLayer', path: m.path } : null;
+    default:
+      return null;
+  }
 }

@@ -130,6 +130,45 @@ async function explainChecks(page: Page, image: string, shot: (n: string) => Pro
   });
 }
 
+async function modelBrowserChecks(page: Page, shot: (n: string) => Promise<unknown>): Promise<void> {
+  const model = JSON.parse(fs.readFileSync(path.join(workspace, '.vscode', 'settings.json'), 'utf8'))['cnnLens.model'] as string;
+  if (!model.endsWith('model.json')) return h.skip('model browser', `the workspace model ${model} is not a model.json`);
+  await h.check(`opening ${model} shows the model browser with its layers`, async () => {
+    await page.keyboard.press('Escape');
+    await page.keyboard.press('Control+P');
+    const input = page.locator('.quick-input-widget input.input');
+    await input.waitFor({ state: 'visible' });
+    await input.fill(model);
+    await page.locator('.quick-input-list .monaco-list-row', { hasText: 'model.json' }).first().waitFor();
+    await page.keyboard.press('Enter');
+    const fr = await frameWith(page, '#layers .row', 60_000);
+    const rows = await fr.locator('#layers .row.layer').count();
+    const claimed = Number(((await fr.textContent('[data-fact="Layers"]')) ?? '').trim());
+    if (!(rows > 10) || rows !== claimed) throw new Error(`${rows} layer rows, the summary says ${claimed}`);
+    // The last layer named in the file is listed.
+    const json = JSON.parse(fs.readFileSync(path.join(workspace, model), 'utf8'));
+    const names: string[] = [];
+    const walk = (l: any) => {
+      const c = l?.config;
+      const kids = Array.isArray(c) ? c : Array.isArray(c?.layers) ? c.layers : null;
+      if (kids) kids.forEach(walk);
+      else if (c?.name) names.push(c.name);
+    };
+    walk(json.modelTopology.model_config ?? json.modelTopology);
+    const last = names.at(-1)!;
+    if ((await fr.locator(`#layers .row.layer .name`, { hasText: last }).count()) < 1) throw new Error(`layer ${last} is not in the tree`);
+    // Expand the nested model and pick its default target layer.
+    for (const s of await fr.locator('#layers details:not([open]) > summary').all()) await s.click();
+    const target = fr.locator('#layers .row.layer.spatial').last();
+    await target.scrollIntoViewIfNeeded();
+    await target.click();
+    const details = (await fr.textContent('#details')) ?? '';
+    if (!details.includes('Explainable')) throw new Error(`details: ${details.slice(0, 200)}`);
+    await shot('10-model-browser.png');
+    return `${rows} layers, last '${last}'`;
+  });
+}
+
 async function main(): Promise<void> {
   fs.mkdirSync(shots, { recursive: true });
   const browser = await launch();
@@ -211,6 +250,7 @@ async function main(): Promise<void> {
       h.skip('explain panel checks', 'the e2e workspace has no model (no demo model in media/, no shared fixtures)');
     } else {
       await explainChecks(page, image, shot);
+      await modelBrowserChecks(page, shot);
     }
     await sleep(200);
   } catch (e) {

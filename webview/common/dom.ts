@@ -23,11 +23,9 @@ export function byId<T extends HTMLElement = HTMLElement>(id: string): T {
 
 /** Replaces the options of a toolkit dropdown and selects `value`. */
 export function setDropdown(dropdown: HTMLElement & { value: string }, options: { value: string; label: string; title?: string }[], value: string): void {
-  dropdown.replaceChildren(...options.map((o) => h('vscode-option', { value: o.value, title: o.title }, o.label)));
-  // The toolkit picks up new options on the next frame.
-  requestAnimationFrame(() => {
-    dropdown.value = value;
-  });
+  // Marking the option `selected` (rather than setting .value later) keeps the toolkit from firing a
+  // change event of its own when it picks the new options up.
+  dropdown.replaceChildren(...options.map((o) => h('vscode-option', { value: o.value, title: o.title, selected: o.value === value }, o.label)));
   dropdown.value = value;
 }
 

@@ -1,0 +1,105 @@
+// The model browser: a read-only custom editor for model files (model.json, .h5, .keras). Shows the
+// model's summary (inputs, outputs, parameters, backend) and its layer tree with output shapes and
+// parameter counts, nested models expandable. The text editor stays available through "Reopen With".
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { type FromModelBrowser, type ModelSummaryView, parseFromModelBrowser, type ToModelBrowser } from '../shared/protocol';
+import { isCancelled } from './engineClient';
+import type { PanelDeps } from './explainPanel';
+import { webviewHtml, webviewOptions } from './webviewHtml';
+
+export class ModelBrowser implements vscode.Disposable {
+  static readonly viewType = 'cnnLens.modelBrowser';
+  static readonly open = new Set<ModelBrowser>();
+
+  static register(deps: PanelDeps): vscode.Disposable {
+    const provider: vscode.CustomReadonlyEditorProvider = {
+      openCustomDocument: (uri) => ({ uri, dispose: () => undefined }),
+      resolveCustomEditor: (doc, panel) => {
+        new ModelBrowser(deps, panel, doc.uri.fsPath);
+      },
+    };
+    return vscode.window.registerCustomEditorProvider(ModelBrowser.viewType, provider, { supportsMultipleEditorsPerDocument: true });
+  }
+
+  summary: ModelSummaryView | null = null;
+  lastError: string | null = null;
+  private loading: Promise<void> | null = null;
+  private readonly disposables: vscode.Disposable[] = [];
+  private disposed = false;
+
+  private constructor(
+    private readonly deps: PanelDeps,
+    readonly panel: vscode.WebviewPanel,
+    readonly file: string,
+  ) {
+    ModelBrowser.open.add(this);
+    panel.webview.options = webviewOptions(deps.context.extensionUri);
+    panel.webview.html = webviewHtml(panel.webview, deps.context.extensionUri, 'modelBrowser', `Model: ${path.basename(file)}`);
+    this.disposables.push(
+      panel.webview.onDidReceiveMessage((raw) => {
+        const m = parseFromModelBrowser(raw);
+        if (m) void this.handleMessage(m);
+        else deps.log.warn(`model browser: ignored a malformed message ${JSON.stringify(raw)?.slice(0, 200)}`);
+      }),
+      panel.onDidDispose(() => this.dispose()),
+    );
+    void this.load();
+  }
+
+  /** Resolves when the summary (or an error) is in. */
+  whenLoaded(): Promise<void> {
+    return this.loading ?? Promise.resolve();
+  }
+
+  private post(m: ToModelBrowser): void {
+    if (!this.disposed) void this.panel.webview.postMessage(m);
+  }
+
+  private sendSummary(): void {
+    if (this.summary) this.post({ type: 'summary', summary: this.summary, backend: this.deps.engine.engineInfo?.backend ?? null, fileName: vscode.workspace.asRelativePath(this.file) });
+  }
+
+  private load(): Promise<void> {
+    this.loading ??= (async () => {
+      this.post({ type: 'busy', message: `Loading ${path.basename(this.file)}…` });
+      try {
+        this.summary = await this.deps.engine.request({ type: 'summary', model: this.file });
+        this.lastError = null;
+        this.sendSummary();
+      } catch (e) {
+        this.lastError = isCancelled(e) ? 'Cancelled.' : (e as Error).message;
+        this.post({ type: 'error', message: this.lastError });
+      } finally {
+        this.post({ type: 'idle' });
+      }
+    })();
+    return this.loading;
+  }
+
+  async handleMessage(m: FromModelBrowser): Promise<void> {
+    switch (m.type) {
+      case 'ready':
+        if (this.summary) this.sendSummary();
+        else if (this.lastError) this.post({ type: 'error', message: this.lastError });
+        else this.post({ type: 'busy', message: `Loading ${path.basename(this.file)}…` });
+        return;
+      case 'retry':
+        this.loading = null;
+        await this.load();
+        return;
+      case 'openAsText':
+        await vscode.commands.executeCommand('vscode.openWith', vscode.Uri.file(this.file), 'default');
+        return;
+      case 'selectLayer':
+        return;
+    }
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    ModelBrowser.open.delete(this);
+    for (const d of this.disposables) d.dispose();
+  }
+}
