@@ -101,8 +101,9 @@ function dtypeName(v: unknown): unknown {
   let name: unknown = v;
   if (isObject(v)) name = isObject(v.config) ? v.config.name : v.name;
   if (typeof name !== 'string') return 'float32';
-  if (/float|mixed/.test(name)) return 'float32'; // tfjs computes in float32; mixed precision keeps float32 variables
-  if (/^u?int/.test(name)) return 'int32';
+  // tfjs computes in float32 (mixed precision keeps float32 variables), and images reach the model as
+  // float32 even when Keras declared a uint8 input; layers that need integers (Embedding) cast themselves.
+  if (/float|mixed|^u?int/.test(name)) return 'float32';
   return name;
 }
 
