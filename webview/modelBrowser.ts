@@ -2,7 +2,7 @@
 // Host side: src/extension/modelBrowser.ts. Messages: ToModelBrowser / FromModelBrowser.
 import './common/toolkit';
 import './modelBrowser.css';
-import type { FromModelBrowser, LayerNode, ModelBrowserState, ModelSummaryView, ToModelBrowser } from '../src/shared/protocol';
+import type { FromModelBrowser, LayerAction, LayerNode, ModelBrowserState, ModelSummaryView, ToModelBrowser } from '../src/shared/protocol';
 import { byId, h } from './common/dom';
 import { host } from './common/vscodeApi';
 
@@ -66,7 +66,39 @@ function selectLayer(l: LayerNode): void {
   if (l.kernelShape) facts.push(['Kernel', shape(l.kernelShape)]);
   if (l.activation) facts.push(['Activation', l.activation]);
   if (l.spatial) facts.push(['Explainable', `yes: a target for Grad-CAM and the other layer methods${summary?.defaultLayer === l.path ? ' (the default)' : ''}`]);
-  byId('details').replaceChildren(h('h2', {}, l.name), h('dl', { class: 'facts' }, ...facts.flatMap(([k, v]) => [h('dt', {}, k), h('dd', {}, v)])));
+  const act = (action: LayerAction) => () => vscode.post({ type: 'layerAction', path: l.path, action });
+  const hasFilters = !!l.kernelShape && /Conv2D$/.test(l.className);
+  const isOutput = l.kind === 'dense' && !!summary && Number(l.outputShape?.at(-1)) === summary.numClasses;
+  const buttons = [
+    hasFilters ? h('vscode-button', { id: 'show-weights', appearance: 'secondary', onclick: act('weights') }, 'Filter weights') : null,
+    l.spatial ? h('vscode-button', { id: 'show-activations', appearance: 'secondary', onclick: act('activations') }, 'Feature maps for an image…') : null,
+    l.spatial ? h('vscode-button', { id: 'visualize-filters', appearance: 'secondary', onclick: act('visualizeFilters') }, 'Visualize filters…') : null,
+    isOutput ? h('vscode-button', { id: 'visualize-class', appearance: 'secondary', onclick: act('visualizeClass') }, 'Visualize class…') : null,
+  ].filter((b): b is HTMLElement => b !== null);
+  byId('details').replaceChildren(
+    h('h2', {}, l.name),
+    h('dl', { class: 'facts' }, ...facts.flatMap(([k, v]) => [h('dt', {}, k), h('dd', {}, v)])),
+    h('div', { class: 'actions', hidden: buttons.length === 0 }, ...buttons),
+    h('figure', { id: 'layer-figure', hidden: true }, h('img', { id: 'layer-image', alt: '' }), h('figcaption', { id: 'layer-caption' })),
+  );
+  // Conv layers show their filters at once: the cheapest look inside.
+  if (hasFilters) act('weights')();
+}
+
+let layerImageUrl: string | null = null;
+
+function onLayerImage(m: Extract<ToModelBrowser, { type: 'layerImage' }>): void {
+  if (state.selected !== m.path) return;
+  if (layerImageUrl) URL.revokeObjectURL(layerImageUrl);
+  layerImageUrl = URL.createObjectURL(new Blob([m.image.png as BlobPart], { type: 'image/png' }));
+  const img = byId<HTMLImageElement>('layer-image');
+  img.src = layerImageUrl;
+  img.alt = m.description;
+  img.dataset.what = m.what;
+  // Small tiles are drawn at twice their size, crisp.
+  img.style.width = `${Math.min(m.image.width * (m.image.width < 200 ? 2 : 1), 420)}px`;
+  byId('layer-caption').textContent = m.description;
+  byId('layer-figure').hidden = false;
 }
 
 function layerRow(l: LayerNode, depth: number): HTMLElement {
@@ -150,6 +182,9 @@ window.addEventListener('message', (e: MessageEvent<ToModelBrowser>) => {
     case 'error':
       byId('error').hidden = false;
       byId('error-message').textContent = m.message;
+      return;
+    case 'layerImage':
+      onLayerImage(m);
       return;
   }
 });

@@ -67,6 +67,7 @@ printf 'bind-addr: 127.0.0.1:%s\nauth: none\ncert: false\n' "$PORT" >"$RUN/confi
 export HOME="$RUN/home" XDG_CONFIG_HOME="$RUN/home/.config" XDG_DATA_HOME="$RUN/home/.local/share" XDG_CACHE_HOME="$RUN/home/.cache" TMPDIR="$RUN/tmp"
 export EXTENSIONS_GALLERY='{}'   # no marketplace
 export E2E_HOST_RESULTS="$OUT/host-results.json"   # the extension host inherits code-server's environment
+export CNN_LENS_MAX_STEPS="${CNN_LENS_MAX_STEPS:-16}"  # caps every optimization (the engine inherits it too)
 
 step "start code-server on 127.0.0.1:$PORT"
 setsid node "$CS/out/node/entry.js" --config "$RUN/config.yaml" --user-data-dir "$RUN/ud" --extensions-dir "$RUN/exts" \

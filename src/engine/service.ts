@@ -19,15 +19,17 @@ import { backendVersions, initBackend } from './backend';
 import { LensError } from './errors';
 import { explain, imageToInput, labelOf, predict } from './explain';
 import { COLORMAPS, DEFAULT_COLORMAP, isColormapName, type ColormapName } from './image/colormap';
-import { readImageFile, type RgbaImage } from './image/decode';
+import { decodeImage, readImageFile, type RgbaImage } from './image/decode';
 import { encodeNpy } from './image/npy';
 import { encodePng } from './image/png';
 import { isPreprocessPreset, PRESET_DESCRIPTIONS, PREPROCESS_PRESETS, type PreprocessPreset } from './image/preprocess';
 import { absPercentile, heatmapImage, heatmapOverlay, renderSignedOrRgb } from './image/render';
-import { resizeRgba } from './image/resize';
+import { resizeRgba, upscaleNearest } from './image/resize';
 import { isMethodName, METHOD_NAMES, METHODS } from './methods';
 import { loadAnyModel, type LoadedModel } from './model/loadModel';
 import { summarizeModel } from './model/summary';
+import { dream, filterWeights, invert, layerActivations, maximize, maximizeRange, type VisHooks } from './vis';
+import { featureMapGrid, tileGrid } from './image/render';
 
 /** What a handler gets besides its parameters. */
 export interface RequestContext {
@@ -174,6 +176,20 @@ function spatialLayers(model: LoadedModel): LayerBrief[] {
     .map((n) => ({ path: n.path, className: n.className, shape: n.outputs[0].shape.slice(1) }));
 }
 
+/** Optimization callbacks: progress per step, a frame every few steps (streamed), cancel between steps. */
+function visHooks(ctx: RequestContext, frames: boolean): VisHooks {
+  let steps = 0;
+  return {
+    onStep: (step, total) => {
+      steps = total;
+      ctx.step(step, total);
+    },
+    onFrame: frames ? (frame, step) => ctx.emit({ type: 'frame', image: png(frame), step, total: steps }) : undefined,
+    frameEvery: 5,
+    isCancelled: () => ctx.cancelled,
+  };
+}
+
 // ─────────────────────────── the handlers ───────────────────────────
 
 export const handlers: Handlers = {
@@ -289,6 +305,73 @@ export const handlers: Handlers = {
   async render(p) {
     if (!(p.map instanceof Float32Array)) throw new LensError('render: the map must be a Float32Array');
     return png(render(p, await getImage(p.image)));
+  },
+
+  async filterWeights(p, ctx) {
+    const m = await getModel(p.model, ctx);
+    const f = filterWeights(m, p.layer);
+    const shown = f.tiles.slice(0, 256);
+    const scale = Math.max(1, Math.floor(32 / Math.max(shown[0]?.width ?? 1, shown[0]?.height ?? 1)));
+    const grid = tileGrid(shown.map((t) => upscaleNearest(t, scale)), { labels: shown.map((_, i) => `#${i}`) });
+    return { image: png(grid), description: f.description + (f.tiles.length > shown.length ? ` (first ${shown.length} of ${f.tiles.length})` : ''), count: f.tiles.length };
+  },
+
+  async activations(p, ctx) {
+    const m = await getModel(p.model, ctx);
+    const img = await getImage(p.image);
+    const x = imageToInput(m, img, preprocessOf(m, p.preprocess));
+    try {
+      const a = layerActivations(m, x, p.layer);
+      const [h, w, c] = a.shape;
+      return { image: png(featureMapGrid(a.data, h, w, c, { maxChannels: p.maxChannels ?? 64 })), shape: a.shape, layer: a.layer };
+    } finally {
+      x.dispose();
+    }
+  },
+
+  async maximizeFilters(p, ctx) {
+    const m = await getModel(p.model, ctx);
+    const t0 = performance.now();
+    const tiles: { channel: number; image: PngImage; objective: number }[] = [];
+    maximizeRange(m, { layer: p.layer, first: p.first, last: p.last, steps: p.steps, size: p.size, seed: p.seed }, visHooks(ctx, false), (index, r) => {
+      const tile = { channel: p.first + index, image: png(r.rgba), objective: r.objective };
+      tiles.push(tile);
+      ctx.emit({ type: 'tile', index, ...tile });
+    });
+    return { tiles, ms: performance.now() - t0 };
+  },
+
+  async maximizeClass(p, ctx) {
+    const m = await getModel(p.model, ctx);
+    const r = maximize(m, { classIndex: p.classIndex, steps: p.steps, size: p.size, seed: p.seed }, visHooks(ctx, true));
+    return { image: png(r.rgba), description: `${r.target}: logit ${r.objective.toFixed(3)} after ${r.steps} steps`, steps: r.steps, ms: r.ms };
+  },
+
+  async dream(p, ctx) {
+    const m = await getModel(p.model, ctx);
+    const img = await getImage(p.image);
+    const r = dream(m, img, { layers: p.layers, octaves: p.octaves, steps: p.steps, seed: p.seed }, visHooks(ctx, true));
+    const layers = `${r.layers.join(', ')}${r.layersAreDefault ? ' (default)' : ''}`;
+    return { image: png(r.rgba), description: `DeepDream on ${layers}: activation norm ×${r.normGain.toFixed(2)} over ${r.octaveSizes.length} octaves`, steps: r.steps, ms: r.ms };
+  },
+
+  async invert(p, ctx) {
+    const m = await getModel(p.model, ctx);
+    const img = await getImage(p.image);
+    const r = invert(m, img, { layer: p.layer, steps: p.steps, seed: p.seed }, visHooks(ctx, true));
+    return {
+      image: png(r.rgba),
+      original: png(r.original),
+      description: `inversion of ${r.layer}: relative distance ${r.relativeDistance.toFixed(3)} after ${r.steps} steps`,
+      steps: r.steps,
+      ms: r.ms,
+    };
+  },
+
+  async tileGrid(p) {
+    if (!Array.isArray(p.tiles) || p.tiles.length === 0) throw new LensError('tileGrid: no tiles');
+    const tiles = p.tiles.map((b, i) => decodeImage(b, `tile ${i}`));
+    return png(tileGrid(tiles, { labels: p.labels }));
   },
 
   async summary(p, ctx) {

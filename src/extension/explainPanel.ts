@@ -321,12 +321,21 @@ export class ExplainPanel implements vscode.Disposable {
     cts.dispose();
   }
 
-  /** Runs `f`; if it was cancelled because a newer choice replaced it, ends quietly with undefined. */
+  /**
+   * Runs `f`; if it was cancelled because a newer choice replaced it, ends quietly with undefined. If the
+   * user cancelled it, the choices go back to those of the map on show, so the controls match the picture.
+   */
   private async superseded<T>(cts: vscode.CancellationTokenSource, f: () => Promise<T>): Promise<T | undefined> {
     try {
       return await f();
     } catch (e) {
       if (isCancelled(e) && this.work !== cts) return undefined;
+      if (isCancelled(e) && this.current) {
+        const c = this.current;
+        const o = this.state.options;
+        this.state.options = { ...o, method: c.method, layer: c.layerIsDefault ? null : c.layer, classIndex: o.classIndex === null ? null : c.classIndex, colormap: c.colormap };
+        this.post({ type: 'options', options: this.state.options });
+      }
       throw e;
     }
   }

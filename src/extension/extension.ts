@@ -7,6 +7,8 @@ import { ModelBrowser } from './modelBrowser';
 import { ModelPicker } from './modelPicker';
 import { readSettings } from './settings';
 import { EngineStatusBar } from './statusBar';
+import { pickImage, registerVisCommands } from './visCommands';
+import { VisualizePanel } from './visualizePanel';
 
 /** Explain commands: command id → attribution method (engine names). */
 export const EXPLAIN_COMMANDS: Record<string, string> = {
@@ -20,8 +22,6 @@ export const EXPLAIN_COMMANDS: Record<string, string> = {
   'cnnLens.explainIntegratedGradients': 'integrated-gradients',
 };
 
-export const IMAGE_EXTENSIONS = ['png', 'jpg', 'jpeg', 'webp', 'bmp', 'gif'];
-
 /** What activate() returns: used by the tests inside the extension host. */
 export interface CnnLensApi {
   engine: EngineClient;
@@ -29,21 +29,7 @@ export interface CnnLensApi {
   log: vscode.LogOutputChannel;
   explainPanels: ReadonlySet<ExplainPanel>;
   modelBrowsers: ReadonlySet<ModelBrowser>;
-}
-
-function imageUriFromActiveTab(): vscode.Uri | undefined {
-  const input = vscode.window.tabGroups.activeTabGroup.activeTab?.input;
-  const uri = input instanceof vscode.TabInputCustom || input instanceof vscode.TabInputText ? input.uri : undefined;
-  if (uri && IMAGE_EXTENSIONS.includes(path.extname(uri.fsPath).slice(1).toLowerCase())) return uri;
-  return undefined;
-}
-
-async function imageUri(arg: unknown): Promise<vscode.Uri | undefined> {
-  if (arg instanceof vscode.Uri) return arg;
-  const fromTab = imageUriFromActiveTab();
-  if (fromTab) return fromTab;
-  const picked = await vscode.window.showOpenDialog({ canSelectMany: false, openLabel: 'Explain', filters: { Images: IMAGE_EXTENSIONS } });
-  return picked?.[0];
+  visualizePanels: ReadonlySet<VisualizePanel>;
 }
 
 export function activate(context: vscode.ExtensionContext): CnnLensApi {
@@ -79,6 +65,13 @@ export function activate(context: vscode.ExtensionContext): CnnLensApi {
     }),
     { dispose: () => [...ExplainPanel.panels].forEach((p) => p.dispose()) },
     ModelBrowser.register(deps),
+    vscode.window.registerWebviewPanelSerializer(VisualizePanel.viewType, {
+      async deserializeWebviewPanel(panel, state) {
+        VisualizePanel.revive(deps, panel, state);
+      },
+    }),
+    { dispose: () => [...VisualizePanel.panels].forEach((p) => p.dispose()) },
+    ...registerVisCommands(deps, () => models.resolve()),
   );
   const command = (id: string, f: (...args: any[]) => unknown) => context.subscriptions.push(vscode.commands.registerCommand(id, f));
 
@@ -105,12 +98,12 @@ export function activate(context: vscode.ExtensionContext): CnnLensApi {
   });
   for (const [id, method] of Object.entries(EXPLAIN_COMMANDS)) {
     command(id, async (arg?: unknown) => {
-      const image = await imageUri(arg);
+      const image = await pickImage(arg, 'Explain: choose an image');
       if (!image) return undefined;
       const model = await models.resolve();
       if (!model) return undefined;
-      log.info(`explain ${image.fsPath} with ${method} using ${model}`);
-      return ExplainPanel.open(deps, image.fsPath, model, method);
+      log.info(`explain ${image} with ${method} using ${model}`);
+      return ExplainPanel.open(deps, image, model, method);
     });
   }
 
@@ -124,7 +117,7 @@ export function activate(context: vscode.ExtensionContext): CnnLensApi {
   );
 
   log.info(`CNN Lens activated (extension ${context.extension.packageJSON.version}, VS Code ${vscode.version})`);
-  return { engine, models, log, explainPanels: ExplainPanel.panels, modelBrowsers: ModelBrowser.open };
+  return { engine, models, log, explainPanels: ExplainPanel.panels, modelBrowsers: ModelBrowser.open, visualizePanels: VisualizePanel.panels };
 }
 
 export function deactivate(): void {

@@ -3,7 +3,7 @@
 // parameter counts, nested models expandable. The text editor stays available through "Reopen With".
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { type FromModelBrowser, type ModelSummaryView, parseFromModelBrowser, type ToModelBrowser } from '../shared/protocol';
+import { type FromModelBrowser, type LayerAction, type LayerImageKind, type ModelSummaryView, parseFromModelBrowser, type ToModelBrowser } from '../shared/protocol';
 import { isCancelled } from './engineClient';
 import type { PanelDeps } from './explainPanel';
 import { webviewHtml, webviewOptions } from './webviewHtml';
@@ -93,7 +93,61 @@ export class ModelBrowser implements vscode.Disposable {
         return;
       case 'selectLayer':
         return;
+      case 'layerAction':
+        await this.layerAction(m.path, m.action);
+        return;
     }
+  }
+
+  /** What the last layer picture request produced (tests read it). */
+  lastLayerImage: { path: string; what: LayerImageKind; description: string; width: number } | null = null;
+
+  async layerAction(layer: string, action: LayerAction, image?: string): Promise<void> {
+    const engine = this.deps.engine;
+    try {
+      switch (action) {
+        case 'weights': {
+          this.post({ type: 'busy', message: `Reading the filters of ${layer}…` });
+          const r = await engine.request({ type: 'filterWeights', model: this.file, layer });
+          this.lastLayerImage = { path: layer, what: 'weights', description: r.description, width: r.image.width };
+          this.post({ type: 'layerImage', path: layer, what: 'weights', image: r.image, description: r.description });
+          return;
+        }
+        case 'activations': {
+          const file = image ?? (await this.pickWorkspaceImage());
+          if (!file) return;
+          this.post({ type: 'busy', message: `Feature maps of ${layer} for ${path.basename(file)}…` });
+          const r = await engine.request({ type: 'activations', model: this.file, layer, image: file });
+          const description = `${r.shape[2]} feature maps of ${r.shape[0]}×${r.shape[1]} for ${vscode.workspace.asRelativePath(file)}${r.shape[2] > 64 ? ' (first 64)' : ''}`;
+          this.lastLayerImage = { path: layer, what: 'activations', description, width: r.image.width };
+          this.post({ type: 'layerImage', path: layer, what: 'activations', image: r.image, description });
+          return;
+        }
+        case 'visualizeFilters':
+          await vscode.commands.executeCommand('cnnLens.visualizeFilters', { model: this.file, layer });
+          return;
+        case 'visualizeClass':
+          await vscode.commands.executeCommand('cnnLens.visualizeClass', { model: this.file });
+          return;
+      }
+    } catch (e) {
+      this.lastError = isCancelled(e) ? 'Cancelled.' : (e as Error).message;
+      this.post({ type: 'error', message: this.lastError });
+    } finally {
+      this.post({ type: 'idle' });
+    }
+  }
+
+  /** An image from the workspace, picked from a list (feature maps are shown for it). */
+  private async pickWorkspaceImage(): Promise<string | undefined> {
+    const found = await vscode.workspace.findFiles('**/*.{png,jpg,jpeg,webp,bmp,gif}', '**/node_modules/**', 500);
+    const items = found.map((u) => ({ label: path.basename(u.fsPath), description: vscode.workspace.asRelativePath(u), file: u.fsPath }));
+    items.push({ label: '$(folder-opened) Browse…', description: '', file: '' });
+    const choice = await vscode.window.showQuickPick(items, { title: 'Feature maps: choose an image', matchOnDescription: true });
+    if (!choice) return undefined;
+    if (choice.file) return choice.file;
+    const picked = await vscode.window.showOpenDialog({ canSelectMany: false, filters: { Images: ['png', 'jpg', 'jpeg', 'webp', 'bmp', 'gif'] } });
+    return picked?.[0]?.fsPath;
   }
 
   dispose(): void {

@@ -165,6 +165,20 @@ export interface EngineCalls {
   explain: { params: ExplainParams; result: ExplainOutput };
   /** Renders a map (from `explain`) as PNG: over the image, or alone. */
   render: { params: RenderParams; result: PngImage };
+  /** A conv layer's kernels, one tile per filter, as a labelled grid. */
+  filterWeights: { params: { model: string; layer: string }; result: { image: PngImage; description: string; count: number } };
+  /** A layer's feature maps for an image, as a labelled grid. */
+  activations: { params: { model: string; layer: string; image: string; preprocess?: string; maxChannels?: number }; result: { image: PngImage; shape: number[]; layer: string } };
+  /** Activation maximization of channels first..last of a layer; tiles stream as each finishes. */
+  maximizeFilters: { params: { model: string; layer: string; first: number; last: number; steps?: number; size?: number; seed?: number }; result: { tiles: TileResult[]; ms: number } };
+  /** An image that maximizes a class logit; frames stream. */
+  maximizeClass: { params: { model: string; classIndex: number; steps?: number; size?: number; seed?: number }; result: VisResult };
+  /** DeepDream on an image; frames stream. */
+  dream: { params: { model: string; image: string; layers?: string[]; octaves?: number; steps?: number; seed?: number }; result: VisResult };
+  /** Feature inversion: an image whose activations at `layer` match the image's; frames stream. */
+  invert: { params: { model: string; image: string; layer: string; steps?: number; seed?: number }; result: VisResult & { original: PngImage } };
+  /** PNG tiles (e.g. streamed filter visualizations) composed into one labelled grid. */
+  tileGrid: { params: { tiles: Uint8Array[]; labels: string[] }; result: PngImage };
   /** The model's summary and layer tree (the model browser). */
   summary: { params: { model: string }; result: ModelSummaryView };
   /** A map as float32 .npy bytes. */
@@ -181,8 +195,25 @@ export type EngineRequest = { [K in EngineRequestType]: { type: K } & EngineCall
 export type EngineRequestOf<K extends EngineRequestType> = Extract<EngineRequest, { type: K }>;
 export type EngineResult<K extends EngineRequestType> = EngineCalls[K]['result'];
 
-/** Streamed while a request runs (tiles, frames) — none yet. */
-export type EngineEvent = { type: 'note'; message: string };
+/** Streamed while a request runs: optimization frames (Deep Dream, class, inversion) and filter tiles. */
+export type EngineEvent =
+  | { type: 'note'; message: string }
+  | { type: 'frame'; image: PngImage; step: number; total: number }
+  | { type: 'tile'; index: number; channel: number; image: PngImage; objective: number };
+
+export interface TileResult {
+  channel: number;
+  image: PngImage;
+  objective: number;
+}
+
+export interface VisResult {
+  image: PngImage;
+  /** One line on what was made (target, layers, objective). */
+  description: string;
+  steps: number;
+  ms: number;
+}
 
 export type HostToEngine =
   | { type: 'request'; id: number; request: EngineRequest }
@@ -356,13 +387,20 @@ export type ToModelBrowser =
   | { type: 'summary'; summary: ModelSummaryView; backend: string | null; fileName: string }
   | { type: 'busy'; message: string }
   | { type: 'idle' }
-  | { type: 'error'; message: string };
+  | { type: 'error'; message: string }
+  /** A picture of the selected layer: its filter weights, or its feature maps for an image. */
+  | { type: 'layerImage'; path: string; what: LayerImageKind; image: PngImage; description: string };
+
+export type LayerImageKind = 'weights' | 'activations';
+export type LayerAction = LayerImageKind | 'visualizeFilters' | 'visualizeClass';
+const LAYER_ACTIONS: readonly string[] = ['weights', 'activations', 'visualizeFilters', 'visualizeClass'];
 
 export type FromModelBrowser =
   | { type: 'ready' }
   | { type: 'retry' }
   | { type: 'openAsText' }
-  | { type: 'selectLayer'; path: string | null };
+  | { type: 'selectLayer'; path: string | null }
+  | { type: 'layerAction'; path: string; action: LayerAction };
 
 export function parseFromModelBrowser(m: unknown): FromModelBrowser | null {
   if (!isObject(m) || typeof m.type !== 'string') return null;
@@ -373,6 +411,55 @@ export function parseFromModelBrowser(m: unknown): FromModelBrowser | null {
       return { type: m.type };
     case 'selectLayer':
       return m.path === null || typeof m.path === 'string' ? { type: 'selectLayer', path: m.path } : null;
+    case 'layerAction':
+      return typeof m.path === 'string' && typeof m.action === 'string' && LAYER_ACTIONS.includes(m.action) ? { type: 'layerAction', path: m.path, action: m.action as LayerAction } : null;
+    default:
+      return null;
+  }
+}
+
+// ─────────────────────────────── host ↔ visualization panel ───────────────────────────────
+
+/** One feature-visualization job: what a visualization panel runs (and is revived from). */
+export type VisJob =
+  | { kind: 'dream'; model: string; image: string; layers?: string[] }
+  | { kind: 'filters'; model: string; layer: string; first: number; last: number }
+  | { kind: 'class'; model: string; classIndex: number; label: string }
+  | { kind: 'invert'; model: string; image: string; layer: string };
+
+export type VisStatus = 'idle' | 'running' | 'done' | 'cancelled' | 'error';
+
+export type ToVisualizeView =
+  | { type: 'init'; job: VisJob; title: string; subtitle: string; imageUri: string | null; tileCount: number }
+  | { type: 'started' }
+  | { type: 'progress'; done: number; total: number; message?: string }
+  | { type: 'frame'; image: PngImage; step: number; total: number; index: number }
+  | { type: 'tile'; index: number; channel: number; image: PngImage; objective: number }
+  | { type: 'done'; description: string; image: PngImage | null; ms: number }
+  | { type: 'cancelled' }
+  | { type: 'error'; message: string };
+
+export type FromVisualizeView = { type: 'ready' } | { type: 'run' } | { type: 'cancel' } | { type: 'save' };
+
+export function parseFromVisualizeView(m: unknown): FromVisualizeView | null {
+  if (!isObject(m)) return null;
+  return m.type === 'ready' || m.type === 'run' || m.type === 'cancel' || m.type === 'save' ? { type: m.type } : null;
+}
+
+/** Validates a revived visualization panel's job (it comes from the webview's state). */
+export function parseVisJob(j: unknown): VisJob | null {
+  if (!isObject(j) || typeof j.model !== 'string') return null;
+  const str = (v: unknown) => typeof v === 'string';
+  const int = (v: unknown) => typeof v === 'number' && Number.isInteger(v) && v >= 0;
+  switch (j.kind) {
+    case 'dream':
+      return str(j.image) && (j.layers === undefined || (Array.isArray(j.layers) && j.layers.every(str))) ? { kind: 'dream', model: j.model, image: j.image as string, layers: j.layers as string[] | undefined } : null;
+    case 'filters':
+      return str(j.layer) && int(j.first) && int(j.last) && (j.last as number) >= (j.first as number) ? { kind: 'filters', model: j.model, layer: j.layer as string, first: j.first as number, last: j.last as number } : null;
+    case 'class':
+      return int(j.classIndex) && str(j.label) ? { kind: 'class', model: j.model, classIndex: j.classIndex as number, label: j.label as string } : null;
+    case 'invert':
+      return str(j.image) && str(j.layer) ? { kind: 'invert', model: j.model, image: j.image as string, layer: j.layer as string } : null;
     default:
       return null;
   }

@@ -9,7 +9,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { env, Harness, sleep, waitFor } from './lib/harness';
 import { type Frame, type Page } from 'playwright-core';
-import { enginePids, explorerContextMenu, frameWith, launch, paletteEntries, runCommand, statusText, workbenchUrl } from './lib/workbench';
+import { clickSubmenuItem, closeQuickInput, enginePids, explorerContextMenu, frameWith, launch, paletteEntries, runCommand, statusText, workbenchUrl } from './lib/workbench';
 
 const origin = env('E2E_ORIGIN');
 const workspace = env('E2E_WORKSPACE');
@@ -167,6 +167,84 @@ async function modelBrowserChecks(page: Page, shot: (n: string) => Promise<unkno
     await shot('10-model-browser.png');
     return `${rows} layers, last '${last}'`;
   });
+
+  await h.check('choosing a conv layer shows its filter weights', async () => {
+    const fr = await frameWith(page, '#layers .row', 10_000);
+    const conv = fr.locator('#layers .row.layer[data-kind="conv"]').nth(3);
+    await conv.scrollIntoViewIfNeeded();
+    await conv.click();
+    await fr.waitForFunction(() => {
+      const img = document.getElementById('layer-image') as HTMLImageElement | null;
+      return !!img && img.dataset.what === 'weights' && img.complete && img.naturalWidth > 0;
+    }, undefined, { timeout: 30_000 });
+    const caption = (await fr.textContent('#layer-caption')) ?? '';
+    await shot('11-filter-weights.png');
+    return caption;
+  });
+
+  await h.check('Visualize filters… streams tiles in one by one', async () => {
+    const fr = await frameWith(page, '#visualize-filters', 10_000);
+    await fr.locator('#visualize-filters').click();
+    const input = page.locator('.quick-input-widget input.input');
+    await input.waitFor({ state: 'visible', timeout: 20_000 });
+    await input.fill('0-3');
+    await page.keyboard.press('Enter');
+    const vf = await frameWith(page, 'body[data-kind="filters"] .tile', 30_000);
+    const counts: number[] = [];
+    await vf.waitForFunction(() => document.querySelectorAll('.tile:not(.pending) img').length >= 1, undefined, { timeout: 90_000 });
+    counts.push(await vf.locator('.tile:not(.pending) img').count());
+    await shot('12-filters-streaming.png');
+    await vf.waitForFunction(() => document.querySelectorAll('.tile:not(.pending) img').length === 4, undefined, { timeout: 120_000 });
+    counts.push(await vf.locator('.tile:not(.pending) img').count());
+    const sizes = await vf.$$eval('.tile img', (imgs) => imgs.map((i) => (i as HTMLImageElement).naturalWidth));
+    if (sizes.some((w) => !(w > 0))) throw new Error(`tile sizes ${sizes}`);
+    if (counts[0] >= 4) throw new Error('all tiles arrived at once: nothing streamed');
+    await vf.waitForFunction(() => (document.getElementById('status')?.textContent ?? '').startsWith('Done'), undefined, { timeout: 30_000 });
+    await shot('13-filters-done.png');
+    return `tiles seen: ${counts.join(' → ')}`;
+  });
+}
+
+async function dreamChecks(page: Page, image: string, shot: (n: string) => Promise<unknown>): Promise<void> {
+  await h.check('Deep Dream from the context menu streams at least 3 frames and Cancel stops it', async () => {
+    await explorerContextMenu(page, image);
+    await clickSubmenuItem(page, /^CNN Lens$/, 'Deep Dream…');
+    const fr = await frameWith(page, 'body[data-kind="dream"] #frame', 30_000);
+    await fr.waitForFunction(() => Number((document.getElementById('frame') as HTMLElement).dataset.frames ?? 0) >= 3, undefined, { timeout: 120_000 });
+    const n = await fr.$eval('#frame', (e) => Number((e as HTMLElement).dataset.frames));
+    await shot('14-deep-dream.png');
+    await fr.locator('#cancel').click();
+    await fr.waitForFunction(() => (document.getElementById('status')?.textContent ?? '') === 'Cancelled.', undefined, { timeout: 15_000 });
+    const after = await fr.$eval('#frame', (e) => Number((e as HTMLElement).dataset.frames));
+    await page.waitForTimeout(1500);
+    const later = await fr.$eval('#frame', (e) => Number((e as HTMLElement).dataset.frames));
+    if (later !== after) throw new Error(`frames kept coming after Cancel (${after} → ${later})`);
+    await shot('15-deep-dream-cancelled.png');
+    return `${n} frames when checked, stopped at ${after}`;
+  });
+}
+
+async function reloadChecks(page: Page, shot: (n: string) => Promise<unknown>): Promise<void> {
+  await h.check('a hidden explain panel shown again keeps its state (no retained context)', async () => {
+    await closeQuickInput(page);
+    await page.locator('.tab', { hasText: 'Explain: ' }).first().click();
+    const fr = await frameWith(page, '#heatmap', 30_000);
+    await heatmapLoaded(fr);
+    const opacity = await fr.$eval('#opacity', (e) => (e as HTMLInputElement).value);
+    if (opacity !== '80') throw new Error(`opacity slider at ${opacity}, set to 80 before the panel was hidden`);
+    return 'opacity 80%, heatmap back';
+  });
+  await h.check('after a window reload the explain panel comes back with its heatmap', async () => {
+    await runCommand(page, 'Developer: Reload Window');
+    await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
+    await page.locator('.tab', { hasText: 'Explain: ' }).first().waitFor({ timeout: 60_000 });
+    await page.locator('.tab', { hasText: 'Explain: ' }).first().click();
+    const fr = await frameWith(page, '#heatmap', 60_000);
+    await heatmapLoaded(fr);
+    const method = await fr.$eval('#heatmap', (e) => (e as HTMLElement).dataset.method ?? '');
+    await shot('16-after-reload.png');
+    return `restored, method ${method}`;
+  });
 }
 
 async function main(): Promise<void> {
@@ -251,6 +329,8 @@ async function main(): Promise<void> {
     } else {
       await explainChecks(page, image, shot);
       await modelBrowserChecks(page, shot);
+      await dreamChecks(page, image, shot);
+      await reloadChecks(page, shot);
     }
     await sleep(200);
   } catch (e) {

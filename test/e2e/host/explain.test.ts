@@ -120,5 +120,6 @@ describe('explain panel', function () {
     await panel.whenIdle();
     assert.equal(panel.lastError, 'Cancelled.');
     assert.notEqual(panel.current!.method, 'integrated-gradients');
+    assert.equal(panel.state.options.method, panel.current!.method, 'the choices return to the map on show');
   });
 });

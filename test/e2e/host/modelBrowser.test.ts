@@ -50,6 +50,18 @@ describe('model browser', function () {
     const missing = want.filter((n) => !names.has(n));
     assert.deepEqual(missing, [], 'layers in the file but not in the tree');
     assert.ok(s.defaultLayer && names.has(s.defaultLayer.split('/').at(-1)!), `default layer ${s.defaultLayer}`);
+
+    // A conv layer's filter weights: one tile per output filter, as the kernel shape says.
+    const flat = (ls: typeof s.layers): typeof s.layers => ls.flatMap((l) => (l.children ? flat(l.children) : [l]));
+    const conv = flat(s.layers).find((l) => l.className === 'Conv2D' && l.kernelShape)!;
+    await browser.layerAction(conv.path, 'weights');
+    assert.equal(browser.lastLayerImage?.what, 'weights', `weights (${browser.lastError})`);
+    assert.match(browser.lastLayerImage!.description, new RegExp(`^${conv.kernelShape!.at(-1)} filters`));
+    // Feature maps for an image.
+    const image = path.join(ws(), fs.readdirSync(ws()).filter((n) => /\.(png|jpe?g)$/i.test(n)).sort()[0]);
+    await browser.layerAction(conv.path, 'activations', image);
+    assert.equal(browser.lastLayerImage?.what, 'activations');
+    assert.match(browser.lastLayerImage!.description, new RegExp(`^${conv.outputShape!.at(-1)} feature maps of ${conv.outputShape![1]}×${conv.outputShape![2]}`));
     browser.panel.dispose();
   });
 

@@ -68,7 +68,7 @@ export async function frameWith(page: Page, selector: string, timeoutMs = 30_000
 
 /** Runs a command from the command palette by its full title ("CNN Lens: Restart Engine"). */
 export async function runCommand(page: Page, title: string): Promise<void> {
-  await page.keyboard.press('Escape');
+  await closeQuickInput(page);
   await page.keyboard.press('F1');
   const input = page.locator('.quick-input-widget input.input');
   await input.waitFor({ state: 'visible' });
@@ -76,6 +76,14 @@ export async function runCommand(page: Page, title: string): Promise<void> {
   await page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first().waitFor();
   await sleep(100);
   await page.keyboard.press('Enter');
+}
+
+/** Closes the command palette or a picker an earlier step left open. */
+export async function closeQuickInput(page: Page): Promise<void> {
+  for (let i = 0; i < 4 && (await page.locator('.quick-input-widget:visible, .monaco-menu:visible').count()) > 0; i++) {
+    await page.keyboard.press('Escape');
+    await sleep(150);
+  }
 }
 
 /** Labels of the rows the command palette shows for `filter`. */
@@ -134,4 +142,22 @@ export function enginePids(serverPid: number, enginePath: string): number[] {
     return false;
   };
   return [...cmd.entries()].filter(([pid, c]) => c.includes(enginePath) && descends(pid)).map(([pid]) => pid);
+}
+
+/**
+ * Clicks an item of a context-menu submenu. The pointer goes sideways into the submenu first: a
+ * diagonal path would cross the parent menu's other items and close the submenu on the way.
+ */
+export async function clickSubmenuItem(page: Page, submenu: string | RegExp, item: string): Promise<void> {
+  const sub = page.getByRole('menuitem', { name: submenu }).first();
+  await sub.hover();
+  const target = page.getByRole('menuitem', { name: item }).first();
+  await target.waitFor({ state: 'visible', timeout: 5000 });
+  const a = (await sub.boundingBox())!;
+  const b = (await target.boundingBox())!;
+  const y = a.y + a.height / 2;
+  await page.mouse.move(a.x + a.width - 4, y);
+  await page.mouse.move(b.x + 12, y, { steps: 4 });
+  await page.mouse.move(b.x + 12, b.y + b.height / 2, { steps: 4 });
+  await target.click();
 }

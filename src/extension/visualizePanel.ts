@@ -1,0 +1,247 @@
+// Feature-visualization panels: Deep Dream, filter visualization (activation maximization, tiles fill in
+// one by one), class visualization and feature inversion. The engine streams frames and tiles while it
+// optimizes; the panel shows them with the step count and progress, and can cancel, run again and save.
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { type FromVisualizeView, parseFromVisualizeView, parseVisJob, type PngImage, type ToVisualizeView, type VisJob, type VisStatus } from '../shared/protocol';
+import { isCancelled } from './engineClient';
+import type { PanelDeps } from './explainPanel';
+import { webviewHtml, webviewOptions } from './webviewHtml';
+
+function titleOf(job: VisJob): string {
+  switch (job.kind) {
+    case 'dream':
+      return `Deep Dream: ${path.basename(job.image)}`;
+    case 'filters':
+      return `Filters: ${job.layer.split('/').at(-1)}`;
+    case 'class':
+      return `Class: ${job.label}`;
+    case 'invert':
+      return `Inversion: ${path.basename(job.image)} @ ${job.layer.split('/').at(-1)}`;
+  }
+}
+
+function subtitleOf(job: VisJob): string {
+  const model = vscode.workspace.asRelativePath(job.model);
+  switch (job.kind) {
+    case 'dream':
+      return `DeepDream (Mordvintsev et al. 2015) on ${vscode.workspace.asRelativePath(job.image)} with ${model}${job.layers?.length ? `, layers ${job.layers.join(', ')}` : ', default layers'}`;
+    case 'filters':
+      return `Activation maximization (Erhan et al. 2009; Olah et al. 2017) of channels ${job.first}–${job.last} of ${job.layer} in ${model}`;
+    case 'class':
+      return `An image that maximizes the logit of class '${job.label}' (Simonyan et al. 2014) in ${model}`;
+    case 'invert':
+      return `Feature inversion (Mahendran & Vedaldi 2015): an image whose ${job.layer} activations match ${vscode.workspace.asRelativePath(job.image)}'s, in ${model}`;
+  }
+}
+
+export class VisualizePanel implements vscode.Disposable {
+  static readonly viewType = 'cnnLens.visualize';
+  static readonly panels = new Set<VisualizePanel>();
+
+  static open(deps: PanelDeps, job: VisJob): VisualizePanel {
+    const image = 'image' in job ? job.image : null;
+    const panel = vscode.window.createWebviewPanel(VisualizePanel.viewType, titleOf(job), vscode.ViewColumn.Active, VisualizePanel.options(deps, image));
+    const p = new VisualizePanel(deps, panel, job);
+    void p.run();
+    return p;
+  }
+
+  /** After a window reload: the job comes back ready to run again (frames are not kept). */
+  static revive(deps: PanelDeps, panel: vscode.WebviewPanel, saved: unknown): VisualizePanel | undefined {
+    const job = parseVisJob((saved as { job?: unknown } | undefined)?.job);
+    if (!job) {
+      panel.webview.html = '<!DOCTYPE html><html><body><p>This CNN Lens panel could not be restored; run its command again.</p></body></html>';
+      return undefined;
+    }
+    panel.webview.options = VisualizePanel.options(deps, 'image' in job ? job.image : null);
+    return new VisualizePanel(deps, panel, job);
+  }
+
+  private static options(deps: PanelDeps, image: string | null) {
+    return webviewOptions(deps.context.extensionUri, image ? [vscode.Uri.file(path.dirname(image))] : []);
+  }
+
+  status: VisStatus = 'idle';
+  /** Frames received in the current run (tests count them); only the last is kept for display. */
+  frameCount = 0;
+  lastFrame: { image: PngImage; step: number; total: number } | null = null;
+  readonly tiles: { index: number; channel: number; image: PngImage; objective: number }[] = [];
+  result: { description: string; image: PngImage | null; ms: number } | null = null;
+  lastError: string | null = null;
+  private progress: { done: number; total: number; message?: string } | null = null;
+  private work: vscode.CancellationTokenSource | null = null;
+  private running: Promise<void> | null = null;
+  private readonly disposables: vscode.Disposable[] = [];
+  private disposed = false;
+
+  private constructor(
+    private readonly deps: PanelDeps,
+    readonly panel: vscode.WebviewPanel,
+    readonly job: VisJob,
+  ) {
+    VisualizePanel.panels.add(this);
+    panel.iconPath = vscode.Uri.joinPath(deps.context.extensionUri, 'media', 'icons', 'cnn-lens.svg');
+    panel.webview.html = webviewHtml(panel.webview, deps.context.extensionUri, 'visualize', panel.title);
+    this.disposables.push(
+      panel.webview.onDidReceiveMessage((raw) => {
+        const m = parseFromVisualizeView(raw);
+        if (m) void this.handleMessage(m);
+        else deps.log.warn(`visualization panel: ignored a malformed message ${JSON.stringify(raw)?.slice(0, 200)}`);
+      }),
+      panel.onDidDispose(() => this.dispose()),
+    );
+  }
+
+  /** Resolves when the current run (if any) has ended. */
+  whenDone(): Promise<void> {
+    return this.running ?? Promise.resolve();
+  }
+
+  private post(m: ToVisualizeView): void {
+    if (!this.disposed) void this.panel.webview.postMessage(m);
+  }
+
+  private tileCount(): number {
+    return this.job.kind === 'filters' ? this.job.last - this.job.first + 1 : 0;
+  }
+
+  private sendInit(): void {
+    const image = 'image' in this.job ? this.panel.webview.asWebviewUri(vscode.Uri.file(this.job.image)).toString() : null;
+    this.post({ type: 'init', job: this.job, title: titleOf(this.job), subtitle: subtitleOf(this.job), imageUri: image, tileCount: this.tileCount() });
+  }
+
+  async handleMessage(m: FromVisualizeView): Promise<void> {
+    switch (m.type) {
+      case 'ready':
+        // A new page, or a hidden panel shown again: replay what this run has produced so far.
+        this.sendInit();
+        if (this.status === 'running') this.post({ type: 'started' });
+        for (const t of this.tiles) this.post({ type: 'tile', ...t });
+        if (this.lastFrame) this.post({ type: 'frame', ...this.lastFrame, index: this.frameCount });
+        if (this.progress && this.status === 'running') this.post({ type: 'progress', ...this.progress });
+        if (this.status === 'done' && this.result) this.post({ type: 'done', ...this.result });
+        else if (this.status === 'cancelled') this.post({ type: 'cancelled' });
+        else if (this.status === 'error' && this.lastError) this.post({ type: 'error', message: this.lastError });
+        return;
+      case 'run':
+        if (this.status !== 'running') await this.run();
+        return;
+      case 'cancel':
+        this.work?.cancel();
+        return;
+      case 'save':
+        await this.save();
+        return;
+    }
+  }
+
+  /** Runs the job, streaming frames or tiles to the page. */
+  run(): Promise<void> {
+    if (this.running) return this.running;
+    const cts = new vscode.CancellationTokenSource();
+    this.work = cts;
+    this.status = 'running';
+    this.frameCount = 0;
+    this.lastFrame = null;
+    this.tiles.length = 0;
+    this.result = null;
+    this.lastError = null;
+    this.progress = null;
+    this.post({ type: 'started' });
+    const engine = this.deps.engine;
+    const opts = {
+      token: cts.token,
+      onProgress: (p: { done: number; total: number; message?: string }) => {
+        this.progress = p;
+        this.post({ type: 'progress', ...p });
+      },
+      onEvent: (e: import('../shared/protocol').EngineEvent) => {
+        if (e.type === 'frame') {
+          this.frameCount++;
+          this.lastFrame = { image: e.image, step: e.step, total: e.total };
+          this.post({ type: 'frame', ...this.lastFrame, index: this.frameCount });
+        } else if (e.type === 'tile') {
+          const t = { index: e.index, channel: e.channel, image: e.image, objective: e.objective };
+          this.tiles.push(t);
+          this.post({ type: 'tile', ...t });
+        }
+      },
+    };
+    const job = this.job;
+    this.running = (async () => {
+      try {
+        let result: { description: string; image: PngImage | null; ms: number };
+        switch (job.kind) {
+          case 'dream': {
+            const r = await engine.request({ type: 'dream', model: job.model, image: job.image, layers: job.layers }, opts);
+            result = { description: r.description, image: r.image, ms: r.ms };
+            break;
+          }
+          case 'class': {
+            const r = await engine.request({ type: 'maximizeClass', model: job.model, classIndex: job.classIndex }, opts);
+            result = { description: r.description, image: r.image, ms: r.ms };
+            break;
+          }
+          case 'invert': {
+            const r = await engine.request({ type: 'invert', model: job.model, image: job.image, layer: job.layer }, opts);
+            result = { description: r.description, image: r.image, ms: r.ms };
+            break;
+          }
+          case 'filters': {
+            const r = await engine.request({ type: 'maximizeFilters', model: job.model, layer: job.layer, first: job.first, last: job.last }, opts);
+            result = { description: `${r.tiles.length} channels of ${job.layer}`, image: null, ms: r.ms };
+            break;
+          }
+        }
+        this.result = result;
+        this.status = 'done';
+        this.post({ type: 'done', ...result });
+      } catch (e) {
+        if (isCancelled(e)) {
+          this.status = 'cancelled';
+          this.post({ type: 'cancelled' });
+        } else {
+          this.status = 'error';
+          this.lastError = (e as Error).message;
+          this.deps.log.error(`${titleOf(job)}: ${this.lastError}`);
+          this.post({ type: 'error', message: this.lastError });
+        }
+      } finally {
+        cts.dispose();
+        if (this.work === cts) this.work = null;
+        this.running = null;
+      }
+    })();
+    return this.running;
+  }
+
+  /** Saves the result (or the last frame, or the tiles so far as a grid) as PNG. */
+  async save(target?: vscode.Uri): Promise<vscode.Uri | undefined> {
+    let bytes: Uint8Array | null = this.result?.image?.png ?? this.lastFrame?.image.png ?? null;
+    if (!bytes && this.tiles.length) {
+      const sorted = [...this.tiles].sort((a, b) => a.channel - b.channel);
+      bytes = (await this.deps.engine.request({ type: 'tileGrid', tiles: sorted.map((t) => t.image.png), labels: sorted.map((t) => `#${t.channel}`) })).png;
+    }
+    if (!bytes) {
+      this.post({ type: 'error', message: 'Nothing to save yet.' });
+      return undefined;
+    }
+    const base = titleOf(this.job).replace(/[^A-Za-z0-9_.-]+/g, '_').replace(/^_+|_+$/g, '');
+    const dir = 'image' in this.job ? path.dirname(this.job.image) : path.dirname(this.job.model);
+    const uri = target ?? (await vscode.window.showSaveDialog({ defaultUri: vscode.Uri.file(path.join(dir, `${base}.png`)), filters: { 'PNG image': ['png'] }, title: 'Save as PNG' }));
+    if (!uri) return undefined;
+    await vscode.workspace.fs.writeFile(uri, bytes);
+    vscode.window.setStatusBarMessage(`CNN Lens: saved ${vscode.workspace.asRelativePath(uri)}`, 5000);
+    return uri;
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    VisualizePanel.panels.delete(this);
+    this.work?.cancel();
+    for (const d of this.disposables) d.dispose();
+    this.panel.dispose();
+  }
+}

@@ -1,0 +1,154 @@
+// A feature-visualization panel's page: frames (Deep Dream, class, inversion) or filter tiles stream in
+// while the engine optimizes; step count, progress, Cancel, Run again and Save.
+// Host side: src/extension/visualizePanel.ts. Messages: ToVisualizeView / FromVisualizeView.
+import './common/toolkit';
+import './visualize.css';
+import type { FromVisualizeView, PngImage, ToVisualizeView, VisJob } from '../src/shared/protocol';
+import { byId, h } from './common/dom';
+import { host } from './common/vscodeApi';
+
+const vscode = host<FromVisualizeView, { job: VisJob }>();
+const urls = new Set<string>();
+
+function blobUrl(img: PngImage): string {
+  const u = URL.createObjectURL(new Blob([img.png as BlobPart], { type: 'image/png' }));
+  urls.add(u);
+  return u;
+}
+
+function release(u: string | undefined): void {
+  if (u && urls.delete(u)) URL.revokeObjectURL(u);
+}
+
+function build(): void {
+  byId('app').replaceChildren(
+    h('header', {}, h('div', { class: 'title', id: 'title' }), h('div', { class: 'muted', id: 'subtitle' })),
+    h('section', { class: 'toolbar' },
+      h('vscode-button', { id: 'cancel', appearance: 'secondary', onclick: () => vscode.post({ type: 'cancel' }) }, 'Cancel'),
+      h('vscode-button', { id: 'run', appearance: 'secondary', onclick: () => vscode.post({ type: 'run' }) }, 'Run again'),
+      h('vscode-button', { id: 'save', appearance: 'secondary', onclick: () => vscode.post({ type: 'save' }) }, 'Save PNG…'),
+      h('span', { id: 'status', class: 'status', role: 'status', 'aria-live': 'polite' }),
+    ),
+    h('div', { class: 'progress', 'aria-hidden': 'true' }, h('div', { id: 'bar' })),
+    h('div', { id: 'error', class: 'error', hidden: true, role: 'alert' }, h('span', { id: 'error-message' })),
+    h('main', {},
+      h('figure', { id: 'source-figure', hidden: true }, h('img', { id: 'source', alt: 'the input image' }), h('figcaption', {}, 'input')),
+      h('figure', { id: 'frame-figure', hidden: true }, h('img', { id: 'frame', alt: 'the latest frame' }), h('figcaption', { id: 'frame-caption' })),
+      h('div', { id: 'tiles', class: 'tiles', hidden: true }),
+    ),
+    h('section', { id: 'strip-section', hidden: true, 'aria-label': 'Frames so far' }, h('h2', {}, 'Frames'), h('div', { id: 'strip', class: 'strip' })),
+    h('p', { id: 'description', class: 'muted' }),
+  );
+}
+
+function setRunning(running: boolean): void {
+  (byId('cancel') as HTMLElement & { disabled: boolean }).disabled = !running;
+  (byId('run') as HTMLElement & { disabled: boolean }).disabled = running;
+}
+
+function status(text: string): void {
+  byId('status').textContent = text;
+}
+
+let frames = 0;
+
+window.addEventListener('message', (e: MessageEvent<ToVisualizeView>) => {
+  const m = e.data;
+  switch (m.type) {
+    case 'init': {
+      vscode.setState({ job: m.job });
+      document.body.dataset.kind = m.job.kind;
+      byId('title').textContent = m.title;
+      byId('subtitle').textContent = m.subtitle;
+      if (m.imageUri) {
+        byId<HTMLImageElement>('source').src = m.imageUri;
+        byId('source-figure').hidden = false;
+      }
+      const tiles = byId('tiles');
+      tiles.hidden = m.tileCount === 0;
+      if (m.tileCount > 0 && m.job.kind === 'filters') {
+        const first = m.job.first;
+        tiles.replaceChildren(
+          ...Array.from({ length: m.tileCount }, (_, i) =>
+            h('figure', { class: 'tile pending', id: `tile-${first + i}`, 'data-channel': first + i }, h('div', { class: 'placeholder' }), h('figcaption', {}, `#${first + i}`)),
+          ),
+        );
+      }
+      setRunning(false);
+      status('Ready.');
+      return;
+    }
+    case 'started':
+      frames = 0;
+      byId('strip').replaceChildren();
+      byId('error').hidden = true;
+      byId('description').textContent = '';
+      for (const t of Array.from(document.querySelectorAll('.tile'))) {
+        t.classList.add('pending');
+        const img = t.querySelector('img');
+        if (img) {
+          release(img.src);
+          img.replaceWith(h('div', { class: 'placeholder' }));
+        }
+      }
+      setRunning(true);
+      status('Starting…');
+      return;
+    case 'progress':
+      byId('bar').style.width = `${m.total ? Math.round((100 * m.done) / m.total) : 0}%`;
+      status(`Step ${m.done} of ${m.total}${frames ? ` · ${frames} frame${frames === 1 ? '' : 's'}` : ''}`);
+      return;
+    case 'frame': {
+      frames = m.index;
+      const big = byId<HTMLImageElement>('frame');
+      const u = blobUrl(m.image);
+      big.src = u;
+      big.dataset.frames = String(m.index);
+      byId('frame-figure').hidden = false;
+      byId('frame-caption').textContent = `frame ${m.index} · step ${m.step}${m.total ? ` of ${m.total}` : ''}`;
+      const strip = byId('strip');
+      strip.append(h('img', { src: u, class: 'thumb', alt: `frame ${m.index}`, title: `step ${m.step}` }));
+      // Keep the strip (and memory) bounded.
+      while (strip.childElementCount > 40) {
+        const old = strip.firstElementChild as HTMLImageElement;
+        old.remove();
+        if (old.src !== big.src) release(old.src);
+      }
+      byId('strip-section').hidden = false;
+      return;
+    }
+    case 'tile': {
+      const fig = document.getElementById(`tile-${m.channel}`);
+      if (!fig) return;
+      fig.classList.remove('pending');
+      const img = h('img', { src: blobUrl(m.image), alt: `channel ${m.channel}`, title: `channel ${m.channel}: mean activation ${m.objective.toFixed(3)}` });
+      fig.querySelector('.placeholder, img')?.replaceWith(img);
+      status(`${document.querySelectorAll('.tile:not(.pending)').length} of ${document.querySelectorAll('.tile').length} channels`);
+      return;
+    }
+    case 'done':
+      setRunning(false);
+      byId('bar').style.width = '100%';
+      status(`Done in ${(m.ms / 1000).toFixed(1)} s.`);
+      byId('description').textContent = m.description;
+      if (m.image) {
+        byId<HTMLImageElement>('frame').src = blobUrl(m.image);
+        byId('frame-figure').hidden = false;
+        byId('frame-caption').textContent = 'result';
+      }
+      return;
+    case 'cancelled':
+      setRunning(false);
+      status('Cancelled.');
+      return;
+    case 'error':
+      setRunning(false);
+      status('Stopped.');
+      byId('error').hidden = false;
+      byId('error-message').textContent = m.message;
+      return;
+  }
+});
+
+build();
+vscode.post({ type: 'ready' });
