@@ -3,9 +3,11 @@
 import * as tf from '@tensorflow/tfjs-core';
 // A named import keeps the cpu backend's registration from being tree-shaken (its package marks itself side-effect free).
 import { version_cpu } from '@tensorflow/tfjs-backend-cpu';
-import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import { getThreadsCount, setThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
+import { Worker as NodeWorker, type WorkerOptions } from 'node:worker_threads';
 
 export type BackendPreference = 'auto' | 'native' | 'wasm' | 'cpu';
 export const BACKEND_PREFERENCES: readonly BackendPreference[] = ['auto', 'native', 'wasm', 'cpu'];
@@ -18,9 +20,14 @@ const TF_NAME: Record<BackendName, string> = { native: 'tensorflow', wasm: 'wasm
 let current: BackendName | null = null;
 
 export interface BackendOptions {
-  /** wasm: threads for the convolution kernels (default: the machine's cores). */
+  /**
+   * wasm: threads for XNNPACK's kernels (convolutions, matrix products). Default: $CNN_LENS_WASM_THREADS,
+   * else the machine's logical cores (at most 8). 1 runs the single-threaded build.
+   */
   threads?: number;
 }
+
+let wasmThreads: number | null = null;
 
 /** Directories where the wasm binaries may live: beside the bundle (dist/wasm) or in node_modules. */
 function wasmDirCandidates(): string[] {
@@ -43,19 +50,135 @@ function tryLoadNative(): boolean {
   }
 }
 
-async function activate(name: BackendName): Promise<boolean> {
-  if (name === 'native' && !tryLoadNative()) return false;
-  if (name === 'wasm') {
-    const dir = wasmDirCandidates().find((d) => fs.existsSync(path.join(d, 'tfjs-backend-wasm-simd.wasm')));
-    if (!dir) return false;
-    setWasmPaths(dir + path.sep);
-    // Threads are disabled by tfjs under Node; SIMD is on by default in Node 20.
-  }
+// ---------------------------------------------------------------------------------------------------
+// Multi-threaded wasm under Node.
+//
+// tfjs switches the threaded build off under Node (WASM_HAS_MULTITHREAD_SUPPORT is false there) because
+// it starts the pthread workers from blob: URLs, which worker_threads cannot load, and hands the workers
+// its own (transpiled, not self-contained) copy of the Emscripten glue. We turn the flag on and give
+// Emscripten a Worker class that starts each pthread worker from tfjs's worker source as an eval'd script
+// and points its 'load' message at the original glue file, tfjs-backend-wasm-threaded-simd.js (in dist/wasm
+// beside the .wasm files, or in node_modules). tfjs sizes XNNPACK's pool as the logical cores / 2 (it
+// assumes two hyper-threads per core), so during initialization os.cpus() reports twice the threads wanted.
+
+/** The original Emscripten glue of the threaded build, which each pthread worker evaluates. */
+function threadedGlueFile(): string | null {
+  const name = 'tfjs-backend-wasm-threaded-simd.js';
+  const dirs = wasmDirCandidates();
   try {
-    const ok = await tf.setBackend(TF_NAME[name]);
+    dirs.push(path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/wasm-out/' + name)));
+  } catch {
+    /* not in node_modules: only dist/wasm */
+  }
+  const dir = dirs.find((d) => fs.existsSync(path.join(d, name)) && fs.existsSync(path.join(d, 'tfjs-backend-wasm-threaded-simd.wasm')));
+  return dir ? path.join(dir, name) : null;
+}
+
+function defaultThreads(): number {
+  const env = Number(process.env.CNN_LENS_WASM_THREADS);
+  if (Number.isInteger(env) && env >= 1) return env;
+  return os.cpus().length;
+}
+
+let workerInstalled = false;
+
+/** Makes the global Worker (which the threaded glue uses) start pthread workers the way Node can. */
+function installPthreadWorker(glue: string): void {
+  if (workerInstalled) return;
+  workerInstalled = true;
+  // The pthread worker's source as tfjs ships it (a string in a tiny module that esbuild bundles).
+  const { wasmWorkerContents } = require('@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm-threaded-simd.worker.js') as { wasmWorkerContents: string };
+  // tfjs escapes newlines before making its blob: the source has "\n" inside string literals.
+  const source = wasmWorkerContents.replace(/\n/g, '\\n');
+  class PthreadWorker extends NodeWorker {
+    constructor(url: string | URL, opts?: WorkerOptions) {
+      if (String(url).startsWith('blob:')) super(source, { ...opts, eval: true });
+      else super(url, opts);
+      this.unref();
+    }
+    // Emscripten refs a worker while it runs a pthread; XNNPACK's pool threads run (idle) for ever, which
+    // would keep Node from exiting. The work is synchronous on the calling thread, so nothing is lost.
+    override ref(): void {}
+    override postMessage(msg: any, transfer?: readonly any[]): void {
+      if (msg && msg.cmd === 'load' && typeof msg.urlOrBlob !== 'string') msg = { ...msg, urlOrBlob: glue };
+      super.postMessage(msg, transfer as any);
+    }
+  }
+  // The glue assigns worker_threads' Worker to the global when it starts; keep ours in place.
+  Object.defineProperty(globalThis, 'Worker', { configurable: true, get: () => PthreadWorker, set: () => undefined });
+}
+
+/** Whether this Node can run the threaded build at all (shared memory and wasm atomics). */
+function threadsSupported(): boolean {
+  if (typeof SharedArrayBuffer === 'undefined') return false;
+  try {
+    // A module with one atomic instruction (i32.atomic.load), as tfjs itself probes it in browsers.
+    return WebAssembly.validate(new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 4, 1, 96, 0, 0, 3, 2, 1, 0, 5, 4, 1, 3, 1, 1, 10, 11, 1, 9, 0, 65, 0, 254, 16, 2, 0, 26, 11]));
+  } catch {
+    return false;
+  }
+}
+
+async function setBackendReady(tfName: string): Promise<boolean> {
+  try {
+    const ok = await tf.setBackend(tfName);
     if (!ok) return false;
     await tf.ready();
+    return true;
   } catch {
+    return false;
+  }
+}
+
+async function activateWasm(opts: BackendOptions): Promise<boolean> {
+  const dir = wasmDirCandidates().find((d) => fs.existsSync(path.join(d, 'tfjs-backend-wasm-simd.wasm')));
+  if (!dir) return false;
+  setWasmPaths(dir + path.sep);
+  const threads = Math.max(1, Math.min(8, Math.floor(opts.threads ?? defaultThreads())));
+  const glue = threads > 1 && threadsSupported() ? threadedGlueFile() : null;
+  if (!glue) {
+    // SIMD is on by default in Node 20; threads stay off.
+    if (!(await setBackendReady('wasm'))) return false;
+    wasmThreads = 1;
+    return true;
+  }
+  installPthreadWorker(glue);
+  tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', true);
+  setThreadsCount(threads);
+  // The module object itself (an ES import binding cannot be assigned), as the glue's require('os') sees it.
+  const nodeOs = require('node:os') as { cpus: typeof os.cpus };
+  const realCpus = nodeOs.cpus;
+  nodeOs.cpus = () => {
+    const one = realCpus()[0];
+    return Array.from({ length: 2 * threads }, () => one);
+  };
+  let ok: boolean;
+  try {
+    ok = await setBackendReady('wasm');
+  } finally {
+    nodeOs.cpus = realCpus;
+  }
+  if (!ok) {
+    // Fall back to the single-threaded build.
+    tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
+    tf.removeBackend('wasm');
+    tf.registerBackend('wasm', wasmFactory!, 2);
+    if (!(await setBackendReady('wasm'))) return false;
+    wasmThreads = 1;
+    return true;
+  }
+  wasmThreads = getThreadsCount();
+  return true;
+}
+
+/** The wasm backend's factory as tfjs-backend-wasm registered it (to register it again after a failed threaded start). */
+const wasmFactory = tf.engine().registryFactory['wasm']?.factory;
+
+async function activate(name: BackendName, opts: BackendOptions): Promise<boolean> {
+  if (name === 'native' && !tryLoadNative()) return false;
+  if (name === 'wasm') {
+    if (!(await activateWasm(opts))) return false;
+  } else if (!(await setBackendReady(TF_NAME[name]))) {
     return false;
   }
   current = name;
@@ -67,13 +190,13 @@ async function activate(name: BackendName): Promise<boolean> {
  * Initializes the backend. "auto" falls through native → wasm → cpu; an explicit choice that cannot
  * run is an error that says why.
  */
-export async function initBackend(pref: BackendPreference = 'auto', _opts: BackendOptions = {}): Promise<BackendName> {
+export async function initBackend(pref: BackendPreference = 'auto', opts: BackendOptions = {}): Promise<BackendName> {
   if (current && (pref === 'auto' || pref === current)) return current;
   tf.env().set('IS_TEST', false);
   tf.enableProdMode();
   const order: BackendName[] = pref === 'auto' ? ['native', 'wasm', 'cpu'] : [pref];
   for (const name of order) {
-    if (await activate(name)) return name;
+    if (await activate(name, opts)) return name;
   }
   if (pref === 'native') {
     throw new Error('backend "native" is not available: @tensorflow/tfjs-node is not installed (npm install @tensorflow/tfjs-node needs internet access to download libtensorflow)');
@@ -88,7 +211,7 @@ export function backendVersions(): Record<string, string> {
 
 /** Threads the wasm backend computes with (null on other backends or before initialization). */
 export function wasmThreadCount(): number | null {
-  return current === 'wasm' ? 1 : null;
+  return current === 'wasm' ? wasmThreads : null;
 }
 
 export function currentBackend(): BackendName {

@@ -12,7 +12,7 @@ export interface OpContext {
   guided: boolean;
   /** Skip this node's output activation (used to read logits before a final softmax). */
   skipActivation: boolean;
-  /** Per-node prepared constants (folded batch-norm scale/shift), kept across calls. */
+  /** Per-node prepared constants (folded batch-norm scale/shift, flipped convolution kernels), kept across calls. */
   prepared: Map<number, tf.Tensor[]>;
 }
 
@@ -39,6 +39,204 @@ const guidedRelu6 = tf.customGrad(((x: tf.Tensor, save: tf.GradSaveFunc) => {
     },
   };
 }) as any) as (x: tf.Tensor) => tf.Tensor;
+
+// ---------------------------------------------------------------------------------------------------
+// Convolutions whose input gradient runs on the forward-convolution kernel.
+//
+// The gradient of a convolution with respect to its input is a transposed convolution, and that is an
+// ordinary convolution of the output gradient — dilated by the stride (zeros between its entries) and
+// padded by (kernel − 1 − padding) before, enough after to give back the input's size — with the kernel
+// flipped in space and its in/out channels swapped. The wasm backend's own Conv2DBackpropInput is a plain
+// loop (3.3 of 5 s of an InceptionV3 input gradient) and it has no DepthwiseConv2dNativeBackpropInput at
+// all (the cpu proxy in backend.ts), while its forward kernels are XNNPACK's. Gradients flow to the input
+// only: the kernels are constants here (the engine never trains).
+
+/** Whether convolution input gradients use the forward kernel (see above). On by default on wasm. */
+let fastConvGradMode: 'auto' | 'on' | 'off' = 'auto';
+
+/** 'on'/'off' force the forward-kernel input gradients of convolutions; 'auto' uses them where they pay (wasm). */
+export function setFastConvGradients(mode: 'auto' | 'on' | 'off'): void {
+  fastConvGradMode = mode;
+}
+
+/** Whether a gradient is being recorded (tf.grad's forward pass); outside one the plain op is cheaper. */
+function recording(): boolean {
+  return (tf.engine() as unknown as { state: { activeTape: unknown[] | null } }).state.activeTape != null;
+}
+
+function fastConvGradients(dilations: [number, number], preparing = false): boolean {
+  if (!preparing && !recording()) return false;
+  if (fastConvGradMode !== 'auto') return fastConvGradMode === 'on';
+  const env = process.env.CNN_LENS_FAST_CONV_GRADIENTS;
+  if (env === 'off' || env === 'on') return env === 'on';
+  // tfjs has no gradient at all for dilated convolutions: ours is the only one there.
+  return tf.getBackend() === 'wasm' || dilations[0] > 1 || dilations[1] > 1;
+}
+
+/** Explicit [before, after] padding of one spatial axis, the way tfjs computes it for 'same'/'valid'. */
+function padAlong(size: number, kernel: number, stride: number, dilation: number, padding: 'same' | 'valid'): { out: number; before: number } {
+  const eff = (kernel - 1) * dilation + 1;
+  if (padding === 'valid') return { out: Math.ceil((size - eff + 1) / stride), before: 0 };
+  const out = Math.ceil(size / stride);
+  const total = Math.max((out - 1) * stride + eff - size, 0);
+  return { out, before: Math.floor(total / 2) };
+}
+
+interface TransposePlan {
+  /** Zeros before and after each spatial axis of the dilated gradient. */
+  pads: [[number, number], [number, number]];
+  strides: [number, number];
+  dilations: [number, number];
+}
+
+/** How to turn dy into the padded, dilated input of the forward kernel; null when the shapes fall outside the rule. */
+function transposePlan(inShape: number[], kernelHW: [number, number], strides: [number, number], padding: 'same' | 'valid', dilations: [number, number]): TransposePlan | null {
+  const pads: [number, number][] = [];
+  for (let a = 0; a < 2; a++) {
+    const size = inShape[1 + a];
+    const eff = (kernelHW[a] - 1) * dilations[a] + 1;
+    const { out, before: padBefore } = padAlong(size, kernelHW[a], strides[a], dilations[a], padding);
+    const dilatedLen = (out - 1) * strides[a] + 1;
+    const before = eff - 1 - padBefore;
+    const after = size + padBefore - dilatedLen;
+    if (out < 1 || before < 0 || after < 0) return null;
+    pads.push([before, after]);
+  }
+  return { pads: pads as [[number, number], [number, number]], strides, dilations };
+}
+
+/** dy with (stride − 1) zeros between entries along each spatial axis, then padded as planned. */
+function dilateAndPad(dy: tf.Tensor4D, plan: TransposePlan): tf.Tensor4D {
+  const [sh, sw] = plan.strides;
+  const [n, ho, wo, c] = dy.shape;
+  let d: tf.Tensor4D = dy;
+  let extraH = 0;
+  let extraW = 0;
+  if (sh > 1 || sw > 1) {
+    // [n, ho, 1, wo, 1, c] padded to [n, ho, sh, wo, sw, c]: each entry followed by its zeros.
+    const spread = tf.pad(tf.reshape(dy, [n, ho, 1, wo, 1, c]), [[0, 0], [0, 0], [0, sh - 1], [0, 0], [0, sw - 1], [0, 0]]);
+    d = tf.reshape(spread, [n, ho * sh, wo * sw, c]);
+    // The last entry's trailing zeros are part of the 'after' padding.
+    extraH = sh - 1;
+    extraW = sw - 1;
+  }
+  const [[tH, bH], [lW, rW]] = plan.pads;
+  if (bH < extraH || rW < extraW) {
+    d = tf.slice(d, [0, 0, 0, 0], [n, d.shape[1] - Math.max(0, extraH - bH), d.shape[2] - Math.max(0, extraW - rW), c]);
+  }
+  return tf.pad(d, [[0, 0], [tH, Math.max(0, bH - extraH)], [lW, Math.max(0, rW - extraW)], [0, 0]]);
+}
+
+/**
+ * The kernel flipped in space with in/out channels swapped ([kh, kw, out, in]); depthwise kernels
+ * [kh, kw, in, multiplier] act per channel and are only flipped, as [kh, kw, in·multiplier, 1]. The
+ * spatial flip is a product with the anti-identity over the kh·kw taps (exact: every sum has one term
+ * times 1 and zeros), 8× faster on wasm than tf.reverse, whose kernel is a scalar loop.
+ */
+function flipKernel(kernel: tf.Tensor4D, depthwise: boolean): tf.Tensor4D {
+  return tf.tidy(() => {
+    const [kh, kw, cin, cout] = kernel.shape;
+    const taps = kh * kw;
+    let flat = tf.reshape(kernel, [taps, cin * cout]) as tf.Tensor2D;
+    if (taps > 1) {
+      const anti = new Float32Array(taps * taps);
+      for (let i = 0; i < taps; i++) anti[i * taps + (taps - 1 - i)] = 1;
+      flat = tf.matMul(tf.tensor2d(anti, [taps, taps]), flat);
+    }
+    if (depthwise) return tf.reshape(flat, [kh, kw, cin * cout, 1]) as tf.Tensor4D;
+    return tf.reshape(tf.transpose(tf.reshape(flat, [taps, cin, cout]), [0, 2, 1]), [kh, kw, cout, cin]) as tf.Tensor4D;
+  });
+}
+
+/** Flipped kernels kept in OpContext.prepared, with the kernel data each was made from (to notice setWeights). */
+const flippedFrom = new WeakMap<tf.Tensor, object>();
+
+/**
+ * The node's flipped kernel `slot` (0; 1 for a separable convolution's pointwise kernel), made once per
+ * network and kept with its other prepared constants: a new filter tensor each call would also make
+ * XNNPACK pack its weights again each call.
+ */
+function flippedKernel(node: GraphNode, slot: number, kernel: tf.Tensor4D, depthwise: boolean, ctx: OpContext): tf.Tensor4D {
+  const kept = ctx.prepared.get(node.index) ?? [];
+  const cached = kept[slot] as tf.Tensor4D | undefined;
+  if (cached && !cached.isDisposed && flippedFrom.get(cached) === kernel.dataId) return cached;
+  cached?.dispose();
+  const flipped = tf.keep(flipKernel(kernel, depthwise));
+  flippedFrom.set(flipped, kernel.dataId);
+  kept[slot] = flipped;
+  ctx.prepared.set(node.index, kept);
+  return flipped;
+}
+
+/** The convolution kernels of a node whose input gradient can use the forward kernel: [kernel, depthwise?] per slot. */
+function convKernels(node: GraphNode): [tf.Tensor4D, boolean][] {
+  const layer = node.layer as unknown as L;
+  switch (node.className) {
+    case 'Conv2D':
+      return [[read(layer.kernel) as tf.Tensor4D, false]];
+    case 'DepthwiseConv2D':
+      return [[read(layer.depthwiseKernel) as tf.Tensor4D, true]];
+    case 'SeparableConv2D':
+      return [[read(layer.depthwiseKernel) as tf.Tensor4D, true], [read(layer.pointwiseKernel) as tf.Tensor4D, false]];
+    default:
+      return [];
+  }
+}
+
+/**
+ * Makes the flipped kernels of every convolution among `nodes` at once (the network calls this on its
+ * first gradient), so that they are made once per network rather than when each layer is first
+ * differentiated through.
+ */
+export function prepareConvGradients(nodes: GraphNode[], ctx: OpContext): void {
+  if (!fastConvGradients([1, 1], true)) return;
+  for (const node of nodes) {
+    const layer = node.layer as unknown as L;
+    const cfg: L = layer.__cnnLensConfig ?? (layer.__cnnLensConfig = layer.getConfig());
+    if (cfg.dataFormat !== undefined && cfg.dataFormat !== 'channelsLast') continue;
+    convKernels(node).forEach(([k, depthwise], slot) => {
+      if (k && k.rank === 4) flippedKernel(node, slot, k, depthwise, ctx);
+    });
+  }
+}
+
+/** Whether a gradient is being recorded (tf.grad's forward pass). */
+export function recordingGradient(): boolean {
+  return recording();
+}
+
+/** conv2d whose input gradient is a forward convolution with the flipped kernel. */
+function conv2dFastGrad(node: GraphNode, slot: number, x: tf.Tensor4D, kernel: tf.Tensor4D, strides: [number, number], padding: 'same' | 'valid', dilations: [number, number], ctx: OpContext): tf.Tensor4D {
+  const plan = fastConvGradients(dilations) && (strides[0] === 1 && strides[1] === 1 || dilations[0] === 1 && dilations[1] === 1)
+    ? transposePlan(x.shape, [kernel.shape[0], kernel.shape[1]], strides, padding, dilations)
+    : null;
+  if (!plan) return tf.conv2d(x, kernel, strides, padding, 'NHWC', dilations);
+  const flipped = flippedKernel(node, slot, kernel, false, ctx);
+  const op = tf.customGrad(((xi: tf.Tensor4D) => ({
+    value: tf.conv2d(xi, kernel, strides, padding, 'NHWC', dilations),
+    gradFunc: (dy: tf.Tensor4D) => tf.conv2d(dilateAndPad(dy, plan), flipped, 1, 'valid', 'NHWC', dilations),
+  })) as any) as (x: tf.Tensor4D) => tf.Tensor4D;
+  return op(x);
+}
+
+/** depthwiseConv2d whose input gradient is a forward depthwise convolution with the flipped kernel. */
+function depthwiseFastGrad(node: GraphNode, x: tf.Tensor4D, kernel: tf.Tensor4D, strides: [number, number], padding: 'same' | 'valid', dilations: [number, number], ctx: OpContext): tf.Tensor4D {
+  // tfjs allows depthwise dilation only with stride 1.
+  const plan = fastConvGradients(dilations) ? transposePlan(x.shape, [kernel.shape[0], kernel.shape[1]], strides, padding, dilations) : null;
+  if (!plan) return tf.depthwiseConv2d(x, kernel, strides, padding, 'NHWC', dilations);
+  const flipped = flippedKernel(node, 0, kernel, true, ctx);
+  const [n, h, w, cin] = x.shape;
+  const mult = kernel.shape[3];
+  const op = tf.customGrad(((xi: tf.Tensor4D) => ({
+    value: tf.depthwiseConv2d(xi, kernel, strides, padding, 'NHWC', dilations),
+    gradFunc: (dy: tf.Tensor4D) => {
+      const g = tf.depthwiseConv2d(dilateAndPad(dy, plan), flipped, 1, 'valid', 'NHWC', dilations);
+      // Output channel i·mult + k came from input channel i: sum the multiplier's copies.
+      return mult === 1 ? g : tf.sum(tf.reshape(g, [n, h, w, cin, mult]), -1);
+    },
+  })) as any) as (x: tf.Tensor4D) => tf.Tensor4D;
+  return op(x);
+}
 
 function relu(x: tf.Tensor, ctx: OpContext): tf.Tensor {
   return ctx.guided ? guidedRelu(x) : tf.relu(x);
@@ -108,17 +306,19 @@ function applyKnown(node: GraphNode, inputs: tf.Tensor[], ctx: OpContext): tf.Te
       return x;
     case 'Conv2D': {
       if (!channelsLast || x.rank !== 4) return null;
-      const y = tf.conv2d(x as tf.Tensor4D, read(layer.kernel) as tf.Tensor4D, pair(cfg.strides, 1), convPadding(cfg), 'NHWC', pair(cfg.dilationRate, 1));
+      const y = conv2dFastGrad(node, 0, x as tf.Tensor4D, read(layer.kernel) as tf.Tensor4D, pair(cfg.strides, 1), convPadding(cfg), pair(cfg.dilationRate, 1), ctx);
       return applyActivation(layer, addBias(y, layer), ctx);
     }
     case 'DepthwiseConv2D': {
       if (!channelsLast || x.rank !== 4) return null;
-      const y = tf.depthwiseConv2d(x as tf.Tensor4D, read(layer.depthwiseKernel) as tf.Tensor4D, pair(cfg.strides, 1), convPadding(cfg), 'NHWC', pair(cfg.dilationRate, 1));
+      const y = depthwiseFastGrad(node, x as tf.Tensor4D, read(layer.depthwiseKernel) as tf.Tensor4D, pair(cfg.strides, 1), convPadding(cfg), pair(cfg.dilationRate, 1), ctx);
       return applyActivation(layer, addBias(y, layer), ctx);
     }
     case 'SeparableConv2D': {
       if (!channelsLast || x.rank !== 4) return null;
-      const y = tf.separableConv2d(x as tf.Tensor4D, read(layer.depthwiseKernel) as tf.Tensor4D, read(layer.pointwiseKernel) as tf.Tensor4D, pair(cfg.strides, 1), convPadding(cfg), pair(cfg.dilationRate, 1), 'NHWC');
+      // Depthwise then a 1×1 convolution, as tf.separableConv2d computes it.
+      const dw = depthwiseFastGrad(node, x as tf.Tensor4D, read(layer.depthwiseKernel) as tf.Tensor4D, pair(cfg.strides, 1), convPadding(cfg), pair(cfg.dilationRate, 1), ctx);
+      const y = conv2dFastGrad(node, 1, dw, read(layer.pointwiseKernel) as tf.Tensor4D, [1, 1], 'valid', [1, 1], ctx);
       return applyActivation(layer, addBias(y, layer), ctx);
     }
     case 'Dense': {

@@ -3,7 +3,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { ancestorsOf, buildGraph, defaultTargetNode, findNode, type GraphNode, type ModelGraph, type ValueRef } from './graph';
-import { activationName, applyNode, type OpContext } from './layerOps';
+import { activationName, applyNode, prepareConvGradients, recordingGradient, type OpContext } from './layerOps';
 
 /** How the model turns logits into its output. */
 export type OutputActivation = 'softmax' | 'sigmoid' | 'linear';
@@ -43,6 +43,7 @@ export class Network {
   readonly outputActivation: OutputActivation;
   private readonly prepared = new Map<number, tf.Tensor[]>();
   private readonly neededCache = new Map<string, Set<number>>();
+  private gradientsPrepared = false;
 
   constructor(readonly model: tfl.LayersModel) {
     this.graph = buildGraph(model);
@@ -113,6 +114,11 @@ export class Network {
     const tainted = new Set<number>();
     values.set(this.graph.input.id, x);
     const ctx: OpContext = { guided: opts.guided === true, skipActivation: false, prepared: this.prepared };
+    if (!this.gradientsPrepared && recordingGradient()) {
+      // The first gradient through this network makes its gradient constants for every layer at once.
+      this.gradientsPrepared = true;
+      tf.tidy(() => prepareConvGradients(this.graph.nodes, ctx));
+    }
     for (const node of this.graph.nodes) {
       if (!needed.has(node.index)) continue;
       const replacement = opts.replace?.get(node.index);

@@ -1,0 +1,162 @@
+// The convolution input gradients computed with the forward kernel (layerOps: flipped kernel over the
+// dilated, padded output gradient) against two independent computations: tfjs's own gradient kernels
+// (Conv2DBackpropInput, DepthwiseConv2dNativeBackpropInput) and central finite differences.
+import { strict as assert } from 'node:assert';
+import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
+import { initBackend } from '../../../src/engine/backend';
+import { setFastConvGradients } from '../../../src/engine/model/layerOps';
+import { Network } from '../../../src/engine/model/network';
+import { makeRng } from '../../../src/engine/random';
+
+function seeded(seed: number) {
+  return tfl.initializers.randomNormal({ mean: 0, stddev: 0.5, seed });
+}
+
+function randomInput(seed: number, shape: [number, number, number, number]): tf.Tensor4D {
+  const rng = makeRng(seed);
+  return tf.tensor4d(new Float32Array(shape.reduce((a, b) => a * b)).map(() => rng() * 2 - 1), shape);
+}
+
+/** ∂(Σ w·y)/∂x through our graph executor, with the fast gradients on or off. */
+function inputGradient(net: Network, x: tf.Tensor, weights: tf.Tensor, mode: 'on' | 'off'): Float32Array {
+  setFastConvGradients(mode);
+  try {
+    return tf.tidy(() => tf.grad((inp: tf.Tensor) => tf.sum(tf.mul(net.run(inp, { logits: true }).logits!, weights)))(x).dataSync() as Float32Array);
+  } finally {
+    setFastConvGradients('auto');
+  }
+}
+
+/** ∂(Σ w·y)/∂x by central differences (exact up to rounding here: every layer tested is linear in x). */
+function finiteDifferences(net: Network, x: tf.Tensor4D, w: tf.Tensor): Float32Array {
+  const f = (d: Float32Array) => tf.tidy(() => tf.sum(tf.mul(net.logits(tf.tensor4d(d, x.shape)), w)).dataSync()[0]);
+  const base = x.dataSync() as Float32Array;
+  const fd = new Float32Array(base.length);
+  const eps = 1e-2;
+  for (let k = 0; k < base.length; k++) {
+    const p = Float32Array.from(base);
+    const m = Float32Array.from(base);
+    p[k] += eps;
+    m[k] -= eps;
+    fd[k] = (f(p) - f(m)) / (2 * eps);
+  }
+  return fd;
+}
+
+function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
+  return m;
+}
+
+function maxAbs(a: ArrayLike<number>): number {
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]));
+  return m;
+}
+
+type LayerSpec = { kind: 'conv' | 'depthwise' | 'separable'; kernel: [number, number]; strides: number; padding: 'same' | 'valid'; dilation?: number; multiplier?: number; filters?: number };
+
+function oneLayerModel(spec: LayerSpec, inShape: [number, number, number], seed: number): tfl.LayersModel {
+  const common = { kernelSize: spec.kernel, strides: spec.strides, padding: spec.padding, dilationRate: spec.dilation ?? 1, useBias: true, biasInitializer: seeded(seed + 1) };
+  const layer =
+    spec.kind === 'conv'
+      ? tfl.layers.conv2d({ ...common, inputShape: inShape, filters: spec.filters ?? 4, kernelInitializer: seeded(seed) })
+      : spec.kind === 'depthwise'
+        ? tfl.layers.depthwiseConv2d({ ...common, inputShape: inShape, depthMultiplier: spec.multiplier ?? 1, depthwiseInitializer: seeded(seed) })
+        : tfl.layers.separableConv2d({ ...common, inputShape: inShape, filters: spec.filters ?? 4, depthMultiplier: spec.multiplier ?? 1, depthwiseInitializer: seeded(seed), pointwiseInitializer: seeded(seed + 2) });
+  return tfl.sequential({ layers: [layer] });
+}
+
+const CASES: { spec: LayerSpec; input: [number, number, number] }[] = [
+  { spec: { kind: 'conv', kernel: [3, 3], strides: 1, padding: 'same' }, input: [7, 6, 3] },
+  { spec: { kind: 'conv', kernel: [3, 3], strides: 1, padding: 'valid' }, input: [7, 6, 3] },
+  { spec: { kind: 'conv', kernel: [3, 3], strides: 2, padding: 'same' }, input: [8, 8, 3] },
+  { spec: { kind: 'conv', kernel: [3, 3], strides: 2, padding: 'same' }, input: [7, 9, 2] },
+  { spec: { kind: 'conv', kernel: [3, 3], strides: 2, padding: 'valid' }, input: [8, 7, 3] },
+  { spec: { kind: 'conv', kernel: [5, 5], strides: 3, padding: 'same' }, input: [10, 11, 2] },
+  { spec: { kind: 'conv', kernel: [1, 7], strides: 1, padding: 'same' }, input: [6, 9, 3] },
+  { spec: { kind: 'conv', kernel: [7, 1], strides: 1, padding: 'valid' }, input: [9, 5, 3] },
+  { spec: { kind: 'conv', kernel: [1, 1], strides: 2, padding: 'valid' }, input: [7, 7, 5], },
+  { spec: { kind: 'conv', kernel: [2, 2], strides: 2, padding: 'same' }, input: [6, 5, 3] },
+  { spec: { kind: 'conv', kernel: [3, 3], strides: 1, padding: 'same', dilation: 2 }, input: [9, 8, 3] },
+  { spec: { kind: 'conv', kernel: [3, 3], strides: 1, padding: 'valid', dilation: 2 }, input: [9, 8, 2] },
+  { spec: { kind: 'depthwise', kernel: [3, 3], strides: 1, padding: 'same' }, input: [7, 6, 4] },
+  { spec: { kind: 'depthwise', kernel: [3, 3], strides: 2, padding: 'same' }, input: [8, 8, 3] },
+  { spec: { kind: 'depthwise', kernel: [3, 3], strides: 2, padding: 'valid' }, input: [9, 8, 3] },
+  { spec: { kind: 'depthwise', kernel: [5, 5], strides: 1, padding: 'valid', multiplier: 2 }, input: [8, 7, 3] },
+  { spec: { kind: 'depthwise', kernel: [3, 3], strides: 2, padding: 'same', multiplier: 3 }, input: [7, 7, 2] },
+  { spec: { kind: 'depthwise', kernel: [3, 3], strides: 1, padding: 'same', dilation: 2 }, input: [8, 8, 3] },
+  { spec: { kind: 'separable', kernel: [3, 3], strides: 1, padding: 'same', multiplier: 2 }, input: [6, 6, 3] },
+  { spec: { kind: 'separable', kernel: [3, 3], strides: 2, padding: 'valid' }, input: [9, 8, 3] },
+];
+
+function describeCase(c: (typeof CASES)[number]): string {
+  const s = c.spec;
+  return `${s.kind} ${s.kernel.join('×')} stride ${s.strides} ${s.padding}${s.dilation ? ` dilation ${s.dilation}` : ''}${s.multiplier ? ` ×${s.multiplier}` : ''} on ${c.input.join('×')}`;
+}
+
+describe('convolution input gradients on the forward kernel', function () {
+  this.timeout(120000);
+  before(async () => {
+    await initBackend((process.env.CNN_LENS_BACKEND as any) ?? 'auto');
+  });
+
+  for (const [i, c] of CASES.entries()) {
+    // tfjs has no gradient for dilated convolutions: there the reference is central differences.
+    const dilated = (c.spec.dilation ?? 1) > 1;
+    it(`${describeCase(c)}: equals ${dilated ? 'central finite differences' : "tfjs's gradient kernel"}`, () => {
+      const net = new Network(oneLayerModel(c.spec, c.input, 100 + i));
+      const x = randomInput(i, [dilated ? 1 : 2, ...c.input]);
+      const outShape = net.graph.outputs[0].shape.slice(1) as number[];
+      const w = randomInput(50 + i, [x.shape[0], ...(outShape as [number, number, number])]);
+      const fast = inputGradient(net, x, w, 'on');
+      const reference = dilated ? finiteDifferences(net, x, w) : inputGradient(net, x, w, 'off');
+      assert.equal(fast.length, reference.length);
+      assert.ok(maxAbs(reference) > 1e-3, 'the case needs a non-trivial gradient');
+      const tolerance = (dilated ? 2e-3 : 1e-4) * Math.max(1, maxAbs(reference));
+      assert.ok(maxAbsDiff(fast, reference) < tolerance, `max diff ${maxAbsDiff(fast, reference)}`);
+      x.dispose();
+      w.dispose();
+      net.dispose();
+    });
+  }
+
+  it('strided depthwise gradient matches central finite differences (the reference kernel itself is checked too)', () => {
+    const c = CASES.find((k) => k.spec.kind === 'depthwise' && k.spec.multiplier === 3)!;
+    const net = new Network(oneLayerModel(c.spec, c.input, 7));
+    const x = randomInput(70, [1, ...c.input]);
+    const outShape = net.graph.outputs[0].shape.slice(1) as [number, number, number];
+    const w = randomInput(71, [1, ...outShape]);
+    const fd = finiteDifferences(net, x, w);
+    for (const mode of ['on', 'off'] as const) {
+      const g = inputGradient(net, x, w, mode);
+      // The layer is linear in x, so central differences are exact up to float32 rounding.
+      assert.ok(maxAbsDiff(g, fd) < 2e-3 * Math.max(1, maxAbs(fd)), `${mode}: max diff ${maxAbsDiff(g, fd)}`);
+    }
+    x.dispose();
+    w.dispose();
+    net.dispose();
+  });
+
+  it('follows new weights (setWeights) instead of reusing a stale flipped kernel, and leaks no tensors', () => {
+    const c = CASES[2];
+    const model = oneLayerModel(c.spec, c.input, 9);
+    const net = new Network(model);
+    const x = randomInput(90, [1, ...c.input]);
+    const outShape = net.graph.outputs[0].shape.slice(1) as [number, number, number];
+    const w = randomInput(91, [1, ...outShape]);
+    inputGradient(net, x, w, 'on');
+    const before = tf.memory().numTensors;
+    for (let k = 0; k < 5; k++) inputGradient(net, x, w, 'on');
+    assert.equal(tf.memory().numTensors, before);
+    model.setWeights(model.getWeights().map((t) => tf.mul(t, -2)));
+    const fast = inputGradient(net, x, w, 'on');
+    const reference = inputGradient(net, x, w, 'off');
+    assert.ok(maxAbsDiff(fast, reference) < 1e-4 * Math.max(1, maxAbs(reference)), `max diff ${maxAbsDiff(fast, reference)}`);
+    x.dispose();
+    w.dispose();
+    net.dispose();
+  });
+});
