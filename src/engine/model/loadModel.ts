@@ -181,6 +181,8 @@ function imageInputSize(shape: (number | null)[] | undefined, file: string): { h
   if (!shape || shape.length !== 4) throw fileError(file, `input shape ${JSON.stringify(shape)} is not an image batch [batch, height, width, channels]`);
   const [, h, w, c] = shape;
   if (!h || !w || !c) throw fileError(file, `input shape ${JSON.stringify(shape)} has an unknown height, width or channel count`);
+  // Found by fuzzing: a negative or fractional size passed the checks below and reached tfjs as a RangeError.
+  if (![h, w, c].every((d) => Number.isSafeInteger(d) && d > 0)) throw fileError(file, `input shape ${JSON.stringify(shape)} has a size that is not a positive whole number`);
   if (h > MAX_INPUT_SIDE || w > MAX_INPUT_SIDE) throw fileError(file, `input size ${h}×${w} is over the ${MAX_INPUT_SIDE}×${MAX_INPUT_SIDE} limit`);
   if (![1, 3, 4].includes(c)) throw fileError(file, `input has ${c} channels; expected 1 (grayscale), 3 (RGB) or 4 (RGBA) in channels-last order`);
   return { height: h, width: w, channels: c };
@@ -259,6 +261,30 @@ export function wrapLayersModel(model: tfl.LayersModel, file: string, opts: Load
   return finish({ file, kind: 'layers', format, network, graphModel: null, inputSize, numClasses, weightBytes, dispose: () => network.dispose() }, file, opts);
 }
 
+/**
+ * Runs a graph model once on a black image and returns its class count. tfjs checks a graph's ops, shapes and
+ * weights only when it executes, so a broken graph would otherwise fail later, inside a prediction, with tfjs's
+ * own words (found by fuzzing: "Error in matMul: inner shapes (1) and (2) …"); here it fails at load time,
+ * naming the file.
+ */
+function checkGraphRuns(gm: tfc.GraphModel, size: LoadedModel['inputSize'], file: string): number {
+  let out: tf.Tensor | tf.Tensor[] | undefined;
+  const x = tf.zeros([1, size.height, size.width, size.channels]);
+  try {
+    out = gm.predict(x) as tf.Tensor | tf.Tensor[];
+    const first = Array.isArray(out) ? out[0] : out;
+    if (!first) throw new Error('it has no output');
+    // predict() reads every value after the batch dimension as a class score.
+    if (first.rank < 2 || first.shape[0] !== 1 || first.size < 1) throw new Error(`its output has shape [${first.shape.join(', ')}], not [1, classes]`);
+    return first.size;
+  } catch (e) {
+    throw fileError(file, `the graph model cannot run: ${(e as Error).message.split('\n')[0]}`);
+  } finally {
+    x.dispose();
+    if (out) tf.dispose(out);
+  }
+}
+
 async function loadGraph(file: string, json: any, opts: LoadOptions): Promise<LoadedModel> {
   const { specs, data } = readWeights(file, json.weightsManifest);
   let gm: tfc.GraphModel;
@@ -268,9 +294,16 @@ async function loadGraph(file: string, json: any, opts: LoadOptions): Promise<Lo
     throw fileError(file, `cannot load the graph model: ${(e as Error).message.split('\n')[0]}`);
   }
   const inShape = gm.inputs[0]?.shape;
-  const inputSize = imageInputSize(inShape as (number | null)[], file);
-  const outShape = gm.outputs[0]?.shape ?? [];
-  const numClasses = Number(outShape[outShape.length - 1] ?? 1);
+  let inputSize: LoadedModel['inputSize'];
+  let numClasses: number;
+  try {
+    // Graph models: -1 marks an unknown size (the batch); imageInputSize wants null there.
+    inputSize = imageInputSize((inShape as number[] | undefined)?.map((d) => (d === -1 ? null : d)), file);
+    numClasses = checkGraphRuns(gm, inputSize, file);
+  } catch (e) {
+    gm.dispose();
+    throw e;
+  }
   return finish({ file, kind: 'graph', format: 'TensorFlow.js graph model', network: null, graphModel: gm, inputSize, numClasses, weightBytes: data.byteLength, dispose: () => gm.dispose() }, file, opts);
 }
 

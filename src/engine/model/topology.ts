@@ -12,18 +12,45 @@ function layerName(layer: any): string | undefined {
   return typeof layer?.config?.name === 'string' ? layer.config.name : typeof layer?.name === 'string' ? layer.name : undefined;
 }
 
-/** Names of the layers an inbound_nodes entry refers to (Keras 2 / tfjs list form), or null if not that form. */
-function inboundNames(inbound: unknown): string[] | null {
-  if (!Array.isArray(inbound)) return null;
-  const names: string[] = [];
-  for (const node of inbound) {
-    if (!Array.isArray(node)) return null;
-    for (const ref of node) {
-      if (!Array.isArray(ref) || typeof ref[0] !== 'string') return null;
-      names.push(ref[0]);
+interface InboundRef {
+  name: string;
+  node: number;
+}
+
+/**
+ * The references of an inbound_nodes entry in the Keras 2 / tfjs list form ([[[layer, node, tensor, kwargs?], …], …]),
+ * or null for another dialect (Keras 3's {"args", "kwargs"} call nodes, translated later). A list-form reference
+ * that is not [string, integer ≥ 0, integer ≥ 0, …] is refused here: tfjs-layers would otherwise wait forever for
+ * a node that never comes (its loader loops until every node is resolved, synchronously, so no time limit helps).
+ */
+function inboundRefs(file: string, layer: string, where: string, inbound: unknown): InboundRef[] | null {
+  if (inbound === undefined || inbound === null) return [];
+  const bad = (): never => {
+    throw fileError(file, `layer '${layer}' in model '${where}' has malformed inbound_nodes (expected [[[layer name, node index, tensor index], …], …])`);
+  };
+  if (!Array.isArray(inbound)) bad();
+  const refs: InboundRef[] = [];
+  for (const node of inbound as unknown[]) {
+    if (!Array.isArray(node)) {
+      if (node && typeof node === 'object' && 'args' in node) return null; // Keras 3 call node
+      bad();
+    }
+    for (const ref of node as unknown[]) {
+      if (!Array.isArray(ref) || typeof ref[0] !== 'string' || !Number.isSafeInteger(ref[1]) || ref[1] < 0 || !Number.isSafeInteger(ref[2]) || ref[2] < 0) bad();
+      refs.push({ name: (ref as unknown[])[0] as string, node: (ref as unknown[])[1] as number });
     }
   }
-  return names;
+  return refs;
+}
+
+/**
+ * How many nodes tfjs-layers gives a layer of a model being deserialized: one per call (inbound_nodes entry);
+ * an InputLayer has its own single node, and a nested model has its internal node (index 0) before its calls.
+ */
+function nodeCount(layer: any): number {
+  const calls = Array.isArray(layer?.inbound_nodes) ? layer.inbound_nodes.length : 0;
+  if (layer?.class_name === 'InputLayer') return Math.max(1, calls);
+  return CONTAINERS.has(layer?.class_name) ? calls + 1 : calls;
 }
 
 function validateContainer(file: string, c: any, where: string, depth: number): void {
@@ -42,15 +69,36 @@ function validateContainer(file: string, c: any, where: string, depth: number): 
     if (CONTAINERS.has(l.class_name)) validateContainer(file, l, name ?? '?', depth + 1);
   }
   if (c.class_name === 'Sequential') return;
-  // Functional: every inbound reference names a layer of this model, and the references are acyclic.
+  // Functional: every inbound reference names a layer of this model and one of its nodes, and the references are acyclic.
+  const byName = new Map<string, any>();
+  for (const l of layers) {
+    const name = layerName(l);
+    if (name !== undefined) byName.set(name, l);
+  }
+  /** `who` is "layer 'x'" or "the input_layers/output_layers list". */
+  const checkRef = (who: string, r: InboundRef): void => {
+    const target = byName.get(r.name);
+    if (!target) throw fileError(file, `${who} in model '${where}' takes input from '${r.name}', which is not a layer of that model`);
+    // A node index past the layer's nodes leaves tfjs-layers' loader looping forever.
+    if (r.node >= nodeCount(target)) throw fileError(file, `${who} in model '${where}' takes input from node ${r.node} of '${r.name}', which has ${nodeCount(target)} node(s)`);
+  };
   const edges = new Map<string, string[]>();
   for (const l of layers) {
     const name = layerName(l);
     if (name === undefined) continue;
-    const refs = inboundNames(l.inbound_nodes ?? []);
+    const refs = inboundRefs(file, name, where, l.inbound_nodes);
     if (refs === null) return; // another dialect (e.g. Keras 3 before translation): leave it to the translator
-    for (const r of refs) if (!seen.has(r)) throw fileError(file, `layer '${name}' in model '${where}' takes input from '${r}', which is not a layer of that model`);
-    edges.set(name, refs);
+    for (const r of refs) checkRef(`layer '${name}'`, r);
+    edges.set(name, refs.map((r) => r.name));
+  }
+  // The model's own inputs and outputs, in list form ([[name, node, tensor], …]), name layers and nodes that exist.
+  for (const key of ['input_layers', 'output_layers']) {
+    const list = cfg?.[key];
+    if (!Array.isArray(list) || !list.every((e: unknown) => Array.isArray(e))) continue;
+    for (const e of list as unknown[][]) {
+      if (typeof e[0] !== 'string' || !Number.isSafeInteger(e[1]) || (e[1] as number) < 0) throw fileError(file, `model '${where}' has a malformed ${key} entry ${JSON.stringify(e).slice(0, 80)}`);
+      checkRef(`the ${key} list`, { name: e[0], node: e[1] as number });
+    }
   }
   const state = new Map<string, 1 | 2>(); // 1 = on the current path, 2 = done
   const visit = (start: string): void => {
