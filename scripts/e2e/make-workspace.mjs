@@ -59,6 +59,13 @@ if (fixtures) {
   mkdirSync(join(ws, 'models'), { recursive: true });
   symlinkSync(join(fixtures, 'tm-waste-12'), join(ws, 'models', 'tm-waste-12'), 'dir');
   made.fixtures.push('models/tm-waste-12/model.json');
+  // A Keras 3 file, for the model browser's .keras support.
+  const keras = join(fixtures, 'keras3-mnist-subhadip');
+  const kerasFile = existsSync(keras) ? readdirSync(keras).find((f) => f.endsWith('.keras')) : undefined;
+  if (kerasFile) {
+    symlinkSync(keras, join(ws, 'models', 'keras3-mnist'), 'dir');
+    made.fixtures.push(`models/keras3-mnist/${kerasFile}`);
+  }
 }
 
 made.model = made.demoModels[0] ?? made.fixtures[0] ?? null;

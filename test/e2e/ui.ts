@@ -271,6 +271,20 @@ async function main(): Promise<void> {
       return `${labels.length} entries`;
     });
 
+    await h.check('Select Model offers the workspace\'s model files', async () => {
+      await runCommand(page, 'CNN Lens: Select Model');
+      await page.locator('.quick-input-widget .quick-input-title', { hasText: 'CNN Lens: Select Model' }).waitFor({ timeout: 20_000 });
+      await page.locator('.quick-input-list .monaco-list-row').first().waitFor({ timeout: 20_000 });
+      await sleep(300);
+      const rows = (await page.locator('.quick-input-list .monaco-list-row').allTextContents()).map((t) => t.replace(/\s+/g, ' ').trim());
+      await shot('02b-select-model.png');
+      await closeQuickInput(page);
+      const want = ['tm-waste-12', 'Browse'];
+      const missing = want.filter((w) => !rows.some((r) => r.includes(w)));
+      if (hasModel() && missing.length) throw new Error(`missing ${missing.join(', ')} in ${JSON.stringify(rows)}`);
+      return rows.join(' | ');
+    });
+
     const image = firstImage();
     await h.check(`explorer context menu on ${image} offers Explain with Grad-CAM and the CNN Lens submenu`, async () => {
       const items = await explorerContextMenu(page, image);

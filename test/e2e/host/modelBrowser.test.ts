@@ -65,6 +65,25 @@ describe('model browser', function () {
     browser.panel.dispose();
   });
 
+  it('opens a Keras 3 .keras file too', async function () {
+    const dir = path.join(ws(), 'models', 'keras3-mnist');
+    const file = fs.existsSync(dir) ? fs.readdirSync(dir).find((f) => f.endsWith('.keras')) : undefined;
+    if (!file) {
+      console.log('[host-tests] .keras: skipped — no Keras fixture in the workspace');
+      return this.skip();
+    }
+    const a = await api();
+    const full = path.join(dir, file);
+    await vscode.commands.executeCommand('vscode.open', vscode.Uri.file(full));
+    const browser = await waitFor('a model browser for the .keras file', () => [...a.modelBrowsers].find((b) => b.file === full), 20_000);
+    await browser.whenLoaded();
+    assert.ok(browser.summary, `summary (error: ${browser.lastError})`);
+    assert.equal(browser.summary.numClasses, 10, 'an MNIST classifier');
+    assert.equal(browser.summary.input.channels, 1);
+    assert.ok(browser.summary.layers.some((l) => l.className === 'Conv2D'));
+    browser.panel.dispose();
+  });
+
   it('a broken model file shows one clear error instead of a tree', async () => {
     const a = await api();
     const dir = fs.mkdtempSync(path.join(ws(), 'broken-'));
