@@ -36,6 +36,8 @@ interface Options {
   replay: string | null;
   verbose: boolean;
   minimize: boolean;
+  /** Also save passing cases whose message matches (to harvest regression cases for fixed faults). */
+  saveMatching: RegExp | null;
 }
 
 const HELP = `npm run fuzz -- [options]
@@ -48,6 +50,7 @@ const HELP = `npm run fuzz -- [options]
   --failures DIR      where failing inputs are saved (default test/fuzz/failures, git-ignored)
   --replay DIR        run one saved failure again and print its outcome
   --no-minimize       save failures as found, without shrinking them
+  --save-matching RE  also save (once per message kind) passing cases whose message matches RE
   --verbose           print every case's outcome
   --make-corpus       rewrite the seed corpus (scripts/fuzz/make-corpus.ts) instead of fuzzing`;
 
@@ -63,6 +66,7 @@ function parseArgs(argv: string[]): Options {
     replay: null,
     verbose: false,
     minimize: true,
+    saveMatching: null,
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
@@ -91,6 +95,7 @@ function parseArgs(argv: string[]): Options {
       case '--failures': o.failures = val(); break;
       case '--replay': o.replay = val(); break;
       case '--no-minimize': o.minimize = false; break;
+      case '--save-matching': o.saveMatching = new RegExp(val()); break;
       case '--verbose': o.verbose = true; break;
       case '--help': case '-h': console.log(HELP); process.exit(0); break;
       default: usage(`unknown option '${a}'`);
@@ -221,6 +226,8 @@ interface Outcome {
   kind: 'ok' | 'refused' | 'weak-message' | 'hang' | 'crash' | 'memory' | 'not-a-lens-error' | 'multi-line' | 'no-file-name' | 'wrote-files' | 'escaped-error';
   message: string;
   ms: number;
+  /** The error's stack, for faults that are not LensErrors (where the fix goes). */
+  stack?: string;
 }
 const SOFT: Outcome['kind'][] = ['ok', 'refused', 'weak-message'];
 
@@ -377,7 +384,7 @@ async function runCase(child: Child, caseDir: string, target: Target, files: Fil
   else if (r.ok) outcome = { kind: 'ok', message: r.detail ?? '', ms: r.ms };
   else {
     const msg = r.message ?? '';
-    if (r.name !== 'LensError') outcome = { kind: 'not-a-lens-error', message: `${r.name}: ${msg.split('\n')[0]}`, ms: r.ms };
+    if (r.name !== 'LensError') outcome = { kind: 'not-a-lens-error', message: `${r.name}: ${msg.split('\n')[0]}`, ms: r.ms, stack: r.stack };
     else if (msg.includes('\n')) outcome = { kind: 'multi-line', message: msg.replace(/\n/g, '⏎'), ms: r.ms };
     else if (!msg.includes(caseDir)) outcome = { kind: 'no-file-name', message: msg, ms: r.ms };
     else if (INTERNAL.test(msg)) outcome = { kind: 'weak-message', message: msg, ms: r.ms };
@@ -449,6 +456,7 @@ async function replay(opts: Options, root: string): Promise<void> {
   const o = await runCase(child, path.join(root, 'case'), info.target, files, info.entry, info.weights);
   child.stop();
   console.log(`${o.kind} (${o.ms} ms): ${o.message}`);
+  if (o.stack) console.log(o.stack);
   process.exitCode = SOFT.includes(o.kind) ? 0 : 1;
 }
 
@@ -476,6 +484,7 @@ async function main(): Promise<void> {
 
   const stats = new Map<Target, Stats>();
   const master = makeRng(opts.seed);
+  const harvested = new Set<string>();
   let n = 0;
   for (const target of opts.targets) {
     const st: Stats = { cases: 0, ok: 0, refused: 0, weak: new Map(), failures: new Map(), slowest: { ms: 0, what: '' } };
@@ -489,6 +498,14 @@ async function main(): Promise<void> {
       st.cases++;
       if (o.ms > st.slowest.ms) st.slowest = { ms: o.ms, what: `${c.seed.name} case ${c.n}: ${o.kind}` };
       if (opts.verbose) console.log(`  [${target} ${c.n} ${c.seed.name} ${o.ms} ms] ${o.kind}: ${o.message.slice(0, 200)}`);
+      if (opts.saveMatching && SOFT.includes(o.kind) && opts.saveMatching.test(o.message)) {
+        const sig = signature(o, caseDir);
+        if (!harvested.has(sig)) {
+          harvested.add(sig);
+          if (opts.minimize && c.ops.length > 1) c.ops = await shrink(child, caseDir, c, sig);
+          console.log(`  saved matching case: ${o.message.split(caseDir).join('<case>').slice(0, 200)} → ${saveFailure(opts, c, applyOps(c.seed.files, c.ops), o, sig)}`);
+        }
+      }
       if (o.kind === 'ok') st.ok++;
       else if (o.kind === 'refused') st.refused++;
       else {

@@ -407,9 +407,15 @@ export function randomZipOp(rng: Rng, file: string, b: Uint8Array): Op {
   return randomBytesOp(rng, file, b);
 }
 
-/** Header fields that hold an image's size, per format: where to write an inflated dimension. */
+/**
+ * Header fields that hold an image's size, per format: where to write an inflated dimension. Where width and
+ * height are adjacent 16-bit fields (JPEG SOF, GIF screen and frame), both are sometimes inflated at once: a
+ * decompression bomb needs both.
+ */
 export function randomImageDimOp(rng: Rng, file: string, b: Uint8Array): Op | null {
   const big = pick(rng, [0, 1, 60000, 65535, 0x7fff, 0x10000, 0x3fff, 0xffffff, 0x7fffffff, 0xffffffff, 46341]);
+  const both = rng() < 0.4;
+  const pair = (v: number) => ((v & 0xffff) * 0x10000 + (v & 0xffff)) >>> 0;
   const a = (s: number, len: number) => String.fromCharCode(...b.subarray(s, s + len));
   if (b[0] === 0x89 && a(1, 3) === 'PNG') return { t: 'setInt', file, pos: pick(rng, [16, 20]), value: big, size: 4, little: false };
   if (b[0] === 0xff && b[1] === 0xd8) {
@@ -417,11 +423,14 @@ export function randomImageDimOp(rng: Rng, file: string, b: Uint8Array): Op | nu
     const sofs: number[] = [];
     for (let i = 2; i + 8 < b.length; i++) if (b[i] === 0xff && b[i + 1] >= 0xc0 && b[i + 1] <= 0xcf && ![0xc4, 0xc8, 0xcc].includes(b[i + 1])) sofs.push(i);
     if (!sofs.length) return null;
-    return { t: 'setInt', file, pos: pick(rng, sofs) + pick(rng, [5, 7]), value: big, size: 2, little: false };
+    const sof = pick(rng, sofs);
+    if (both) return { t: 'setInt', file, pos: sof + 5, value: pair(big), size: 4, little: false };
+    return { t: 'setInt', file, pos: sof + pick(rng, [5, 7]), value: big, size: 2, little: false };
   }
   if (a(0, 3) === 'GIF') {
-    // Logical screen (6, 8) or the first image descriptor's width/height.
+    // Logical screen (6, 8) or the first image descriptor's left/top (1, 3) and width/height (5, 7).
     const desc = b.indexOf(0x2c, 13);
+    if (both) return { t: 'setInt', file, pos: desc > 0 && rng() < 0.7 ? desc + 5 : 6, value: pair(big), size: 4, little: true };
     const positions = [6, 8];
     if (desc > 0) positions.push(desc + 5, desc + 7, desc + 1, desc + 3);
     return { t: 'setInt', file, pos: pick(rng, positions), value: big, size: 2, little: true };

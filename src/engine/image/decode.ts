@@ -93,6 +93,9 @@ function corrupt(file: string, format: ImageFormat, e: unknown): Error {
   let why = e instanceof Error ? e.message.split('\n')[0] : String(e);
   // pngjs's wording when the data stops before the image does.
   if (/read requests waitng|unexpected end/i.test(why)) why = 'the file ends early';
+  // Found by fuzzing: jpeg-js meets some malformed segments with a TypeError of its own ("Cannot set properties
+  // of undefined (setting 'huffmanTableDC')"), which says nothing to the user.
+  if (e instanceof TypeError) why = 'malformed data the decoder could not follow';
   return fileError(file, `truncated or corrupt ${FORMAT_NAME[format]} data (${why})`);
 }
 
@@ -180,12 +183,26 @@ function decodeJpeg(bytes: Uint8Array, maxPixels: number): RgbaImage {
   return oriented;
 }
 
-function decodeGif(bytes: Uint8Array): RgbaImage {
+function decodeGif(bytes: Uint8Array, maxPixels: number): RgbaImage {
   const reader = new GifReader(bytes);
   if (reader.numFrames() < 1) throw new Error('no image frames');
+  // Found by fuzzing: the logical screen (checked from the header) may be small while the first frame's own
+  // descriptor claims 65535x65535; omggif then walks all 4 billion frame pixels (75 s for a 100-byte file).
+  const frame = reader.frameInfo(0);
+  if (frame.width * frame.height > maxPixels) {
+    throw new UnsupportedImageError(`the first GIF frame is ${frame.width}x${frame.height}, over the ${Math.round(maxPixels / 1e6)} megapixel limit`);
+  }
   // The first frame composited onto a fully transparent canvas of the logical screen size.
   const data = new Uint8ClampedArray(reader.width * reader.height * 4);
-  reader.decodeAndBlitFrameRGBA(0, data);
+  // omggif reports a short LZW stream with console.log, which would land in the CLI's output (e.g. --json):
+  // the frame is decoded as far as its data goes either way, so the remark is dropped.
+  const log = console.log;
+  console.log = () => undefined;
+  try {
+    reader.decodeAndBlitFrameRGBA(0, data);
+  } finally {
+    console.log = log;
+  }
   return { width: reader.width, height: reader.height, data };
 }
 
@@ -202,7 +219,7 @@ export function decodeImage(bytes: Uint8Array, file: string, opts: DecodeOptions
     switch (header.format) {
       case 'png': img = decodePng(bytes); break;
       case 'jpeg': img = decodeJpeg(bytes, maxPixels); break;
-      case 'gif': img = decodeGif(bytes); break;
+      case 'gif': img = decodeGif(bytes, maxPixels); break;
       case 'bmp': img = decodeBmp(bytes); break;
       case 'webp': img = decodeWebp(bytes); break;
     }

@@ -244,6 +244,52 @@ async function loadLayers(file: string, json: any, opts: LoadOptions): Promise<L
 }
 
 /**
+ * Most memory the activations of one image may take (all layer outputs of a forward pass, which gradient
+ * methods keep). A model whose input and layer sizes ask for more is refused at load time, before anything
+ * runs: tfjs would otherwise allocate until the wasm heap (4 GB at most) or the machine runs out, and the wasm
+ * backend fails with "memory access out of bounds", leaving its module unusable for the engine's next
+ * request. Real classifiers need far less (VGG16 at 224×224: about 60 MB). $CNN_LENS_MAX_ACTIVATION_MB changes it.
+ */
+export function maxActivationBytes(): number {
+  const mb = Number(process.env.CNN_LENS_MAX_ACTIVATION_MB);
+  return (Number.isFinite(mb) && mb > 0 ? mb : 2048) * 2 ** 20;
+}
+
+/** Refuses a network whose layer outputs for one image would need more than maxActivationBytes(). */
+function checkActivationMemory(network: Network, file: string): void {
+  const limit = maxActivationBytes();
+  let total = 0;
+  let largest = { bytes: 0, path: '' };
+  for (const node of network.graph.nodes) {
+    for (const out of node.outputs) {
+      const bytes = out.shape.reduce<number>((a, d) => a * (d ?? 1), 4);
+      total += bytes;
+      if (bytes > largest.bytes) largest = { bytes, path: node.path };
+    }
+  }
+  if (total > limit) {
+    const gb = (b: number) => `${(b / 2 ** 30).toFixed(b >= 10 * 2 ** 30 ? 0 : 1)} GB`;
+    throw fileError(file, `running it needs about ${gb(total)} for the layer outputs of one image (largest: '${largest.path}', ${gb(largest.bytes)}), over the ${gb(limit)} limit`);
+  }
+}
+
+/**
+ * Runs the network once on a black image. tfjs-layers checks many layer settings only when a layer runs, so a
+ * broken config would otherwise fail inside the first prediction with tfjs's own words (found by fuzzing:
+ * "Error in conv2D: Dilated rates should be larger than 0."); here it fails at load time, naming the file.
+ */
+function checkLayersRun(network: Network, size: LoadedModel['inputSize'], file: string): void {
+  try {
+    tf.tidy(() => {
+      const y = network.logits(tf.zeros([1, size.height, size.width, size.channels]));
+      if (y.shape[0] !== 1 || y.size < 1) throw new Error(`its output has shape [${y.shape.join(', ')}]`);
+    });
+  } catch (e) {
+    throw fileError(file, `the model cannot run: ${(e as Error).message.split('\n')[0]}`);
+  }
+}
+
+/**
  * Wraps a built tfjs layers model (from model.json, a Keras file, or built in code) as a LoadedModel.
  * `file` names it in messages and is where metadata.json / labels.txt are looked for.
  */
@@ -255,7 +301,15 @@ export function wrapLayersModel(model: tfl.LayersModel, file: string, opts: Load
     model.dispose();
     throw describeLoadError(file, e);
   }
-  const inputSize = imageInputSize(network.inputShape, file);
+  let inputSize: LoadedModel['inputSize'];
+  try {
+    inputSize = imageInputSize(network.inputShape, file);
+    checkActivationMemory(network, file);
+    checkLayersRun(network, inputSize, file);
+  } catch (e) {
+    network.dispose();
+    throw e;
+  }
   const outShape = network.graph.outputs[0].shape;
   const numClasses = (outShape[outShape.length - 1] as number) ?? 1;
   return finish({ file, kind: 'layers', format, network, graphModel: null, inputSize, numClasses, weightBytes, dispose: () => network.dispose() }, file, opts);
@@ -285,7 +339,24 @@ function checkGraphRuns(gm: tfc.GraphModel, size: LoadedModel['inputSize'], file
   }
 }
 
+/**
+ * The outline of a graph model's node list, checked before tfjs-converter reads it: the converter trusts the
+ * file and fails on a malformed node with its own TypeErrors (found by fuzzing: "node.op.startsWith is not a
+ * function", "(node.input || []).map is not a function").
+ */
+function validateGraphTopology(file: string, topology: any): void {
+  const nodes = topology?.node;
+  if (!Array.isArray(nodes)) throw fileError(file, 'graph model has no list of nodes');
+  const isObj = (v: unknown) => !!v && typeof v === 'object' && !Array.isArray(v);
+  nodes.forEach((n: any, i: number) => {
+    if (!isObj(n) || typeof n.name !== 'string' || typeof n.op !== 'string') throw fileError(file, `graph node ${i} has no name or op`);
+    if (n.input !== undefined && (!Array.isArray(n.input) || n.input.some((x: unknown) => typeof x !== 'string'))) throw fileError(file, `graph node '${n.name}' has an input list that is not a list of names`);
+    if (n.attr !== undefined && (!isObj(n.attr) || Object.values(n.attr).some((v) => !isObj(v)))) throw fileError(file, `graph node '${n.name}' has malformed attributes`);
+  });
+}
+
 async function loadGraph(file: string, json: any, opts: LoadOptions): Promise<LoadedModel> {
+  validateGraphTopology(file, json.modelTopology);
   const { specs, data } = readWeights(file, json.weightsManifest);
   let gm: tfc.GraphModel;
   try {

@@ -26,6 +26,16 @@ function unsafeMemberName(name: string): boolean {
   return name.split(/[\\/]/).includes('..');
 }
 
+/**
+ * A member name as shown in a message: control characters escaped and long names shortened. Found by fuzzing: a
+ * name holding a newline (zip names are arbitrary bytes) made the one-line error two lines.
+ */
+function shownName(name: string): string {
+  // eslint-disable-next-line no-control-regex
+  const safe = name.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+  return safe.length > 80 ? `${safe.slice(0, 77)}...` : safe;
+}
+
 export function readKerasArchive(file: string): KerasArchive {
   let data: Uint8Array;
   try {
@@ -44,7 +54,7 @@ export function readKerasArchive(file: string): KerasArchive {
   try {
     members = unzipSync(data, {
       filter: (f) => {
-        if (unsafeMemberName(f.name)) throw fileError(file, `zip member '${f.name}' has an unsafe path ('..' or absolute); refused`);
+        if (unsafeMemberName(f.name)) throw fileError(file, `zip member '${shownName(f.name)}' has an unsafe path ('..' or absolute); refused`);
         names.push(f.name);
         if (f.name === 'config.json' || f.name === 'metadata.json') {
           if (f.originalSize > MAX_JSON_BYTES) throw fileError(file, `${f.name} declares ${f.originalSize} bytes, too large`);
@@ -88,7 +98,8 @@ export function readKerasArchive(file: string): KerasArchive {
     weightsPath = path.join(dir, 'model.weights.h5');
     fs.writeFileSync(weightsPath, h5, { mode: 0o600 });
   }
-  const otherWeights = names.find((n) => /^model\.weights\./.test(n) && n !== 'model.weights.h5') ?? null;
+  const other = names.find((n) => /^model\.weights\./.test(n) && n !== 'model.weights.h5');
+  const otherWeights = other === undefined ? null : shownName(other); // shown in a message
   return {
     config,
     metadata,

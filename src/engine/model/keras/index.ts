@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileError } from '../../errors';
 import { readKerasArchive } from './archive';
-import { child, isGroup, openH5, stringAttr, stringListAttr, type H5File } from './h5';
+import { child, hdf5Reason, isGroup, openH5, stringAttr, stringListAttr, type H5File } from './h5';
 import { normalizeWithPlan, type LayerPlan } from './topology';
 import { findLegacyWeights, findSavingLibWeights, packWeights, type FoundWeight } from './weights';
 
@@ -162,8 +162,19 @@ async function fromArchitectureJson(file: string, weightsFile: string | undefine
  */
 export async function loadKerasArtifacts(file: string, opts: { weightsFile?: string } = {}): Promise<tf.io.ModelArtifacts> {
   const ext = path.extname(file).toLowerCase();
-  if (ext === '.keras') return fromArchive(file);
-  if (ext === '.h5' || ext === '.hdf5') return fromH5(file);
-  if (ext === '.json') return fromArchitectureJson(file, opts.weightsFile);
+  try {
+    if (ext === '.keras') return await fromArchive(file);
+    if (ext === '.h5' || ext === '.hdf5') return await fromH5(file);
+    if (ext === '.json') return await fromArchitectureJson(file, opts.weightsFile);
+  } catch (e) {
+    // Found by fuzzing: HDF5 reports damage in a file that opened (a corrupt attribute or group header) from
+    // whichever h5wasm call meets it first, e.g. reading `attrs`. Those calls are everywhere in the readers; the
+    // error is turned into one line here, naming the file that holds the HDF5 data.
+    if (e instanceof Error && e.name !== 'LensError' && /HDF5/.test(e.message)) {
+      const h5File = ext === '.keras' ? `${file} (model.weights.h5)` : ext === '.json' ? (opts.weightsFile ?? file) : file;
+      throw fileError(h5File, `damaged HDF5 file (${hdf5Reason(e)})`);
+    }
+    throw e;
+  }
   throw fileError(file, 'not a Keras model file (expected .h5, .keras, or an architecture .json with a weights file)');
 }
