@@ -1,0 +1,227 @@
+// Activation maximization: gradient ascent on the input, from noise, so that a channel's mean activation,
+// a single neuron or a class logit becomes as large as possible (Erhan et al. 2009; Simonyan et al. 2014;
+// Olah et al. 2017).
+import * as tf from '@tensorflow/tfjs-core';
+import { LensError } from '../errors';
+import { resolveClass } from '../explain';
+import type { RgbaImage } from '../image/decode';
+import type { GraphNode } from '../model/graph';
+import type { LoadedModel } from '../model/loadModel';
+import type { Network } from '../model/network';
+import { makeRng } from '../random';
+import { capSteps, channelCount, checkChannel, logitsTargets, resolveNode, runsAtAnySize, since, visNetwork } from './common';
+import { channelObjective, classObjective, neuronObjective, type Objective } from './objectives';
+import { evaluate, imageOf, optimize, type VisHooks } from './optimize';
+import { makeParam, type ParamKind } from './param';
+import { NO_REGULARIZERS, type Regularizers } from './regularizers';
+import { outputReader, smoothReluReader } from './readers';
+import { inputSpace } from './space';
+import type { TransformOptions } from './transforms';
+
+export interface MaximizeOptions {
+  /** Layer for channel and neuron objectives. */
+  layer?: string;
+  channel?: number;
+  /** [y, x, k]: unit k at (y, x) of the layer's output grid at the size optimized. */
+  neuron?: [number, number, number];
+  /** Class index or label (class logit objective). */
+  classIndex?: number | string;
+  /** Default 256. */
+  steps?: number;
+  /** Default 0. */
+  seed?: number;
+  /**
+   * Side of the optimized (square) image. Default: 128 when the network runs at any size up to the target
+   * (fully convolutional to the layer, or global pooling before the classifier), capped by the model's own
+   * input size; the model's input size for neurons and for models that need it.
+   */
+  size?: number;
+  /** Default 'fourier'. */
+  param?: Exclude<ParamKind, 'raw'>;
+  /** Adam learning rate; default 0.05. */
+  lr?: number;
+  /** Random transformations each step; defaults scale with the image size. */
+  transforms?: Partial<TransformOptions>;
+  /** Penalties and blur; defaults depend on the parameterization. */
+  regularizers?: Partial<Regularizers>;
+}
+
+export interface VisImage {
+  /** The image in the model's input space (after preprocessing), HWC, at the size optimized. */
+  data: Float32Array;
+  shape: [number, number, number];
+  /** The same image for display. */
+  rgba: RgbaImage;
+}
+
+export interface MaximizeResult extends VisImage {
+  /** What was maximized, e.g. "channel 5 of block_6_expand_relu". */
+  target: string;
+  layer: string | null;
+  /** The objective on the final image without transformations (mean activation, neuron value or logit). */
+  objective: number;
+  steps: number;
+  seed: number;
+  param: ParamKind;
+  ms: number;
+}
+
+export const DEFAULT_MAXIMIZE_STEPS = 256;
+export const DEFAULT_MAXIMIZE_SIZE = 128;
+
+interface Target {
+  /** What is optimized (a smooth ReLU of the pre-activation for layers ending in a ReLU). */
+  objectiveFor(channels?: number[]): Objective;
+  /** What is reported: the value at the layer itself. */
+  reportFor(channels?: number[]): Objective;
+  node: GraphNode | null;
+  label: string;
+  targets: number[];
+  neuron: boolean;
+  dispose(): void;
+}
+
+function resolveTarget(model: LoadedModel, net: Network, o: MaximizeOptions): Target {
+  const given = [o.channel !== undefined, o.neuron !== undefined, o.classIndex !== undefined].filter(Boolean).length;
+  if (given !== 1) throw new LensError('maximize needs exactly one target: a channel, a neuron or a class');
+  if (o.classIndex !== undefined) {
+    const c = resolveClass(model, o.classIndex);
+    const label = model.labels?.[c];
+    const obj = (chs?: number[]) => classObjective(chs ?? [c]);
+    return { objectiveFor: obj, reportFor: obj, node: null, label: `class ${c}${label ? ` '${label}'` : ''}`, targets: logitsTargets(net), neuron: false, dispose: () => undefined };
+  }
+  const node = resolveNode(net, o.layer, 'maximize');
+  const rank = node.outputs[0].shape.length;
+  if (rank !== 4 && rank !== 2) throw new LensError(`maximize needs a layer with a 4-D or 2-D output; '${node.path}' has shape ${JSON.stringify(node.outputs[0].shape)}`);
+  const pre = smoothReluReader(net, node);
+  const out = outputReader(node);
+  const dispose = () => pre.dispose();
+  if (o.neuron) {
+    const [y, x, k] = o.neuron;
+    checkChannel(node, k);
+    return {
+      objectiveFor: () => neuronObjective(pre, node, y, x, k), reportFor: () => neuronObjective(out, node, y, x, k),
+      node, label: `neuron (${y}, ${x}, ${k}) of ${node.path}`, targets: [node.index], neuron: true, dispose,
+    };
+  }
+  checkChannel(node, o.channel!);
+  return {
+    objectiveFor: (chs) => channelObjective(pre, chs ?? [o.channel!]),
+    reportFor: (chs) => channelObjective(out, chs ?? [o.channel!]),
+    node, label: `channel ${o.channel} of ${node.path}`, targets: [node.index], neuron: false, dispose,
+  };
+}
+
+function defaultTransforms(size: number): TransformOptions {
+  // Lucid's standard set scaled to the image: ~6% jitter, ±5% scale, ±5° rotation.
+  return { jitter: Math.max(1, Math.round(size / 16)), scale: 0.05, rotate: 5, boundary: 'reflect' };
+}
+
+function defaultRegularizers(param: ParamKind): Regularizers {
+  // The Fourier parameterization needs no penalties (Olah et al. 2017); pixels need them to stay smooth.
+  if (param === 'fourier') return { ...NO_REGULARIZERS };
+  return { l2: 0.05, tv: 2, blurEvery: 4, blurSigma: 0.5 };
+}
+
+/** Size to optimize at and the size the network must see (null: the same). */
+function plan(model: LoadedModel, net: Network, target: Target, o: MaximizeOptions): { h: number; w: number; modelSize: [number, number] | null } {
+  const { height: H, width: W } = model.inputSize;
+  const free = runsAtAnySize(net, target.targets);
+  if (o.size !== undefined && (!Number.isInteger(o.size) || o.size < 8 || o.size > 2048)) throw new LensError(`size ${o.size} must be a whole number of pixels from 8 to 2048`);
+  if (free) {
+    if (o.size) return { h: o.size, w: o.size, modelSize: null };
+    if (target.neuron) return { h: H, w: W, modelSize: null };
+    const s = Math.min(DEFAULT_MAXIMIZE_SIZE, Math.max(H, W));
+    return { h: s, w: s, modelSize: null };
+  }
+  // The network needs its own input size: optimize at the requested size and resize into the model.
+  if (o.size) return { h: o.size, w: o.size, modelSize: [H, W] };
+  return { h: H, w: W, modelSize: null };
+}
+
+export interface MaximizeRun {
+  model: LoadedModel;
+  options: MaximizeOptions;
+  hooks?: VisHooks;
+  /** Channels optimized one after another (maximizeRange). */
+  channels?: number[];
+  onTile?: (index: number, result: MaximizeResult) => void;
+}
+
+function run(r: MaximizeRun): MaximizeResult[] {
+  const t0All = performance.now();
+  const { model, options: o } = r;
+  const net = visNetwork(model, 'maximize');
+  const target = resolveTarget(model, net, o);
+  const list = r.channels ?? [undefined];
+  const results: MaximizeResult[] = [];
+  try {
+    const { h, w, modelSize } = plan(model, net, target, o);
+    const channels = model.inputSize.channels;
+    const space = inputSpace(model.defaultPreprocess, channels);
+    const paramKind = o.param ?? 'fourier';
+    const steps = capSteps(o.steps ?? DEFAULT_MAXIMIZE_STEPS);
+    const seed = o.seed ?? 0;
+    const transforms = { ...defaultTransforms(Math.min(h, w)), ...o.transforms };
+    const regularizers = { ...defaultRegularizers(paramKind), ...o.regularizers };
+    for (let i = 0; i < list.length; i++) {
+      const t0 = performance.now();
+      const ch = list[i];
+      // Every tile starts from the same noise: differences between tiles come from the channels alone.
+      const rng = makeRng(seed);
+      const param = makeParam(paramKind, { batch: 1, height: h, width: w, channels, rng });
+      let p: tf.Tensor | null = null;
+      try {
+        const spec = {
+          net, space, param, start: param.init, objective: target.objectiveFor(ch === undefined ? undefined : [ch]), steps,
+          rule: { kind: 'adam' as const, lr: o.lr ?? 0.05 }, regularizers, transforms, rng, modelSize,
+          hooks: r.hooks, progress: { offset: i * steps, total: list.length * steps },
+        };
+        p = optimize(spec).p;
+        const value = evaluate({ ...spec, objective: target.reportFor(ch === undefined ? undefined : [ch]) }, p);
+        const res: MaximizeResult = {
+          ...imageOf(space, param, p),
+          target: ch === undefined ? target.label : `channel ${ch} of ${target.node!.path}`,
+          layer: target.node?.path ?? null, objective: value, steps, seed, param: paramKind, ms: since(t0),
+        };
+        results.push(res);
+        r.onTile?.(i, res);
+      } finally {
+        p?.dispose();
+        param.init.dispose();
+        param.dispose();
+      }
+    }
+  } finally {
+    target.dispose();
+  }
+  if (results.length === 1) results[0].ms = since(t0All);
+  return results;
+}
+
+/** Maximizes one target (a channel, a neuron or a class logit). */
+export function maximize(model: LoadedModel, options: MaximizeOptions, hooks: VisHooks = {}): MaximizeResult {
+  return run({ model, options, hooks })[0];
+}
+
+/**
+ * Maximizes channels first..last (inclusive) of a layer one after another; each finished image is handed
+ * to onTile at once (the extension shows them as they come). Progress runs over all channels.
+ */
+export function maximizeRange(
+  model: LoadedModel,
+  options: Omit<MaximizeOptions, 'channel' | 'neuron' | 'classIndex'> & { first: number; last: number },
+  hooks: VisHooks = {},
+  onTile?: (index: number, result: MaximizeResult) => void,
+): MaximizeResult[] {
+  const net = visNetwork(model, 'maximize');
+  const node = resolveNode(net, options.layer, 'maximize');
+  const { first, last } = options;
+  if (!(Number.isInteger(first) && Number.isInteger(last)) || first > last) throw new LensError(`channel range ${first}-${last} is not a range of whole numbers from low to high`);
+  checkChannel(node, first);
+  checkChannel(node, last);
+  if (last - first + 1 > channelCount(node)) throw new LensError(`channel range ${first}-${last} is larger than the layer`);
+  const channels: number[] = [];
+  for (let k = first; k <= last; k++) channels.push(k);
+  return run({ model, options: { ...options, channel: first }, hooks, channels, onTile });
+}
