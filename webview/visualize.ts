@@ -52,8 +52,17 @@ function status(text: string): void {
 
 let frames = 0;
 
+/** The run on show; messages from older runs (late frames of a cancelled one) are dropped. */
+let currentRun = 0;
+/** Whether the run on show has ended: frames that arrive late must not overwrite the final status. */
+let runEnded = false;
+
 window.addEventListener('message', (e: MessageEvent<ToVisualizeView>) => {
   const m = e.data;
+  if (m.type !== 'init') {
+    if (m.run < currentRun) return;
+    if (m.type !== 'started' && m.run > currentRun) return;
+  }
   switch (m.type) {
     case 'init': {
       vscode.setState({ job: m.job });
@@ -74,11 +83,20 @@ window.addEventListener('message', (e: MessageEvent<ToVisualizeView>) => {
           ),
         );
       }
-      setRunning(false);
-      status('Ready.');
+      if (currentRun === 0) {
+        setRunning(false);
+        status('Ready.');
+      }
       return;
     }
     case 'started':
+      if (m.run === currentRun) {
+        // The host replays a run the page already knows (it was posted before the page was ready).
+        setRunning(!runEnded);
+        return;
+      }
+      currentRun = m.run;
+      runEnded = false;
       frames = 0;
       byId('strip').replaceChildren();
       byId('error').hidden = true;
@@ -95,6 +113,7 @@ window.addEventListener('message', (e: MessageEvent<ToVisualizeView>) => {
       status('Starting…');
       return;
     case 'progress':
+      if (runEnded) return;
       byId('bar').style.width = `${m.total ? Math.round((100 * m.done) / m.total) : 0}%`;
       status(`Step ${m.done} of ${m.total}${frames ? ` · ${frames} frame${frames === 1 ? '' : 's'}` : ''}`);
       return;
@@ -106,6 +125,7 @@ window.addEventListener('message', (e: MessageEvent<ToVisualizeView>) => {
       big.dataset.frames = String(m.index);
       byId('frame-figure').hidden = false;
       byId('frame-caption').textContent = `frame ${m.index} · step ${m.step}${m.total ? ` of ${m.total}` : ''}`;
+      if (m.total && !runEnded) status(`Step ${m.step} of ${m.total} · ${m.index} frame${m.index === 1 ? '' : 's'}`);
       const strip = byId('strip');
       strip.append(h('img', { src: u, class: 'thumb', alt: `frame ${m.index}`, title: `step ${m.step}` }));
       // Keep the strip (and memory) bounded.
@@ -123,10 +143,11 @@ window.addEventListener('message', (e: MessageEvent<ToVisualizeView>) => {
       fig.classList.remove('pending');
       const img = h('img', { src: blobUrl(m.image), alt: `channel ${m.channel}`, title: `channel ${m.channel}: mean activation ${m.objective.toFixed(3)}` });
       fig.querySelector('.placeholder, img')?.replaceWith(img);
-      status(`${document.querySelectorAll('.tile:not(.pending)').length} of ${document.querySelectorAll('.tile').length} channels`);
+      if (!runEnded) status(`${document.querySelectorAll('.tile:not(.pending)').length} of ${document.querySelectorAll('.tile').length} channels`);
       return;
     }
     case 'done':
+      runEnded = true;
       setRunning(false);
       byId('bar').style.width = '100%';
       status(`Done in ${(m.ms / 1000).toFixed(1)} s.`);
@@ -138,10 +159,12 @@ window.addEventListener('message', (e: MessageEvent<ToVisualizeView>) => {
       }
       return;
     case 'cancelled':
+      runEnded = true;
       setRunning(false);
       status('Cancelled.');
       return;
     case 'error':
+      runEnded = true;
       setRunning(false);
       status('Stopped.');
       byId('error').hidden = false;

@@ -70,6 +70,7 @@ export class VisualizePanel implements vscode.Disposable {
   result: { description: string; image: PngImage | null; ms: number } | null = null;
   lastError: string | null = null;
   private progress: { done: number; total: number; message?: string } | null = null;
+  private runNumber = 0;
   private work: vscode.CancellationTokenSource | null = null;
   private running: Promise<void> | null = null;
   private readonly disposables: vscode.Disposable[] = [];
@@ -116,13 +117,14 @@ export class VisualizePanel implements vscode.Disposable {
       case 'ready':
         // A new page, or a hidden panel shown again: replay what this run has produced so far.
         this.sendInit();
-        if (this.status === 'running') this.post({ type: 'started' });
-        for (const t of this.tiles) this.post({ type: 'tile', ...t });
-        if (this.lastFrame) this.post({ type: 'frame', ...this.lastFrame, index: this.frameCount });
-        if (this.progress && this.status === 'running') this.post({ type: 'progress', ...this.progress });
-        if (this.status === 'done' && this.result) this.post({ type: 'done', ...this.result });
-        else if (this.status === 'cancelled') this.post({ type: 'cancelled' });
-        else if (this.status === 'error' && this.lastError) this.post({ type: 'error', message: this.lastError });
+        const run = this.runNumber;
+        if (this.status !== 'idle') this.post({ type: 'started', run });
+        for (const t of this.tiles) this.post({ type: 'tile', run, ...t });
+        if (this.lastFrame) this.post({ type: 'frame', run, ...this.lastFrame, index: this.frameCount });
+        if (this.progress && this.status === 'running') this.post({ type: 'progress', run, ...this.progress });
+        if (this.status === 'done' && this.result) this.post({ type: 'done', run, ...this.result });
+        else if (this.status === 'cancelled') this.post({ type: 'cancelled', run });
+        else if (this.status === 'error' && this.lastError) this.post({ type: 'error', run, message: this.lastError });
         return;
       case 'run':
         if (this.status !== 'running') await this.run();
@@ -148,27 +150,47 @@ export class VisualizePanel implements vscode.Disposable {
     this.result = null;
     this.lastError = null;
     this.progress = null;
-    this.post({ type: 'started' });
+    const run = ++this.runNumber;
+    this.post({ type: 'started', run });
     const engine = this.deps.engine;
     const opts = {
       token: cts.token,
       onProgress: (p: { done: number; total: number; message?: string }) => {
         this.progress = p;
-        this.post({ type: 'progress', ...p });
+        this.post({ type: 'progress', run, ...p });
       },
       onEvent: (e: import('../shared/protocol').EngineEvent) => {
         if (e.type === 'frame') {
           this.frameCount++;
           this.lastFrame = { image: e.image, step: e.step, total: e.total };
-          this.post({ type: 'frame', ...this.lastFrame, index: this.frameCount });
+          this.post({ type: 'frame', run, ...this.lastFrame, index: this.frameCount });
         } else if (e.type === 'tile') {
           const t = { index: e.index, channel: e.channel, image: e.image, objective: e.objective };
           this.tiles.push(t);
-          this.post({ type: 'tile', ...t });
+          this.post({ type: 'tile', run, ...t });
         }
       },
     };
     const job = this.job;
+    // The run shows in a progress notification too, whose Cancel stops it like the panel's.
+    let report: ((p: { done: number; total: number }) => void) | null = null;
+    let finished!: () => void;
+    const ended = new Promise<void>((r) => (finished = r));
+    void vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `CNN Lens: ${titleOf(job)}`, cancellable: true }, (progress, token) => {
+      token.onCancellationRequested(() => cts.cancel());
+      let last = 0;
+      report = ({ done, total }) => {
+        const pct = total ? (100 * done) / total : 0;
+        progress.report({ increment: Math.max(0, pct - last), message: `step ${done} of ${total}` });
+        last = Math.max(last, pct);
+      };
+      return ended;
+    });
+    const onProgress = opts.onProgress;
+    opts.onProgress = (p) => {
+      onProgress(p);
+      (report as ((p: { done: number; total: number }) => void) | null)?.(p);
+    };
     this.running = (async () => {
       try {
         let result: { description: string; image: PngImage | null; ms: number };
@@ -196,18 +218,19 @@ export class VisualizePanel implements vscode.Disposable {
         }
         this.result = result;
         this.status = 'done';
-        this.post({ type: 'done', ...result });
+        this.post({ type: 'done', run, ...result });
       } catch (e) {
         if (isCancelled(e)) {
           this.status = 'cancelled';
-          this.post({ type: 'cancelled' });
+          this.post({ type: 'cancelled', run });
         } else {
           this.status = 'error';
           this.lastError = (e as Error).message;
           this.deps.log.error(`${titleOf(job)}: ${this.lastError}`);
-          this.post({ type: 'error', message: this.lastError });
+          this.post({ type: 'error', run, message: this.lastError });
         }
       } finally {
+        finished();
         cts.dispose();
         if (this.work === cts) this.work = null;
         this.running = null;
@@ -224,7 +247,7 @@ export class VisualizePanel implements vscode.Disposable {
       bytes = (await this.deps.engine.request({ type: 'tileGrid', tiles: sorted.map((t) => t.image.png), labels: sorted.map((t) => `#${t.channel}`) })).png;
     }
     if (!bytes) {
-      this.post({ type: 'error', message: 'Nothing to save yet.' });
+      this.post({ type: 'error', run: this.runNumber, message: 'Nothing to save yet.' });
       return undefined;
     }
     const base = titleOf(this.job).replace(/[^A-Za-z0-9_.-]+/g, '_').replace(/^_+|_+$/g, '');

@@ -431,13 +431,14 @@ export type VisStatus = 'idle' | 'running' | 'done' | 'cancelled' | 'error';
 
 export type ToVisualizeView =
   | { type: 'init'; job: VisJob; title: string; subtitle: string; imageUri: string | null; tileCount: number }
-  | { type: 'started' }
-  | { type: 'progress'; done: number; total: number; message?: string }
-  | { type: 'frame'; image: PngImage; step: number; total: number; index: number }
-  | { type: 'tile'; index: number; channel: number; image: PngImage; objective: number }
-  | { type: 'done'; description: string; image: PngImage | null; ms: number }
-  | { type: 'cancelled' }
-  | { type: 'error'; message: string };
+  /** `run` numbers the runs of this panel: the page ignores anything from an older run. */
+  | { type: 'started'; run: number }
+  | { type: 'progress'; run: number; done: number; total: number; message?: string }
+  | { type: 'frame'; run: number; image: PngImage; step: number; total: number; index: number }
+  | { type: 'tile'; run: number; index: number; channel: number; image: PngImage; objective: number }
+  | { type: 'done'; run: number; description: string; image: PngImage | null; ms: number }
+  | { type: 'cancelled'; run: number }
+  | { type: 'error'; run: number; message: string };
 
 export type FromVisualizeView = { type: 'ready' } | { type: 'run' } | { type: 'cancel' } | { type: 'save' };
 

@@ -222,6 +222,17 @@ async function dreamChecks(page: Page, image: string, shot: (n: string) => Promi
     await shot('15-deep-dream-cancelled.png');
     return `${n} frames when checked, stopped at ${after}`;
   });
+
+  await h.check('Run again, then Cancel in the progress notification stops it too', async () => {
+    const fr = await frameWith(page, 'body[data-kind="dream"] #frame', 10_000);
+    await fr.locator('#run').click();
+    await fr.waitForFunction(() => (document.getElementById('status')?.textContent ?? '').startsWith('Step'), undefined, { timeout: 30_000 });
+    const toast = page.locator('.notification-toast', { hasText: 'CNN Lens: Deep Dream' }).first();
+    await toast.waitFor({ timeout: 10_000 });
+    await shot('15b-progress-notification.png');
+    await toast.getByRole('button', { name: 'Cancel' }).click();
+    await fr.waitForFunction(() => (document.getElementById('status')?.textContent ?? '') === 'Cancelled.', undefined, { timeout: 15_000 });
+  });
 }
 
 async function reloadChecks(page: Page, shot: (n: string) => Promise<unknown>): Promise<void> {
