@@ -114,7 +114,7 @@ export class VisualizePanel implements vscode.Disposable {
 
   async handleMessage(m: FromVisualizeView): Promise<void> {
     switch (m.type) {
-      case 'ready':
+      case 'ready': {
         // A new page, or a hidden panel shown again: replay what this run has produced so far.
         this.sendInit();
         const run = this.runNumber;
@@ -126,6 +126,7 @@ export class VisualizePanel implements vscode.Disposable {
         else if (this.status === 'cancelled') this.post({ type: 'cancelled', run });
         else if (this.status === 'error' && this.lastError) this.post({ type: 'error', run, message: this.lastError });
         return;
+      }
       case 'run':
         if (this.status !== 'running') await this.run();
         return;
