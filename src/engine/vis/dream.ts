@@ -9,6 +9,7 @@ import { resizeBilinear } from '../image/resize';
 import type { GraphNode } from '../model/graph';
 import type { LoadedModel } from '../model/loadModel';
 import type { Network } from '../model/network';
+import type { PreprocessPreset } from '../image/preprocess';
 import { makeRng } from '../random';
 import { capSteps, inputPixels, inputSize, requireSpatial, runsAtAnySize, since, visNetwork } from './common';
 import type { VisImage } from './maximize';
@@ -18,6 +19,8 @@ import { makeParam } from './param';
 import { inputSpace } from './space';
 
 export interface DreamOptions {
+  /** Preprocessing the model expects (default: the model's own). */
+  preprocess?: PreprocessPreset;
   /** Layers whose activation norm grows; default defaultDreamLayers(). */
   layers?: string[];
   /** Default 4. */
@@ -94,7 +97,7 @@ export function dream(model: LoadedModel, image: RgbaImage | tf.Tensor, options:
   const steps = capSteps(options.steps ?? DREAM_DEFAULTS.steps);
   const seed = options.seed ?? 0;
   const { height: MH, width: MW, channels: C } = model.inputSize;
-  const space = inputSpace(model.defaultPreprocess, C);
+  const space = inputSpace(options.preprocess ?? model.defaultPreprocess, C);
 
   // The final size: the image's own aspect when the network runs at any size, else the model's.
   const free = runsAtAnySize(net, nodes.map((n) => n.index));

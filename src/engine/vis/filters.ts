@@ -4,6 +4,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { LensError } from '../errors';
 import type { RgbaImage } from '../image/decode';
+import type { PreprocessPreset } from '../image/preprocess';
 import type { LoadedModel } from '../model/loadModel';
 import { resolveNode, visNetwork } from './common';
 import { inputSpace } from './space';
@@ -60,7 +61,8 @@ function readsInput(model: LoadedModel, nodeIndex: number): boolean {
   return true;
 }
 
-export function filterWeights(model: LoadedModel, layer: string): FilterWeights {
+/** `preprocess` maps first-layer input channels back to RGB (caffe models read BGR); default the model's. */
+export function filterWeights(model: LoadedModel, layer: string, preprocess?: PreprocessPreset): FilterWeights {
   const net = visNetwork(model, 'filters');
   const node = resolveNode(net, layer, 'filters');
   const l = node.layer as any;
@@ -91,7 +93,7 @@ export function filterWeights(model: LoadedModel, layer: string): FilterWeights 
   } else if (readsInput(model, node.index) && (cin === 3 || cin === 4 || cin === 1)) {
     kind = 'rgb';
     description = `${cout} filters of ${kh}x${kw} on the input image, in colour (gray = 0; each scaled to its largest weight)`;
-    const space = inputSpace(model.defaultPreprocess, cin);
+    const space = inputSpace(preprocess ?? model.defaultPreprocess, cin);
     for (let o = 0; o < cout; o++) {
       let m = 0;
       for (let y = 0; y < kh; y++) for (let x = 0; x < kw; x++) for (let i = 0; i < cin; i++) m = Math.max(m, Math.abs(at(y, x, i, o)));

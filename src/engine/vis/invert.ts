@@ -4,6 +4,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { RgbaImage } from '../image/decode';
 import type { LoadedModel } from '../model/loadModel';
+import type { PreprocessPreset } from '../image/preprocess';
 import { makeRng } from '../random';
 import { capSteps, inputPixels, resolveNode, since, visNetwork } from './common';
 import type { VisImage } from './maximize';
@@ -13,6 +14,8 @@ import { makeParam, type ParamKind } from './param';
 import { inputSpace, pixelsToRgba, toModelSpace } from './space';
 
 export interface InvertOptions {
+  /** Preprocessing the model expects (default: the model's own). */
+  preprocess?: PreprocessPreset;
   layer: string;
   /** Default 200. */
   steps?: number;
@@ -53,7 +56,7 @@ export function invert(model: LoadedModel, image: RgbaImage | tf.Tensor, options
   const net = visNetwork(model, 'invert');
   const node = resolveNode(net, options.layer, 'invert');
   const { height: H, width: W, channels: C } = model.inputSize;
-  const space = inputSpace(model.defaultPreprocess, C);
+  const space = inputSpace(options.preprocess ?? model.defaultPreprocess, C);
   const steps = capSteps(options.steps ?? DEFAULT_INVERT_STEPS);
   const seed = options.seed ?? 0;
   const paramKind = options.param ?? 'pixel';

@@ -8,6 +8,7 @@ import type { RgbaImage } from '../image/decode';
 import type { GraphNode } from '../model/graph';
 import type { LoadedModel } from '../model/loadModel';
 import type { Network } from '../model/network';
+import type { PreprocessPreset } from '../image/preprocess';
 import { makeRng } from '../random';
 import { capSteps, channelCount, checkChannel, logitsTargets, resolveNode, runsAtAnySize, since, visNetwork } from './common';
 import { channelObjective, classObjective, neuronObjective, type Objective } from './objectives';
@@ -19,6 +20,8 @@ import { inputSpace } from './space';
 import type { TransformOptions } from './transforms';
 
 export interface MaximizeOptions {
+  /** Preprocessing the model expects (default: the model's own). */
+  preprocess?: PreprocessPreset;
   /** Layer for channel and neuron objectives. */
   layer?: string;
   channel?: number;
@@ -113,8 +116,8 @@ function resolveTarget(model: LoadedModel, net: Network, o: MaximizeOptions): Ta
 }
 
 function defaultTransforms(size: number): TransformOptions {
-  // Lucid's standard set scaled to the image: ~6% jitter, ±5% scale, ±5° rotation.
-  return { jitter: Math.max(1, Math.round(size / 16)), scale: 0.05, rotate: 5, boundary: 'reflect' };
+  // Close to Lucid's standard set, scaled to the image: shifts up to 10% of the side, ±10% scale, ±10°.
+  return { jitter: Math.max(1, Math.round(size / 10)), scale: 0.1, rotate: 10, boundary: 'reflect' };
 }
 
 function defaultRegularizers(param: ParamKind): Regularizers {
@@ -158,7 +161,7 @@ function run(r: MaximizeRun): MaximizeResult[] {
   try {
     const { h, w, modelSize } = plan(model, net, target, o);
     const channels = model.inputSize.channels;
-    const space = inputSpace(model.defaultPreprocess, channels);
+    const space = inputSpace(o.preprocess ?? model.defaultPreprocess, channels);
     const paramKind = o.param ?? 'fourier';
     const steps = capSteps(o.steps ?? DEFAULT_MAXIMIZE_STEPS);
     const seed = o.seed ?? 0;
