@@ -311,6 +311,14 @@ async function main(): Promise<void> {
       return `${all.filter((t) => t.includes('Explain with')).length} explain entries`;
     });
 
+    await h.check('an open image has Explain with Grad-CAM in its editor title', async () => {
+      await closeQuickInput(page);
+      await page.locator('.explorer-folders-view .monaco-list-row', { hasText: image }).first().dblclick();
+      const action = page.locator('.editor-actions [aria-label="CNN Lens: Explain with Grad-CAM"]').first();
+      await action.waitFor({ timeout: 20_000 });
+      await shot('02c-editor-title.png');
+    });
+
     await h.check('no CNN Lens entries in the context menu of a non-image file', async () => {
       const items = await explorerContextMenu(page, 'notes.txt');
       await page.keyboard.press('Escape');
