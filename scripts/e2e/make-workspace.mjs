@@ -2,7 +2,7 @@
 //   - sample images and demo models from media/ (copies: the workspace is written to by the tests);
 //   - a generated image, so there is always one, and a text file (for "no CNN Lens entries here");
 //   - models/tm-waste-12: a link to the shared fixture when present (never copied into the repo);
-//   - .vscode/settings.json pointing cnnLens.model at the demo model, else the fixture.
+//   - .vscode/settings.json pointing cnnLens.model at the tm-waste-12 fixture, else the demo model.
 // Prints a JSON line describing what it made.
 /* global process, console */
 import { cpSync, existsSync, mkdirSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -68,7 +68,9 @@ if (fixtures) {
   }
 }
 
-made.model = made.demoModels[0] ?? made.fixtures[0] ?? null;
+// The realistic fixture (a MobileNetV2 inside a Teachable Machine model) when present: its methods take
+// long enough for cancel checks; the demo model otherwise.
+made.model = made.fixtures[0] ?? made.demoModels[0] ?? null;
 const settings = { 'files.exclude': { '**/.vscode': true } };
 if (made.model) settings['cnnLens.model'] = made.model;
 writeFileSync(join(ws, '.vscode', 'settings.json'), JSON.stringify(settings, null, 2));

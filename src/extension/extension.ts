@@ -97,10 +97,12 @@ export function activate(context: vscode.ExtensionContext): CnnLensApi {
     return file;
   });
   for (const [id, method] of Object.entries(EXPLAIN_COMMANDS)) {
-    command(id, async (arg?: unknown) => {
+    command(id, async (arg?: unknown, opts?: unknown) => {
       const image = await pickImage(arg, 'Explain: choose an image');
       if (!image) return undefined;
-      const model = await models.resolve();
+      // A second argument { model } picks the model (from the explorer it is the list of selected files).
+      const given = opts && typeof opts === 'object' && !Array.isArray(opts) ? (opts as { model?: unknown }).model : undefined;
+      const model = typeof given === 'string' ? given : await models.resolve();
       if (!model) return undefined;
       log.info(`explain ${image} with ${method} using ${model}`);
       return ExplainPanel.open(deps, image, model, method);

@@ -170,7 +170,8 @@ async function modelBrowserChecks(page: Page, shot: (n: string) => Promise<unkno
 
   await h.check('choosing a conv layer shows its filter weights', async () => {
     const fr = await frameWith(page, '#layers .row', 10_000);
-    const conv = fr.locator('#layers .row.layer[data-kind="conv"]').nth(3);
+    const convs = fr.locator('#layers .row.layer[data-kind="conv"]');
+    const conv = convs.nth(Math.min(3, (await convs.count()) - 1));
     await conv.scrollIntoViewIfNeeded();
     await conv.click();
     await fr.waitForFunction(() => {
