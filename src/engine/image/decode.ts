@@ -7,6 +7,7 @@ import * as jpeg from 'jpeg-js';
 import { GifReader } from 'omggif';
 import { fileError } from '../errors';
 import { decodeBmp, readBmpHeader } from './bmp';
+import { gifLzwProblem } from './gifLzw';
 import { applyOrientation, hasEndMarker, orientedSize, parseJpegInfo, sofKind, SUPPORTED_SOF } from './jpegInfo';
 import { UnsupportedImageError } from './unsupported';
 import { decodeWebp, readWebpHeader } from './webp';
@@ -192,6 +193,9 @@ function decodeGif(bytes: Uint8Array, maxPixels: number): RgbaImage {
   if (frame.width * frame.height > maxPixels) {
     throw new UnsupportedImageError(`the first GIF frame is ${frame.width}x${frame.height}, over the ${Math.round(maxPixels / 1e6)} megapixel limit`);
   }
+  // Codes omggif would loop forever on (see gifLzw.ts) are refused before it decodes them.
+  const lzw = gifLzwProblem(bytes, frame.data_offset, frame.width * frame.height);
+  if (lzw) throw new Error(`invalid LZW data in the first frame: ${lzw}`);
   // The first frame composited onto a fully transparent canvas of the logical screen size.
   const data = new Uint8ClampedArray(reader.width * reader.height * 4);
   // omggif reports a short LZW stream with console.log, which would land in the CLI's output (e.g. --json):
@@ -238,6 +242,8 @@ export async function readImageFile(file: string, opts: DecodeOptions = {}): Pro
   try {
     const st = await fsp.stat(file);
     if (st.isDirectory()) throw fileError(file, 'is a folder, not an image file');
+    // A FIFO or device would block the read forever (or never end: /dev/zero).
+    if (!st.isFile()) throw fileError(file, 'is not a regular file');
     size = st.size;
   } catch (e) {
     throw fsError(file, e);

@@ -59,6 +59,8 @@ function readJsonFile(file: string, what: string): any {
     throw fileError(file, 'no such file');
   }
   if (stat.isDirectory()) throw fileError(file, 'is a folder, not a model file (point at its model.json)');
+  // A FIFO or device would block the read forever (or never end: /dev/zero).
+  if (!stat.isFile()) throw fileError(file, 'is not a regular file');
   if (stat.size > MAX_JSON_BYTES) throw fileError(file, `${what} is ${Math.round(stat.size / 1e6)} MB, too large`);
   const text = fs.readFileSync(file, 'utf8');
   try {
@@ -72,8 +74,17 @@ function readJsonFile(file: string, what: string): any {
 export function resolveInside(dir: string, rel: unknown, modelFile: string): string {
   if (typeof rel !== 'string' || rel.length === 0) throw fileError(modelFile, 'weightsManifest has a path that is not a string');
   if (/^[a-z][a-z0-9+.-]*:/i.test(rel)) throw fileError(modelFile, `weight path '${rel}' is a URL; CNN Lens never downloads (put the file beside model.json)`);
-  if (path.isAbsolute(rel) || rel.split(/[\\/]/).includes('..')) throw fileError(modelFile, `weight path '${rel}' leaves the model's folder`);
-  const full = path.resolve(dir, decodeURIComponent(rel));
+  // tfjs writes paths URL-encoded: check the decoded path too ('%2e%2e/w.bin' is '../w.bin').
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(rel);
+  } catch {
+    throw fileError(modelFile, `weight path '${rel}' is not a valid URL-encoded path`);
+  }
+  for (const p of [rel, decoded]) {
+    if (path.isAbsolute(p) || /^[\\/]/.test(p) || p.split(/[\\/]/).includes('..') || p.includes('\0')) throw fileError(modelFile, `weight path '${rel}' leaves the model's folder`);
+  }
+  const full = path.resolve(dir, decoded);
   const realDir = fs.realpathSync(dir);
   let real: string;
   try {
@@ -82,6 +93,7 @@ export function resolveInside(dir: string, rel: unknown, modelFile: string): str
     throw fileError(modelFile, `weight file '${rel}' is missing`);
   }
   if (real !== realDir && !real.startsWith(realDir + path.sep)) throw fileError(modelFile, `weight path '${rel}' leads outside the model's folder (a link)`);
+  if (!fs.statSync(real).isFile()) throw fileError(modelFile, `weight path '${rel}' is not a regular file`);
   return real;
 }
 
@@ -130,6 +142,9 @@ interface LabelInfo {
 }
 
 function readLabels(file: string): string[] {
+  const st = fs.statSync(file);
+  if (!st.isFile()) throw fileError(file, 'labels file is not a regular file');
+  if (st.size > 64 * 1024 ** 2) throw fileError(file, `labels file is ${Math.round(st.size / 1e6)} MB, too large`);
   const text = fs.readFileSync(file, 'utf8');
   if (file.endsWith('.json')) {
     let j: any;
@@ -145,20 +160,37 @@ function readLabels(file: string): string[] {
   return text.split(/\r?\n/).map((s) => s.trim()).filter((s) => s.length > 0);
 }
 
+/**
+ * A file found beside the model (labels.txt, metadata.json), when it is a regular file inside the model's
+ * folder; null otherwise. A link out of the folder, a FIFO or a device is ignored, as an absent file would be:
+ * these optional files are never read from elsewhere (a FIFO or /dev/zero would block or never end).
+ */
+function besideModel(modelFile: string, name: string): string | null {
+  const p = path.join(path.dirname(modelFile), name);
+  try {
+    const realDir = fs.realpathSync(path.dirname(modelFile));
+    const real = fs.realpathSync(p);
+    if (!real.startsWith(realDir + path.sep) || !fs.statSync(real).isFile()) return null;
+    return real;
+  } catch {
+    return null;
+  }
+}
+
 function findLabels(modelFile: string, opts: LoadOptions, metadata: any): LabelInfo {
   if (opts.labelsFile) {
     if (!fs.existsSync(opts.labelsFile)) throw fileError(opts.labelsFile, 'no such labels file');
     return { labels: readLabels(opts.labelsFile), source: opts.labelsFile };
   }
   if (metadata && Array.isArray(metadata.labels)) return { labels: metadata.labels.map(String), source: 'metadata.json' };
-  const txt = path.join(path.dirname(modelFile), 'labels.txt');
-  if (fs.existsSync(txt)) return { labels: readLabels(txt), source: 'labels.txt' };
+  const txt = besideModel(modelFile, 'labels.txt');
+  if (txt) return { labels: readLabels(txt), source: 'labels.txt' };
   return { labels: null, source: null };
 }
 
 function readMetadata(modelFile: string): any {
-  const p = path.join(path.dirname(modelFile), 'metadata.json');
-  if (!fs.existsSync(p)) return null;
+  const p = besideModel(modelFile, 'metadata.json');
+  if (!p) return null;
   try {
     return JSON.parse(fs.readFileSync(p, 'utf8'));
   } catch {
@@ -353,6 +385,38 @@ function validateGraphTopology(file: string, topology: any): void {
     if (n.input !== undefined && (!Array.isArray(n.input) || n.input.some((x: unknown) => typeof x !== 'string'))) throw fileError(file, `graph node '${n.name}' has an input list that is not a list of names`);
     if (n.attr !== undefined && (!isObj(n.attr) || Object.values(n.attr).some((v) => !isObj(v)))) throw fileError(file, `graph node '${n.name}' has malformed attributes`);
   });
+  // Inputs name nodes of the graph ("name", "name:1" for a second output, "^name" for a control input), and the
+  // graph is acyclic. Found by fuzzing: a node fed from a later one made tfjs-converter dispose tensors it still
+  // needed, and the next prediction failed with "Cannot read properties of undefined (reading 'backend')".
+  // Graphs with loops (tf.while_loop: NextIteration nodes) are cyclic by design and are left to tfjs.
+  const deps = new Map<string, string[]>();
+  for (const n of nodes) deps.set(n.name, (n.input ?? []).map((x: string) => x.replace(/^\^/, '').replace(/:\d+$/, '')));
+  for (const [name, ins] of deps) {
+    const missing = ins.find((x) => !deps.has(x));
+    if (missing !== undefined) throw fileError(file, `graph node '${name}' takes input from '${missing}', which is not a node of the graph`);
+  }
+  if (nodes.some((n: any) => n.op === 'NextIteration')) return;
+  const state = new Map<string, 1 | 2>(); // 1 = on the current path, 2 = done
+  for (const start of deps.keys()) {
+    if (state.has(start)) continue;
+    const stack: [string, number][] = [[start, 0]];
+    state.set(start, 1);
+    while (stack.length) {
+      const top = stack[stack.length - 1];
+      const ins = deps.get(top[0])!;
+      if (top[1] >= ins.length) {
+        state.set(top[0], 2);
+        stack.pop();
+        continue;
+      }
+      const next = ins[top[1]++];
+      if (state.get(next) === 1) throw fileError(file, `the nodes of the graph form a cycle through '${next}'`);
+      if (!state.has(next)) {
+        state.set(next, 1);
+        stack.push([next, 0]);
+      }
+    }
+  }
 }
 
 async function loadGraph(file: string, json: any, opts: LoadOptions): Promise<LoadedModel> {

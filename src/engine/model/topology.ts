@@ -35,6 +35,8 @@ function inboundRefs(file: string, layer: string, where: string, inbound: unknow
       if (node && typeof node === 'object' && 'args' in node) return null; // Keras 3 call node
       bad();
     }
+    // Found by fuzzing: a call with no inputs never resolves either.
+    if ((node as unknown[]).length === 0) bad();
     for (const ref of node as unknown[]) {
       if (!Array.isArray(ref) || typeof ref[0] !== 'string' || !Number.isSafeInteger(ref[1]) || ref[1] < 0 || !Number.isSafeInteger(ref[2]) || ref[2] < 0) bad();
       refs.push({ name: (ref as unknown[])[0] as string, node: (ref as unknown[])[1] as number });
