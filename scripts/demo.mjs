@@ -1,3 +1,4 @@
+/* global console, process */
 // npm run demo: CNN Lens on the bundled demo model and sample images, through the real command line.
 // Writes PNGs into out/ and says what each one shows.
 import { spawnSync } from 'node:child_process';
