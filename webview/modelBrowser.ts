@@ -28,7 +28,7 @@ function build(): void {
     h('main', { id: 'main', hidden: true },
       h('section', { class: 'tree-pane', 'aria-label': 'Layers' },
         h('div', { class: 'tree-head row' }, h('span', {}, 'Layer'), h('span', {}, 'Type'), h('span', {}, 'Output shape'), h('span', { class: 'num' }, 'Parameters')),
-        h('div', { id: 'layers', class: 'tree', role: 'tree' }),
+        h('div', { id: 'layers', class: 'tree', role: 'tree', 'aria-label': 'Layers (arrow keys move, Enter chooses)', onkeydown: (e) => onTreeKey(e as KeyboardEvent) }),
         h('p', { class: 'legend muted' }, h('span', { class: 'mark' }, '◆'), ' a spatial layer: a target for Grad-CAM and the other layer methods'),
       ),
       h('section', { id: 'details', class: 'details', 'aria-label': 'Selected layer', 'aria-live': 'polite' }),
@@ -138,6 +138,18 @@ function layerRow(l: LayerNode, depth: number): HTMLElement {
     },
   }, ...cells);
   return row;
+}
+
+/** Arrow keys move between the visible rows of the tree (layers and group headers); Home/End jump. */
+function onTreeKey(e: KeyboardEvent): void {
+  if (!['ArrowDown', 'ArrowUp', 'Home', 'End'].includes(e.key)) return;
+  const rows = Array.from(document.querySelectorAll<HTMLElement>('#layers .row.layer, #layers summary')).filter((r) => r.offsetParent !== null);
+  const i = rows.indexOf(document.activeElement as HTMLElement);
+  const next = e.key === 'Home' ? 0 : e.key === 'End' ? rows.length - 1 : e.key === 'ArrowDown' ? Math.min(rows.length - 1, i + 1) : Math.max(0, i - 1);
+  if (rows[next]) {
+    e.preventDefault();
+    rows[next].focus();
+  }
 }
 
 function onSummary(s: ModelSummaryView, backend: string | null, fileName: string): void {

@@ -18,12 +18,11 @@ WS="$REPO/.e2e/ws"
 SECONDS=0
 step() { echo "[e2e +${SECONDS}s] $*"; }
 
-timeout 900 bash "$REPO/scripts/e2e/setup.sh"
+timeout 900 bash "$REPO/scripts/e2e/setup.sh" || { echo "e2e: setup failed"; echo "e2e: 0 passed, 1 failed"; exit 1; }
 CS="$CACHE/cs/node_modules/code-server"
 
 step "build the extension and the e2e suites"
-node esbuild.mjs
-node scripts/e2e/build.mjs
+node esbuild.mjs && node scripts/e2e/build.mjs || { echo "e2e: the build failed"; echo "e2e: 0 passed, 1 failed"; exit 1; }
 for f in dist/extension.js dist/engine.js dist/test/e2e/ui.js dist/test/e2e/hostRunner.js dist/test/e2e/host/index.js; do
   [ -f "$f" ] || { echo "e2e: build did not produce $f"; echo "e2e: 0 passed, 1 failed"; exit 1; }
 done

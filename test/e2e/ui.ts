@@ -183,6 +183,19 @@ async function modelBrowserChecks(page: Page, shot: (n: string) => Promise<unkno
     return caption;
   });
 
+  await h.check('keyboard: arrow keys walk the layer tree and Enter chooses a layer', async () => {
+    const fr = await frameWith(page, '#layers .row', 10_000);
+    const first = fr.locator('#layers .row.layer').first();
+    await first.scrollIntoViewIfNeeded();
+    await first.focus();
+    for (let i = 0; i < 3; i++) await page.keyboard.press('ArrowDown');
+    const focused = await fr.evaluate(() => (document.activeElement as HTMLElement | null)?.dataset.path ?? '');
+    await page.keyboard.press('Enter');
+    const title = (await fr.textContent('#details h2')) ?? '';
+    if (!focused || !focused.endsWith(title)) throw new Error(`focused ${focused}, details show ${title}`);
+    return `chose ${focused}`;
+  });
+
   await h.check('Visualize filters… streams tiles in one by one', async () => {
     const fr = await frameWith(page, '#visualize-filters', 10_000);
     await fr.locator('#visualize-filters').click();
