@@ -161,6 +161,10 @@ export function datasetInfo(ds: H5Dataset, shownAs: string): DatasetInfo {
   if (!Number.isFinite(bytes) || bytes > MAX_WEIGHT_BYTES) {
     throw fileError(shownAs, `dataset '${ds.path}' declares ${(bytes / 1024 ** 3).toFixed(1)} GB (over the 4 GB limit); the file is damaged or not a Keras model`);
   }
+  // HDF5 virtual datasets take their values from datasets in other files, named by path (found while testing
+  // issue 8: h5wasm follows them). Weights are read from the model file alone.
+  const sources = (meta as { virtual_sources?: { file_name: string }[] }).virtual_sources;
+  if (sources && sources.length) throw fileError(shownAs, `dataset '${ds.path}' is a virtual dataset reading '${sources[0].file_name}'; refused (weights are read from the model file only)`);
   // type 0 = integer, 1 = float (H5T_class_t); Keras marks bfloat16 arrays (stored as 16-bit words) with an attribute.
   const bfloat16 = meta.size === 2 && stringAttr(ds, 'dtype') === 'bfloat16';
   if (meta.type !== 0 && meta.type !== 1 && !bfloat16) throw fileError(shownAs, `dataset '${ds.path}' is not numeric`);
@@ -223,8 +227,43 @@ function convertInto(v: unknown, out: Float32Array, meta: H5Dataset['metadata'],
   for (let i = 0; i < src.length; i++) out[i] = Number(src[i]);
 }
 
+/**
+ * Runs a synchronous HDF5 read with the file system closed to new opens. A dataset may keep its raw data in
+ * other files named by path (HDF5 "external storage", and virtual datasets); HDF5 opens those while reading,
+ * through Node's fs.openSync (h5wasm's Node build uses the host file system). The model file itself is open
+ * already, so any open during a read is such a file: it fails as "permission denied" inside HDF5, and the
+ * path is returned so that the caller can say what happened. Synchronous, so nothing else runs meanwhile.
+ */
+function withoutFileOpens<T>(read: () => T): { value?: T; error?: unknown; refused: string | null } {
+  let refused: string | null = null;
+  // The module object itself (h5wasm calls its openSync); an `import * as` namespace would be a copy.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const nodeFs: { openSync: typeof fs.openSync } = require('node:fs');
+  const original = nodeFs.openSync;
+  nodeFs.openSync = ((p: fs.PathLike, flags?: fs.OpenMode, mode?: fs.Mode) => {
+    // h5wasm's error handler formats HDF5's error stack through tmpfile(), which creates a fresh
+    // /tmp/tmpfile_XXXXXX exclusively (and unlinks it): that one is let through, as nothing is read from it.
+    if (/^\/tmp\/tmpfile_\w{6}$/.test(String(p)) && typeof flags === 'number' && (flags & fs.constants.O_CREAT) && (flags & fs.constants.O_EXCL)) return original(p, flags, mode);
+    refused ??= String(p);
+    throw Object.assign(new Error(`EACCES: permission denied, open '${String(p)}'`), { code: 'EACCES', errno: -13, syscall: 'open', path: String(p) });
+  }) as typeof fs.openSync;
+  try {
+    return { value: read(), refused };
+  } catch (error) {
+    return { error, refused };
+  } finally {
+    nodeFs.openSync = original;
+  }
+}
+
 /** Reads a numeric dataset as float32 into `out` (which has room for exactly its elements). */
 export function readFloat32Into(ds: H5Dataset, out: Float32Array, shownAs: string): void {
+  const r = withoutFileOpens(() => readFloat32IntoUnguarded(ds, out, shownAs));
+  if (r.refused !== null) throw fileError(shownAs, `dataset '${ds.path}' keeps its data in another file ('${r.refused}'); refused (weights are read from the model file only)`);
+  if (r.error !== undefined) throw r.error;
+}
+
+function readFloat32IntoUnguarded(ds: H5Dataset, out: Float32Array, shownAs: string): void {
   const meta = ds.metadata;
   const what = `dataset '${ds.path}'`;
   const bfloat16 = meta.size === 2 && stringAttr(ds, 'dtype') === 'bfloat16';
