@@ -404,6 +404,9 @@ async function runCase(child: Child, caseDir: string, target: Target, files: Fil
       fs.mkdirSync(child.cwd, { recursive: true });
     }
   }
+  // After a WebAssembly trap the wasm backend's heap may be corrupt: later cases would fail for that, not for
+  // their own input. Start a fresh child (the trap itself was judged above).
+  if (/RuntimeError|memory access out of bounds|Aborted\(/.test(outcome.message)) child.stop();
   // A long-lived child accumulates tfjs and wasm state: start afresh now and then.
   if (child.cases >= 400) child.stop();
   return outcome;

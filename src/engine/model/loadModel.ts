@@ -276,6 +276,18 @@ async function loadLayers(file: string, json: any, opts: LoadOptions): Promise<L
 }
 
 /**
+ * Disposes what a failed load built, keeping the load's own error. Found by fuzzing: after a wasm kernel trap
+ * ("memory access out of bounds") disposing throws too, and that second error hid the first.
+ */
+function disposeQuietly(x: { dispose(): void }): void {
+  try {
+    x.dispose();
+  } catch {
+    // the backend failed already; the error being thrown says why
+  }
+}
+
+/**
  * Most memory the activations of one image may take (all layer outputs of a forward pass, which gradient
  * methods keep). A model whose input and layer sizes ask for more is refused at load time, before anything
  * runs: tfjs would otherwise allocate until the wasm heap (4 GB at most) or the machine runs out, and the wasm
@@ -330,7 +342,7 @@ export function wrapLayersModel(model: tfl.LayersModel, file: string, opts: Load
   try {
     network = new Network(model);
   } catch (e) {
-    model.dispose();
+    disposeQuietly(model);
     throw describeLoadError(file, e);
   }
   let inputSize: LoadedModel['inputSize'];
@@ -339,7 +351,7 @@ export function wrapLayersModel(model: tfl.LayersModel, file: string, opts: Load
     checkActivationMemory(network, file);
     checkLayersRun(network, inputSize, file);
   } catch (e) {
-    network.dispose();
+    disposeQuietly(network);
     throw e;
   }
   const outShape = network.graph.outputs[0].shape;
@@ -436,7 +448,7 @@ async function loadGraph(file: string, json: any, opts: LoadOptions): Promise<Lo
     inputSize = imageInputSize((inShape as number[] | undefined)?.map((d) => (d === -1 ? null : d)), file);
     numClasses = checkGraphRuns(gm, inputSize, file);
   } catch (e) {
-    gm.dispose();
+    disposeQuietly(gm);
     throw e;
   }
   return finish({ file, kind: 'graph', format: 'TensorFlow.js graph model', network: null, graphModel: gm, inputSize, numClasses, weightBytes: data.byteLength, dispose: () => gm.dispose() }, file, opts);

@@ -55,6 +55,39 @@ function nodeCount(layer: any): number {
   return CONTAINERS.has(layer?.class_name) ? calls + 1 : calls;
 }
 
+/** Config keys holding sizes, counts or steps (a number or a list of them), and the smallest value each allows. */
+const INTEGER_KEYS: Record<string, number> = {
+  units: 1, filters: 1, kernel_size: 1, strides: 1, dilation_rate: 1, pool_size: 1, size: 1, depth_multiplier: 1,
+  cropping: 0, padding: 0, n: 1, dims: 1, target_shape: -1, batch_input_shape: 1, batch_shape: 1, input_shape: 1,
+};
+/** Largest size a layer may ask for: the wasm kernels index with 32-bit integers. */
+const MAX_INT = 2 ** 31 - 1;
+
+/**
+ * Numbers in a layer's config that tfjs passes to its kernels as sizes must be whole numbers in range. Found by
+ * fuzzing: a stride of 2^32 + 1 passed tfjs-layers' checks, wrapped to 1 inside the wasm convolution, which then
+ * wrote past its output ("memory access out of bounds") and left the backend broken for every later request.
+ */
+function checkLayerNumbers(file: string, layer: any, name: string): void {
+  const cfg = layer?.config;
+  if (!cfg || typeof cfg !== 'object' || Array.isArray(cfg)) return;
+  for (const [key, min] of Object.entries(INTEGER_KEYS)) {
+    const v = cfg[key];
+    if (v === undefined || v === null || typeof v === 'string') continue; // 'same'/'valid' padding, absent keys
+    const values: unknown[] = [];
+    const flatten = (x: unknown, depth: number) => (Array.isArray(x) && depth < 3 ? x.forEach((y) => flatten(y, depth + 1)) : values.push(x));
+    flatten(v, 0);
+    const shapeKey = key.endsWith('shape');
+    for (const x of values) {
+      if (x === null && shapeKey) continue; // an unknown (batch) size
+      if (typeof x === 'number' && x > MAX_INT) throw fileError(file, `layer '${name}' has ${key} ${JSON.stringify(v).slice(0, 60)}: too large to allocate (at most ${MAX_INT})`);
+      if (typeof x !== 'number' || !Number.isInteger(x) || x < min || (key === 'target_shape' && x === 0)) {
+        throw fileError(file, `layer '${name}' has an invalid ${key} ${JSON.stringify(v).slice(0, 60)} (expected whole numbers from ${min} to ${MAX_INT})`);
+      }
+    }
+  }
+}
+
 function validateContainer(file: string, c: any, where: string, depth: number): void {
   if (depth > MAX_NESTING) throw fileError(file, `models nested more than ${MAX_NESTING} levels deep at '${where}'`);
   const cfg = c?.config;
@@ -69,6 +102,7 @@ function validateContainer(file: string, c: any, where: string, depth: number): 
       seen.add(name);
     }
     if (CONTAINERS.has(l.class_name)) validateContainer(file, l, name ?? '?', depth + 1);
+    else checkLayerNumbers(file, l, name ?? '?');
   }
   if (c.class_name === 'Sequential') return;
   // Functional: every inbound reference names a layer of this model and one of its nodes, and the references are acyclic.

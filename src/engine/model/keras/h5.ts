@@ -237,7 +237,6 @@ function convertInto(v: unknown, out: Float32Array, meta: H5Dataset['metadata'],
 function withoutFileOpens<T>(read: () => T): { value?: T; error?: unknown; refused: string | null } {
   let refused: string | null = null;
   // The module object itself (h5wasm calls its openSync); an `import * as` namespace would be a copy.
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const nodeFs: { openSync: typeof fs.openSync } = require('node:fs');
   const original = nodeFs.openSync;
   nodeFs.openSync = ((p: fs.PathLike, flags?: fs.OpenMode, mode?: fs.Mode) => {
