@@ -1,8 +1,9 @@
 // Writes the fuzz seed corpus, test/fuzz/corpus/: tiny valid files of every kind the loaders read.
 //   npm run fuzz -- --make-corpus
 // Each seed is a folder (a model with its shards) or a single file (an image). The files are small on purpose:
-// the fuzzer mutates them thousands of times a minute. Regenerating gives the same bytes (fixed seeds), so a
-// re-run shows no diff unless a generator changed.
+// the fuzzer mutates them thousands of times a minute. Regenerating gives the same content (fixed seeds), but
+// the HDF5 files differ in their object-header timestamps, and test/unit/hostile/fuzzCases.json replays byte
+// mutations against the committed bytes: regenerate only when a seed must change, then re-check those cases.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
