@@ -235,6 +235,10 @@ function finish(base: Omit<LoadedModel, 'labels' | 'labelsSource' | 'defaultPrep
 /** Turns tfjs-layers' own load errors into one line that says what is wrong with the file. */
 function describeLoadError(file: string, e: unknown): LensError {
   if (e instanceof LensError) return e;
+  return withCause(describeForeignLoadError(file, e), e);
+}
+
+function describeForeignLoadError(file: string, e: unknown): LensError {
   const msg = (e as Error)?.message?.split('\n')[0] ?? String(e);
   const unknownClass = /Unknown (?:layer|class|constraint|initializer|regularizer|activation)[^:]*: ?(\w+)/.exec(msg);
   if (unknownClass) return fileError(file, `unknown layer or class '${unknownClass[1]}' (not supported by TensorFlow.js layers)`);
@@ -273,6 +277,15 @@ async function loadLayers(file: string, json: any, opts: LoadOptions): Promise<L
   const { specs, data } = readWeights(file, json.weightsManifest);
   const model = await buildLayersModel(file, { modelTopology: topology, weightSpecs: specs, weightData: data });
   return wrapLayersModel(model, file, opts, data.byteLength, 'TensorFlow.js layers model');
+}
+
+/**
+ * Keeps the original error as `cause`: a WebAssembly.RuntimeError there (a wasm kernel trapped) means the wasm
+ * backend's heap may be corrupt, which the engine process can check to start afresh.
+ */
+function withCause(err: LensError, cause: unknown): LensError {
+  (err as Error & { cause?: unknown }).cause = cause;
+  return err;
 }
 
 /**
@@ -329,7 +342,7 @@ function checkLayersRun(network: Network, size: LoadedModel['inputSize'], file: 
       if (y.shape[0] !== 1 || y.size < 1) throw new Error(`its output has shape [${y.shape.join(', ')}]`);
     });
   } catch (e) {
-    throw fileError(file, `the model cannot run: ${(e as Error).message.split('\n')[0]}`);
+    throw withCause(fileError(file, `the model cannot run: ${(e as Error).message.split('\n')[0]}`), e);
   }
 }
 
@@ -376,7 +389,7 @@ function checkGraphRuns(gm: tfc.GraphModel, size: LoadedModel['inputSize'], file
     if (first.rank < 2 || first.shape[0] !== 1 || first.size < 1) throw new Error(`its output has shape [${first.shape.join(', ')}], not [1, classes]`);
     return first.size;
   } catch (e) {
-    throw fileError(file, `the graph model cannot run: ${(e as Error).message.split('\n')[0]}`);
+    throw withCause(fileError(file, `the graph model cannot run: ${(e as Error).message.split('\n')[0]}`), e);
   } finally {
     x.dispose();
     if (out) tf.dispose(out);
