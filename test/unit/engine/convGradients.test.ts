@@ -5,7 +5,7 @@ import { strict as assert } from 'node:assert';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { initBackend } from '../../../src/engine/backend';
-import { setFastConvGradients } from '../../../src/engine/model/layerOps';
+import { setFastGradients } from '../../../src/engine/model/layerOps';
 import { Network } from '../../../src/engine/model/network';
 import { makeRng } from '../../../src/engine/random';
 
@@ -19,12 +19,12 @@ function randomInput(seed: number, shape: [number, number, number, number]): tf.
 }
 
 /** ∂(Σ w·y)/∂x through our graph executor, with the fast gradients on or off. */
-function inputGradient(net: Network, x: tf.Tensor, weights: tf.Tensor, mode: 'on' | 'off'): Float32Array {
-  setFastConvGradients(mode);
+function inputGradient(net: Network, x: tf.Tensor, weights: tf.Tensor, mode: 'on' | 'off' | 'auto'): Float32Array {
+  setFastGradients(mode);
   try {
     return tf.tidy(() => tf.grad((inp: tf.Tensor) => tf.sum(tf.mul(net.run(inp, { logits: true }).logits!, weights)))(x).dataSync() as Float32Array);
   } finally {
-    setFastConvGradients('auto');
+    setFastGradients('auto');
   }
 }
 
@@ -158,5 +158,118 @@ describe('convolution input gradients on the forward kernel', function () {
     x.dispose();
     w.dispose();
     net.dispose();
+  });
+});
+
+type PoolSpec = { kind: 'max' | 'avg'; size: [number, number]; strides: number; padding: 'same' | 'valid' };
+
+const POOLS: { spec: PoolSpec; input: [number, number, number] }[] = [
+  { spec: { kind: 'max', size: [2, 2], strides: 2, padding: 'valid' }, input: [8, 6, 3] },
+  { spec: { kind: 'max', size: [2, 2], strides: 2, padding: 'valid' }, input: [7, 9, 2] },
+  { spec: { kind: 'max', size: [2, 2], strides: 2, padding: 'same' }, input: [7, 5, 2] },
+  { spec: { kind: 'max', size: [3, 3], strides: 2, padding: 'valid' }, input: [9, 10, 3] },
+  { spec: { kind: 'max', size: [3, 3], strides: 2, padding: 'same' }, input: [8, 7, 3] },
+  { spec: { kind: 'max', size: [3, 3], strides: 1, padding: 'same' }, input: [6, 5, 2] },
+  { spec: { kind: 'max', size: [3, 2], strides: 3, padding: 'valid' }, input: [10, 8, 2] },
+  { spec: { kind: 'avg', size: [3, 3], strides: 1, padding: 'same' }, input: [7, 6, 3] },
+  { spec: { kind: 'avg', size: [2, 2], strides: 2, padding: 'valid' }, input: [7, 8, 2] },
+  { spec: { kind: 'avg', size: [3, 3], strides: 2, padding: 'same' }, input: [8, 7, 3] },
+  { spec: { kind: 'avg', size: [3, 3], strides: 2, padding: 'valid' }, input: [9, 8, 2] },
+];
+
+/**
+ * ∂(Σ w·pool(x))/∂x computed directly in JS from the definition: a max window passes w to its first
+ * maximum in row-major order, an average window spreads w over its inputs, padding excluded (tfjs's
+ * forward averages over the window's inputs inside the image only).
+ */
+function poolGradReference(spec: PoolSpec, x: tf.Tensor4D, w: tf.Tensor4D): Float32Array {
+  const [n, h, wd, c] = x.shape;
+  const [, ho, wo] = w.shape;
+  const [kh, kw] = spec.size;
+  const st = spec.strides;
+  const before = (size: number, out: number, k: number) => (spec.padding === 'same' ? Math.floor(Math.max((out - 1) * st + k - size, 0) / 2) : 0);
+  const pt = before(h, ho, kh);
+  const pl = before(wd, wo, kw);
+  const xv = x.dataSync();
+  const wv = w.dataSync();
+  const g = new Float32Array(xv.length);
+  const at = (b: number, i: number, j: number, k: number) => ((b * h + i) * wd + j) * c + k;
+  for (let b = 0; b < n; b++) {
+    for (let oi = 0; oi < ho; oi++) {
+      for (let oj = 0; oj < wo; oj++) {
+        for (let k = 0; k < c; k++) {
+          const cells: number[] = [];
+          for (let p = 0; p < kh; p++) {
+            for (let q = 0; q < kw; q++) {
+              const i = oi * st + p - pt;
+              const j = oj * st + q - pl;
+              if (i >= 0 && i < h && j >= 0 && j < wd) cells.push(at(b, i, j, k));
+            }
+          }
+          const wk = wv[((b * ho + oi) * wo + oj) * c + k];
+          if (spec.kind === 'avg') {
+            for (const cell of cells) g[cell] += wk / cells.length;
+          } else {
+            let best = cells[0];
+            for (const cell of cells) if (xv[cell] > xv[best]) best = cell;
+            g[best] += wk;
+          }
+        }
+      }
+    }
+  }
+  return g;
+}
+
+function poolModel(spec: PoolSpec, inShape: [number, number, number]): tfl.LayersModel {
+  const args = { inputShape: inShape, poolSize: spec.size, strides: spec.strides, padding: spec.padding };
+  return tfl.sequential({ layers: [spec.kind === 'max' ? tfl.layers.maxPooling2d(args) : tfl.layers.averagePooling2d(args)] });
+}
+
+describe('pooling input gradients from elementwise ops', function () {
+  this.timeout(120000);
+  before(async () => {
+    await initBackend((process.env.CNN_LENS_BACKEND as any) ?? 'auto');
+  });
+
+  for (const [i, c] of POOLS.entries()) {
+    const s = c.spec;
+    it(`${s.kind} pool ${s.size.join('×')} stride ${s.strides} ${s.padding} on ${c.input.join('×')}: equals the gradient worked out from the definition`, () => {
+      const net = new Network(poolModel(s, c.input));
+      const x = randomInput(200 + i, [2, ...c.input]);
+      const outShape = net.graph.outputs[0].shape.slice(1) as [number, number, number];
+      const w = randomInput(300 + i, [2, ...outShape]);
+      const fast = inputGradient(net, x, w, 'on');
+      const reference = poolGradReference(s, x, w);
+      assert.ok(maxAbs(reference) > 1e-3, 'the case needs a non-trivial gradient');
+      assert.ok(maxAbsDiff(fast, reference) < 1e-5 * Math.max(1, maxAbs(reference)), `max diff ${maxAbsDiff(fast, reference)}`);
+      // What the engine uses by default on this backend is right too (tfjs's own kernels are not everywhere:
+      // wasm's MaxPoolGrad drops windows whose maximum is negative, AvgPoolGrad miscounts 'same' borders).
+      const auto = inputGradient(net, x, w, 'auto');
+      assert.ok(maxAbsDiff(auto, reference) < 1e-5 * Math.max(1, maxAbs(reference)), `default path: max diff ${maxAbsDiff(auto, reference)}`);
+      x.dispose();
+      w.dispose();
+      net.dispose();
+    });
+  }
+
+  it('max pool sends each window\'s gradient to its first maximum when values tie (ReLU zeros, repeated values)', () => {
+    for (const c of POOLS.filter((p) => p.spec.kind === 'max')) {
+      const net = new Network(poolModel(c.spec, c.input));
+      // Values from {0, 0.5, 1}: most windows hold several equal maxima.
+      const rng = makeRng(5);
+      const x = tf.tensor4d(new Float32Array(c.input.reduce((a, b) => a * b)).map(() => Math.floor(rng() * 3) / 2), [1, ...c.input]);
+      const outShape = net.graph.outputs[0].shape.slice(1) as [number, number, number];
+      const w = randomInput(400, [1, ...outShape]);
+      const fast = inputGradient(net, x, w, 'on');
+      const reference = poolGradReference(c.spec, x, w);
+      assert.ok(maxAbsDiff(fast, reference) < 1e-6, `${c.spec.size.join('×')}/${c.spec.strides} ${c.spec.padding}: max diff ${maxAbsDiff(fast, reference)}`);
+      // Each output's gradient lands on exactly one input: the totals agree.
+      const total = (a: Float32Array) => a.reduce((u, v) => u + v, 0);
+      assert.ok(Math.abs(total(fast) - (w.dataSync() as Float32Array).reduce((u, v) => u + v, 0)) < 1e-4);
+      x.dispose();
+      w.dispose();
+      net.dispose();
+    }
   });
 });
