@@ -84,7 +84,8 @@ function fastGradients(kind: GradKind, preparing = false): boolean {
       // the inputs inside the image: ours is the derivative of the forward pass, on every backend.
       return true;
     case 'max-pool':
-      // wasm's MaxPoolGrad drops the gradient of windows whose maximum is negative (and is slow).
+      // wasm's MaxPoolGrad misroutes the gradient of windows whose maximum is <= 0.
+      return tf.getBackend() === 'wasm';
     case 'conv':
       return tf.getBackend() === 'wasm';
   }
