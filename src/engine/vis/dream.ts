@@ -29,7 +29,7 @@ export interface DreamOptions {
   octaveScale?: number;
   /** Steps per octave; default 20. */
   steps?: number;
-  /** Mean change of a pixel (0..1 scale) per step; default 0.01. */
+  /** Mean change of a pixel (0..1 scale) per step; default 0.005. */
   stepSize?: number;
   /** Default 0. */
   seed?: number;
@@ -40,6 +40,8 @@ export interface DreamOptions {
   size?: number;
   /** Largest random shift per step in pixels; default 1/8 of the shorter side of the octave. */
   jitter?: number;
+  /** σ in pixels of the Gaussian blur applied to each gradient; default 1. 0 = none. */
+  smooth?: number;
 }
 
 export interface DreamResult extends VisImage {
@@ -54,9 +56,10 @@ export interface DreamResult extends VisImage {
   ms: number;
 }
 
-export const DREAM_DEFAULTS = { octaves: 4, octaveScale: 1.4, steps: 20, stepSize: 0.01, maxSide: 320 };
+export const DREAM_DEFAULTS = { octaves: 4, octaveScale: 1.4, steps: 20, stepSize: 0.005, maxSide: 320, smooth: 1 };
 
 const NONLINEAR = new Set(['ReLU', 'LeakyReLU', 'ELU', 'PReLU', 'ThresholdedReLU']);
+const MERGES = new Set(['Add', 'Concatenate']);
 
 function isFeatureNode(n: GraphNode): boolean {
   if (n.outputs[0].shape.length !== 4) return false;
@@ -69,16 +72,19 @@ function isFeatureNode(n: GraphNode): boolean {
 }
 
 /**
- * A sensible mid-depth choice: of the layers that output nonlinear 4-D features, the two at 40% and 55%
- * of the depth (where DeepDream shows textures and parts rather than edges or whole objects, like
- * Inception's mixed3/mixed4 in the original).
+ * A sensible mid-depth choice: the block output 70% of the way through the network. Block outputs are
+ * where branches merge (residual Add, Inception-style Concatenate) when the network has such blocks, else
+ * the layers producing nonlinear features. There the dream shows parts — eyes, fur, snouts — grown from the
+ * photo's own structure; earlier layers give swirls and stripes, later ones whole-object mush. (On the
+ * Teachable Machine MobileNetV2 this is block_12_add.)
  */
 export function defaultDreamLayers(net: Network): GraphNode[] {
-  let feats = net.graph.nodes.filter(isFeatureNode);
-  if (!feats.length) feats = net.graph.nodes.filter((n) => n.outputs[0].shape.length === 4);
-  if (!feats.length) throw new LensError('the model has no layer with a 4-D [batch, h, w, channels] output to dream with');
-  const pick = [0.4, 0.55].map((f) => feats[Math.min(feats.length - 1, Math.floor(f * feats.length))]);
-  return [...new Set(pick)];
+  const spatial = (n: GraphNode) => n.outputs[0].shape.length === 4 && ((n.outputs[0].shape[1] ?? 2) as number) > 1;
+  let candidates = net.graph.nodes.filter((n) => MERGES.has(n.className) && spatial(n));
+  if (candidates.length < 4) candidates = net.graph.nodes.filter((n) => isFeatureNode(n) && spatial(n));
+  if (!candidates.length) candidates = net.graph.nodes.filter(spatial);
+  if (!candidates.length) throw new LensError('the model has no layer with a 4-D [batch, h, w, channels] output to dream with');
+  return [candidates[Math.min(candidates.length - 1, Math.floor(0.7 * candidates.length))]];
 }
 
 /** DeepDream on `image` (RGBA, or a model input tensor [1, h, w, C], not disposed). */
@@ -136,7 +142,7 @@ export function dream(model: LoadedModel, image: RgbaImage | tf.Tensor, options:
       const jitter = options.jitter ?? Math.max(1, Math.round(Math.min(h, w) / 8));
       const spec: OptimizeSpec = {
         net, space, param, start: param.init, objective, steps,
-        rule: { kind: 'normalized', stepSize },
+        rule: { kind: 'normalized', stepSize, smooth: options.smooth ?? DREAM_DEFAULTS.smooth },
         regularizers: { l2: 0, tv: 0, blurEvery: 0, blurSigma: 0.5 },
         transforms: { jitter, scale: 0, rotate: 0, boundary: 'wrap' },
         rng, modelSize, hooks, progress: { offset: o * steps, total: octaves * steps },

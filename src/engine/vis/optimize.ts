@@ -27,8 +27,11 @@ export interface VisHooks {
 export type StepRule =
   /** Adam (Kingma & Ba 2015) on the parameters. */
   | { kind: 'adam'; lr: number }
-  /** p ← p − stepSize · g / mean|g| (DeepDream's normalized gradient step). */
-  | { kind: 'normalized'; stepSize: number };
+  /**
+   * p ← p − stepSize · g / mean|g| (DeepDream's normalized gradient step), g first blurred with a Gaussian
+   * of σ = smooth pixels when given (keeps the added detail from being pixel-scale speckle).
+   */
+  | { kind: 'normalized'; stepSize: number; smooth?: number };
 
 export interface OptimizeSpec {
   net: Network;
@@ -144,8 +147,9 @@ export function optimize(spec: OptimizeSpec): OptimizeResult {
           q = tf.sub(p, tf.mul(tf.div(mHat, tf.add(tf.sqrt(vHat), EPS)), rule.lr));
           moments.push(nm, nv);
         } else {
-          const scale = tf.add(tf.mean(tf.abs(grad)), 1e-8);
-          q = tf.sub(p, tf.mul(tf.div(grad, scale), rule.stepSize));
+          const g = rule.smooth ? gaussianBlur(grad as tf.Tensor4D, rule.smooth) : grad;
+          const scale = tf.add(tf.mean(tf.abs(g)), 1e-8);
+          q = tf.sub(p, tf.mul(tf.div(g, scale), rule.stepSize));
         }
         q = param.project(q);
         if (blur && step % regularizers.blurEvery === 0) q = gaussianBlur(q as tf.Tensor4D, regularizers.blurSigma);

@@ -23,7 +23,7 @@ export interface ImageParam {
   readonly channels: number;
   /** The optimized tensor; owned by the caller of makeParam (dispose it, and dispose()). */
   init: tf.Tensor;
-  /** Image [B, H, W, C] with values in [0, 1], differentiable with respect to p. */
+  /** Image [rows of p, H, W, C] with values in [0, 1], differentiable with respect to p. */
   render(p: tf.Tensor): tf.Tensor4D;
   /** Brings p back into its valid set after a step (clamping for 'raw'); identity otherwise. */
   project(p: tf.Tensor): tf.Tensor;
@@ -41,6 +41,17 @@ export interface ParamOptions {
   noiseStd?: number;
   /** Start from this image instead of noise: [B·H·W·C] values in [0, 1] ('pixel' and 'raw' only). */
   image?: Float32Array;
+  /** Every batch row starts from the same noise (the first row's draw), as separate runs with one seed would. */
+  sameNoise?: boolean;
+}
+
+/** Initial noise for B rows of n values each: B draws, or one draw repeated. */
+function noise(o: ParamOptions, n: number, std: number): Float32Array {
+  if (!o.sameNoise) return normalNoise(o.batch * n, std, o.rng);
+  const row = normalNoise(n, std, o.rng);
+  const out = new Float32Array(o.batch * n);
+  for (let b = 0; b < o.batch; b++) out.set(row, b * n);
+  return out;
 }
 
 /**
@@ -144,7 +155,7 @@ function fourierParam(o: ParamOptions): ImageParam {
   const byCosW = rightMul(consts.cosW, consts.cosWT);
   const bySinW = rightMul(consts.sinW, consts.sinWT);
   const byColour = rightMul(consts.colourT, consts.colour);
-  const init = tf.tensor4d(normalNoise(B * 2 * H * C * Wf, o.noiseStd ?? 0.01, o.rng), [B, 2, H, C * Wf]);
+  const init = tf.tensor4d(noise(o, 2 * H * C * Wf, o.noiseStd ?? 0.01), [B, 2, H, C * Wf]);
   return {
     kind: 'fourier',
     batch: B,
@@ -155,7 +166,8 @@ function fourierParam(o: ParamOptions): ImageParam {
     render: (p) =>
       tf.tidy(() => {
         const images: tf.Tensor[] = [];
-        for (let b = 0; b < B; b++) {
+        // Any number of rows (the batch of p, e.g. one row sliced out to evaluate it alone).
+        for (let b = 0; b < p.shape[0]; b++) {
           const re = tf.mul(tf.reshape(tf.slice(p, [b, 0, 0, 0], [1, 1, H, C * Wf]), [H, C * Wf]), consts.scale) as tf.Tensor2D;
           const im = tf.mul(tf.reshape(tf.slice(p, [b, 1, 0, 0], [1, 1, H, C * Wf]), [H, C * Wf]), consts.scale) as tf.Tensor2D;
           const pr = tf.sub(byCosH(re), bySinH(im));
@@ -187,7 +199,7 @@ function pixelParam(o: ParamOptions): ImageParam {
     if (o.image.length !== n) throw new Error(`internal: start image has ${o.image.length} values, expected ${n}`);
     data = o.image.map(logit);
   } else {
-    data = normalNoise(n, o.noiseStd ?? 0.1, o.rng);
+    data = noise(o, H * W * C, o.noiseStd ?? 0.1);
   }
   return {
     kind: 'pixel',
@@ -210,7 +222,7 @@ function rawParam(o: ParamOptions): ImageParam {
     if (o.image.length !== n) throw new Error(`internal: start image has ${o.image.length} values, expected ${n}`);
     data = Float32Array.from(o.image);
   } else {
-    data = normalNoise(n, o.noiseStd ?? 0.1, o.rng).map((v) => Math.min(1, Math.max(0, 0.5 + v)));
+    data = noise(o, H * W * C, o.noiseStd ?? 0.1).map((v) => Math.min(1, Math.max(0, 0.5 + v)));
   }
   return {
     kind: 'raw',
