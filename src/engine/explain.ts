@@ -116,6 +116,17 @@ function scores(model: LoadedModel, x: tf.Tensor): { logits: Float32Array; probs
 /** Every class of image 0, best first. */
 export function predict(model: LoadedModel, x: tf.Tensor): Prediction[] {
   const { logits, probs, classes } = scores(model, x);
+  return ranked(model, logits, probs, classes);
+}
+
+/** predict() from logits a forward pass already computed (layers models). */
+function predictionsFromLogits(model: LoadedModel, logits: tf.Tensor): Prediction[] {
+  const classes = logits.shape[logits.rank - 1] as number;
+  const probs = tf.tidy(() => model.network!.probabilities(logits).dataSync() as Float32Array);
+  return ranked(model, logits.dataSync() as Float32Array, probs, classes);
+}
+
+function ranked(model: LoadedModel, logits: Float32Array, probs: Float32Array, classes: number): Prediction[] {
   const out: Prediction[] = [];
   for (let i = 0; i < classes; i++) out.push({ index: i, label: labelOf(model, i), logit: logits[i], probability: probs[i] });
   return out.sort((a, b) => b.probability - a.probability || b.logit - a.logit);
@@ -159,17 +170,30 @@ export function explain(model: LoadedModel, x: tf.Tensor, req: ExplainRequest, h
   if (!method) throw new LensError(`unknown method '${req.method}'`);
   const net = requireNetwork(model, req.method);
   const options: MethodOptions = { ...DEFAULT_METHOD_OPTIONS, ...req.options };
-  const predictions = predict(model, x);
-  const classes = req.classes?.length ? req.classes.map((c) => resolveClass(model, c)) : predictions.slice(0, Math.max(1, req.topK ?? 1)).map((p) => p.index);
   const target = method.usesLayer ? resolveLayer(net, req.layer) : null;
   if (target) checkLayerIsSpatial(target.node);
-  const byIndex = new Map(predictions.map((p) => [p.index, p]));
 
   let pass: LayerPass | null = null;
   let passKeys: number[] = [];
+  const layerPassOnce = (): LayerPass => {
+    if (!pass) {
+      const kept = tf.tidy(() => {
+        const p = layerPass(net, x, target!.node);
+        passKeys = [...p.cache.keys()];
+        return { activation: p.activation, logits: p.logits, values: [...p.cache.values()] };
+      });
+      pass = { node: target!.node, activation: kept.activation, logits: kept.logits, cache: new Map(passKeys.map((k, i) => [k, kept.values[i]])) };
+    }
+    return pass;
+  };
   let baseline: tf.Tensor | null = null;
   const explanations: ClassExplanation[] = [];
+  let predictions: Prediction[] = [];
   try {
+    // Layer methods rank the classes from their own forward pass (one forward pass instead of two).
+    predictions = target ? predictionsFromLogits(model, layerPassOnce().logits) : predict(model, x);
+    const classes = req.classes?.length ? req.classes.map((c) => resolveClass(model, c)) : predictions.slice(0, Math.max(1, req.topK ?? 1)).map((p) => p.index);
+    const byIndex = new Map(predictions.map((p) => [p.index, p]));
     for (let ci = 0; ci < classes.length; ci++) {
       const classIndex = classes[ci];
       const prediction = byIndex.get(classIndex)!;
@@ -184,17 +208,7 @@ export function explain(model: LoadedModel, x: tf.Tensor, req: ExplainRequest, h
         classIndex,
         layer: target?.node ?? null,
         options,
-        pass: () => {
-          if (!pass) {
-            const kept = tf.tidy(() => {
-              const p = layerPass(net, x, target!.node);
-              passKeys = [...p.cache.keys()];
-              return { activation: p.activation, logits: p.logits, values: [...p.cache.values()] };
-            });
-            pass = { node: target!.node, activation: kept.activation, logits: kept.logits, cache: new Map(passKeys.map((k, i) => [k, kept.values[i]])) };
-          }
-          return pass;
-        },
+        pass: layerPassOnce,
         baseline: () => (baseline ??= blackInput(model, req.preprocess ?? model.defaultPreprocess)),
         step: (done, total) => {
           hooks.onProgress?.({ done: ci * total + done, total: classes.length * total, stage });
