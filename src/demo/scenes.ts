@@ -5,7 +5,7 @@
 // A scene is first described by a SceneSpec in normalized coordinates (0..1 across the image) and then
 // rendered at any pixel size, so one spec can be drawn at the model's input size or larger for a sample.
 
-export const SHAPE_CLASSES = ['circle', 'square', 'triangle', 'star', 'cross', 'ring', 'heart', 'crescent'] as const;
+export const SHAPE_CLASSES = ['circle', 'square', 'triangle', 'star', 'cross', 'ring', 'arrow', 'crescent'] as const;
 export type ShapeClass = (typeof SHAPE_CLASSES)[number];
 
 /** A source of uniform numbers in [0, 1). */
@@ -146,19 +146,9 @@ function crossPolygon(arm: number, half: number): Point[] {
   ];
 }
 
-function heartPolygon(n: number): Point[] {
-  // The classic parametric heart, y pointing down the screen, centred on its bounding box.
-  const raw: Point[] = [];
-  for (let i = 0; i < n; i++) {
-    const t = (2 * Math.PI * i) / n;
-    const x = 16 * Math.sin(t) ** 3;
-    const y = -(13 * Math.cos(t) - 5 * Math.cos(2 * t) - 2 * Math.cos(3 * t) - Math.cos(4 * t));
-    raw.push([x, y]);
-  }
-  const ys = raw.map((p) => p[1]);
-  const cy = (Math.min(...ys) + Math.max(...ys)) / 2;
-  const r = Math.max(...raw.map((p) => Math.hypot(p[0], p[1] - cy)));
-  return raw.map((p) => [p[0] / r, (p[1] - cy) / r]);
+function arrowPolygon(): Point[] {
+  // Pointing along +x: a triangular head on a straight shaft, fitting the unit circle.
+  return [[0.98, 0], [0.2, 0.6], [0.2, 0.22], [-0.95, 0.22], [-0.95, -0.22], [0.2, -0.22], [0.2, -0.6]];
 }
 
 function polygonSdf(pts: Point[], x: number, y: number): number {
@@ -185,7 +175,7 @@ const POLYGONS: Partial<Record<ShapeClass, Point[]>> = {
   triangle: regularPolygon(3, 1, -Math.PI / 2),
   star: starPolygon(5, 1, 0.45),
   cross: crossPolygon(0.95, 0.32),
-  heart: heartPolygon(64),
+  arrow: arrowPolygon(),
 };
 
 /** Signed distance of local point (x, y) to the shape, in local units (the shape fits the unit circle). */
@@ -204,7 +194,7 @@ export function shapeSdf(shape: ShapeClass, x: number, y: number): number {
     case 'triangle':
     case 'star':
     case 'cross':
-    case 'heart':
+    case 'arrow':
       return polygonSdf(POLYGONS[shape]!, x, y);
   }
 }
@@ -454,7 +444,7 @@ function placeObjects(rng: Rng, n: number): { cx: number; cy: number; radius: nu
   for (let attempt = 0; ; attempt++) {
     const placed: { cx: number; cy: number; radius: number }[] = [];
     for (let k = 0; k < n; k++) {
-      const radius = n === 1 ? uniform(rng, 0.15, 0.32) : uniform(rng, 0.13, 0.2);
+      const radius = n === 1 ? uniform(rng, 0.15, 0.32) : uniform(rng, 0.14, 0.22);
       const m = radius + 0.02;
       placed.push({ cx: uniform(rng, m, 1 - m), cy: uniform(rng, m, 1 - m), radius });
     }
@@ -462,7 +452,7 @@ function placeObjects(rng: Rng, n: number): { cx: number; cy: number; radius: nu
     for (let i = 0; i < n && ok; i++) {
       for (let j = i + 1; j < n && ok; j++) {
         const gap = Math.hypot(placed[i].cx - placed[j].cx, placed[i].cy - placed[j].cy) - placed[i].radius - placed[j].radius;
-        if (gap < 0.12) ok = false;
+        if (gap < 0.08) ok = false;
       }
     }
     if (ok || attempt > 200) return placed;

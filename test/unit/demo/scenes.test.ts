@@ -56,7 +56,7 @@ describe('demo scenes: generator', () => {
     for (let i = 3; i < s.image.data.length; i += 4) assert.equal(s.image.data[i], 255);
   });
 
-  it('draws every class and uses only known labels; two-object scenes have two different classes far apart', () => {
+  it('draws every class and uses only known labels; two-object scenes have two different, separate objects', () => {
     const rng = mulberry32(11);
     const seen = new Set<string>();
     for (let k = 0; k < 200; k++) {
@@ -67,9 +67,15 @@ describe('demo scenes: generator', () => {
         seen.add(o.label);
         assert.equal(SHAPE_CLASSES[o.classIndex], o.label);
       }
-      const [a, b] = s.objects.map((o) => o.box);
-      const separate = a.x + a.width <= b.x || b.x + b.width <= a.x || a.y + a.height <= b.y || b.y + b.height <= a.y;
-      assert.ok(separate, `boxes overlap: ${JSON.stringify([a, b])}`);
+      // The objects' bounding circles are disjoint, and each box lies within its object's bounding square.
+      const [p, q] = s.spec.objects;
+      assert.ok(Math.hypot(p.cx - q.cx, p.cy - q.cy) > p.radius + q.radius, 'objects overlap');
+      s.spec.objects.forEach((o, k) => {
+        const b = s.objects[k].box;
+        const lo = (c: number) => (c - o.radius) * 64 - 1;
+        const hi = (c: number) => (c + o.radius) * 64 + 1;
+        assert.ok(b.x >= lo(o.cx) && b.x + b.width <= hi(o.cx) && b.y >= lo(o.cy) && b.y + b.height <= hi(o.cy), `box ${JSON.stringify(b)} outside ${JSON.stringify(o)}`);
+      });
     }
     assert.deepEqual([...seen].sort(), [...SHAPE_CLASSES].sort());
   });
