@@ -39,7 +39,8 @@ function fromCode(f: () => void): void {
 function change(o: Partial<ExplainViewOptions>): void {
   if (!state || settingControls) return;
   // Controls also fire change events when the page sets their value: only real changes go on.
-  const cur = state.options as unknown as Record<string, unknown>;
+  // The class on show when none was chosen is the top one: choosing it again changes nothing.
+  const cur = { ...state.options, classIndex: state.options.classIndex ?? current?.classIndex ?? topClass } as unknown as Record<string, unknown>;
   const diff = Object.fromEntries(Object.entries(o).filter(([k, v]) => cur[k] !== v)) as Partial<ExplainViewOptions>;
   if (Object.keys(diff).length === 0) return;
   o = diff;

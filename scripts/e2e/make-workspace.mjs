@@ -1,5 +1,5 @@
 // Makes a fresh workspace for the end-to-end suite:  node scripts/e2e/make-workspace.mjs <dir>
-//   - sample images and demo models from media/ (copies: the workspace is written to by the tests);
+//   - sample images (with samples.json) and demo models from media/ (copies: the tests write to the workspace);
 //   - a generated image, so there is always one, and a text file (for "no CNN Lens entries here");
 //   - models/tm-waste-12: a link to the shared fixture when present (never copied into the repo);
 //   - .vscode/settings.json pointing cnnLens.model at the tm-waste-12 fixture, else the demo model.
@@ -24,8 +24,10 @@ const media = join(repo, 'media');
 const walk = (dir) => (existsSync(dir) ? readdirSync(dir).flatMap((n) => (statSync(join(dir, n)).isDirectory() ? walk(join(dir, n)) : [join(dir, n)])) : []);
 for (const f of walk(media)) {
   const rel = relative(media, f);
-  if (rel.startsWith('icons')) continue;
-  if (/\.(png|jpe?g|webp|bmp|gif)$/i.test(f) && !existsSync(join(dirname(f), 'model.json'))) {
+  if (rel.startsWith('icons') || rel.startsWith('screenshots')) continue;
+  if (basename(f) === 'samples.json') {
+    cpSync(f, join(ws, 'samples.json'));
+  } else if (/\.(png|jpe?g|webp|bmp|gif)$/i.test(f) && !existsSync(join(dirname(f), 'model.json'))) {
     cpSync(f, join(ws, basename(f)));
     made.images.push(basename(f));
   } else if (basename(f) === 'model.json') {

@@ -103,6 +103,14 @@ E2E_ELECTRON_RESULTS="$OUT/electron-results.json" timeout 300 node dist/test/e2e
 stop_server
 trap - EXIT
 
+# CNN_LENS_UPDATE_SCREENSHOTS=1 refreshes the README's screenshots (media/screenshots) from this run.
+if [ "${CNN_LENS_UPDATE_SCREENSHOTS:-0}" = 1 ]; then
+  mkdir -p "$REPO/media/screenshots"
+  for pair in 06-explain-panel:explain-panel 10-model-browser:model-browser 14-deep-dream:deep-dream 13-filters-done:visualize-filters 11-filter-weights:filter-weights; do
+    [ -f "$OUT/${pair%%:*}.png" ] && cp "$OUT/${pair%%:*}.png" "$REPO/media/screenshots/${pair##*:}.png" && echo "e2e: updated media/screenshots/${pair##*:}.png"
+  done
+fi
+
 # One summary over the three result files; a missing file is a failure of its suite.
 node - "$OUT" <<'EOF'
 const fs = require('fs'), path = require('path');

@@ -112,6 +112,12 @@ export class ExplainPanel implements vscode.Disposable {
     void this.load();
   }
 
+  /** The raw map behind the heatmap on show (unnormalized, not resized). */
+  mapOnShow(): { map: Float32Array; shape: number[] } | null {
+    const out = this.current ? this.maps.get(this.current.key) : undefined;
+    return out ? { map: out.map, shape: out.shape } : null;
+  }
+
   get predictions(): Prediction[] | null {
     return this.predictionList;
   }

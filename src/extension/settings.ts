@@ -22,7 +22,7 @@ export function readSettings(): Settings {
     colormap: c.get<string>('colormap', 'viridis'),
     defaultMethod: c.get<string>('defaultMethod', 'gradcam'),
     backend: (BACKEND_PREFERENCES as readonly string[]).includes(backend) ? (backend as BackendPreference) : 'auto',
-    requestTimeoutSeconds: Math.max(5, c.get<number>('requestTimeoutSeconds', 600)),
+    requestTimeoutSeconds: Math.max(5, c.get<number>('requestTimeoutSeconds', 1800)),
     engineMemoryMB: Math.max(256, c.get<number>('engineMemoryMB', 4096)),
   };
 }

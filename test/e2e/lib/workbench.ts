@@ -109,8 +109,18 @@ export async function explorerContextMenu(page: Page, name: string | RegExp): Pr
   }
   const row = page.locator('.explorer-folders-view .monaco-list-row', { hasText: name }).first();
   await row.waitFor();
-  await row.click({ button: 'right' });
-  await page.locator('.monaco-menu').first().waitFor();
+  // The explorer may re-render under the pointer (a file opening, a tree refresh): retry the right-click.
+  for (let attempt = 1; ; attempt++) {
+    await row.click({ button: 'right' });
+    try {
+      await page.locator('.monaco-menu').first().waitFor({ timeout: 5000 });
+      break;
+    } catch (e) {
+      if (attempt >= 3) throw e;
+      await page.keyboard.press('Escape');
+      await sleep(300);
+    }
+  }
   await sleep(200);
   const items = await page.getByRole('menuitem').allTextContents();
   return items.map((t) => t.replace(/\s+/g, ' ').trim()).filter(Boolean);
