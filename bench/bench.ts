@@ -22,6 +22,7 @@ const OPTIONS: OptionSpecs = {
   ops: { type: 'list', valueName: 'OP[,…]', help: `operations (default all): ${OP_NAMES.join(', ')}` },
   runs: { type: 'number', valueName: 'N', help: 'timed runs per operation after the warm-up (default 7, heavy 3; quick 3, heavy 1)' },
   threads: { type: 'number', valueName: 'N', help: 'wasm threads (default: the engine default)' },
+  batch: { type: 'number', valueName: 'N', help: 'SmoothGrad / integrated gradients: images per batch (default: the engine default)' },
   out: { type: 'string', valueName: 'FILE', help: 'results file (default bench/results.json)' },
   help: { type: 'boolean', help: 'this help' },
   child: { type: 'string', valueName: 'MODEL', help: '(internal) run one model in this process' },
@@ -60,6 +61,7 @@ interface Settings {
   ops: OpName[];
   runs: number | undefined;
   threads: number | undefined;
+  batch: number | undefined;
 }
 
 function settingsOf(args: ParsedArgs): Settings {
@@ -69,7 +71,9 @@ function settingsOf(args: ParsedArgs): Settings {
   if (runs !== undefined && (!Number.isInteger(runs) || runs < 1)) throw new UsageError('--runs must be a whole number ≥ 1');
   const threads = args.options.threads as number | undefined;
   if (threads !== undefined && (!Number.isInteger(threads) || threads < 1)) throw new UsageError('--threads must be a whole number ≥ 1');
-  return { quick: args.options.quick === true, backend: (args.options.backend as BackendPreference | undefined) ?? 'auto', ops: ops as OpName[], runs, threads };
+  const batch = args.options.batch as number | undefined;
+  if (batch !== undefined && (!Number.isInteger(batch) || batch < 1)) throw new UsageError('--batch must be a whole number ≥ 1');
+  return { quick: args.options.quick === true, backend: (args.options.backend as BackendPreference | undefined) ?? 'auto', ops: ops as OpName[], runs, threads, batch };
 }
 
 const mb = (bytes: number) => bytes / (1024 * 1024);
@@ -97,7 +101,7 @@ async function runModel(name: BenchModelName, s: Settings): Promise<ModelResult>
   };
   for (const op of s.ops) {
     const heavy = HEAVY_OPS.has(op);
-    const setup = setupOp(op, model, x, classIndex);
+    const setup = setupOp(op, model, x, classIndex, s.batch !== undefined ? { batchSize: s.batch } : {});
     const times: number[] = [];
     const cpu: number[] = [];
     let warmupMs: number | null = null;

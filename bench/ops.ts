@@ -6,7 +6,7 @@ import { explain } from '../src/engine/explain';
 import type { GraphNode } from '../src/engine/model/graph';
 import type { LoadedModel } from '../src/engine/model/loadModel';
 import type { Network } from '../src/engine/model/network';
-import type { MethodName } from '../src/engine/methods';
+import type { MethodName, MethodOptions } from '../src/engine/methods';
 
 export const OP_NAMES = ['forward', 'gradcam', 'gradcam++', 'saliency', 'guided-backprop', 'smoothgrad', 'integrated-gradients', 'deepdream-step', 'actmax-step'] as const;
 export type OpName = (typeof OP_NAMES)[number];
@@ -72,9 +72,9 @@ function ascend(x: tf.Tensor, objective: (input: tf.Tensor) => tf.Scalar, lr = 0
   });
 }
 
-export function setupOp(op: OpName, model: LoadedModel, x: tf.Tensor, classIndex: number): OpSetup {
+export function setupOp(op: OpName, model: LoadedModel, x: tf.Tensor, classIndex: number, options: Partial<MethodOptions> = {}): OpSetup {
   const net = model.network!;
-  const method = (m: MethodName): OpSetup => ({ run: () => void explain(model, x, { method: m, classes: [classIndex] }) });
+  const method = (m: MethodName): OpSetup => ({ run: () => void explain(model, x, { method: m, classes: [classIndex], options }) });
   switch (op) {
     case 'forward':
       return {

@@ -273,3 +273,57 @@ describe('pooling input gradients from elementwise ops', function () {
     }
   });
 });
+
+describe('activation gradients for recorded passes (ReLU, ReLU6, guided)', function () {
+  this.timeout(120000);
+  before(async () => {
+    await initBackend((process.env.CNN_LENS_BACKEND as any) ?? 'auto');
+  });
+
+  function activationModel(): tfl.LayersModel {
+    return tfl.sequential({
+      layers: [
+        tfl.layers.conv2d({ inputShape: [6, 6, 3], filters: 4, kernelSize: 3, padding: 'same', kernelInitializer: seeded(31), biasInitializer: seeded(32) }),
+        // inputs land on both sides of 0 and 6
+        tfl.layers.reLU({ maxValue: 6 }),
+        tfl.layers.conv2d({ filters: 5, kernelSize: 3, padding: 'same', activation: 'relu', kernelInitializer: seeded(33), biasInitializer: seeded(34) }),
+        tfl.layers.flatten(),
+        tfl.layers.dense({ units: 3, kernelInitializer: seeded(35) }),
+      ],
+    });
+  }
+
+  it("match tfjs's own gradients (ReLU6 inputs span both clipping points)", () => {
+    const net = new Network(activationModel());
+    const x = tf.mul(randomInput(500, [2, 6, 6, 3]), 6);
+    const w = tf.reshape(randomInput(501, [2, 1, 1, 3]), [2, 3]);
+    const reference = inputGradient(net, x, w, 'off');
+    const fast = inputGradient(net, x, w, 'on');
+    assert.ok(maxAbs(reference) > 1e-3);
+    assert.ok(maxAbsDiff(fast, reference) < 1e-4 * Math.max(1, maxAbs(reference)), `max diff ${maxAbsDiff(fast, reference)}`);
+    x.dispose();
+    w.dispose();
+    net.dispose();
+  });
+
+  it('guided mode passes back only positive gradient at positive input, whichever gradients are on', () => {
+    const net = new Network(activationModel());
+    const x = tf.mul(randomInput(502, [1, 6, 6, 3]), 6);
+    const w = tf.reshape(randomInput(503, [1, 1, 1, 3]), [1, 3]);
+    const guided = (mode: 'on' | 'off') => {
+      setFastGradients(mode);
+      try {
+        return tf.tidy(() => tf.grad((inp: tf.Tensor) => tf.sum(tf.mul(net.run(inp, { guided: true }).logits!, w)))(x).dataSync() as Float32Array);
+      } finally {
+        setFastGradients('auto');
+      }
+    };
+    const on = guided('on');
+    const off = guided('off');
+    assert.ok(maxAbs(off) > 1e-4);
+    assert.ok(maxAbsDiff(on, off) < 1e-5 * Math.max(1, maxAbs(off)), `max diff ${maxAbsDiff(on, off)}`);
+    x.dispose();
+    w.dispose();
+    net.dispose();
+  });
+});
