@@ -10,6 +10,7 @@ import { renderExplanation } from '../../engine/renderExplanation';
 import { flag, list, num, str, UsageError, type OptionSpecs, type ParsedArgs } from '../args';
 import { GLOBAL_OPTIONS, openModel, PREPROCESS_OPTION, preprocessOf, requireImages, round } from '../common';
 import { progressBar, writeResult, type CliIO, type ProgressBar } from '../io';
+import { runExplainJobs } from '../jobs';
 
 export const EXPLAIN_OPTIONS: OptionSpecs = {
   ...GLOBAL_OPTIONS,
@@ -30,6 +31,7 @@ export const EXPLAIN_OPTIONS: OptionSpecs = {
   steps: { type: 'number', valueName: 'N', help: 'integrated-gradients: path steps (default 64)' },
   seed: { type: 'number', valueName: 'S', help: 'smoothgrad: random seed (default 0)' },
   json: { type: 'boolean', help: 'one JSON object on stdout' },
+  jobs: { type: 'number', valueName: 'N', help: 'spread the images over N worker processes (each loads the model; default 1)' },
 };
 
 function safeName(s: string): string {
@@ -64,6 +66,8 @@ export async function runExplain(args: ParsedArgs, io: CliIO): Promise<number> {
   };
   const methodOptions = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined));
 
+  const jobs = num(args, 'jobs', { min: 1, max: 64, integer: true }) ?? 1;
+  if (jobs > 1 && images.length > 1) return runExplainJobs(args, io, modelFile, images, jobs);
   const { model, backend, loadMs } = await openModel(args, modelFile);
   requireImages(images);
   if (images.length > 1 && (out || raw)) throw new UsageError('with several images use --out-dir (and --npy for raw maps), not --out/--raw');
