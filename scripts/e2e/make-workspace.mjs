@@ -24,7 +24,10 @@ const media = join(repo, 'media');
 const walk = (dir) => (existsSync(dir) ? readdirSync(dir).flatMap((n) => (statSync(join(dir, n)).isDirectory() ? walk(join(dir, n)) : [join(dir, n)])) : []);
 for (const f of walk(media)) {
   const rel = relative(media, f);
-  if (rel.startsWith('icons') || rel.startsWith('screenshots')) continue;
+  // Sample images (media/samples) and demo models; not icons, screenshots or example outputs.
+  const top = rel.split(/[\\/]/)[0];
+  const isModelDir = existsSync(join(dirname(f), 'model.json'));
+  if (rel.includes('/') && top !== 'samples' && !isModelDir) continue;
   if (basename(f) === 'samples.json') {
     cpSync(f, join(ws, 'samples.json'));
   } else if (/\.(png|jpe?g|webp|bmp|gif)$/i.test(f) && !existsSync(join(dirname(f), 'model.json'))) {

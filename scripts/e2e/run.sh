@@ -62,6 +62,7 @@ JSON
 PORT=$(node -e "const s=require('net').createServer().listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})")
 printf 'bind-addr: 127.0.0.1:%s\nauth: none\ncert: false\n' "$PORT" >"$RUN/config.yaml"
 
+REAL_HOME="$HOME"
 # Isolated from the user's own configuration; the browser and the drivers share this HOME too.
 export HOME="$RUN/home" XDG_CONFIG_HOME="$RUN/home/.config" XDG_DATA_HOME="$RUN/home/.local/share" XDG_CACHE_HOME="$RUN/home/.cache" TMPDIR="$RUN/tmp"
 export EXTENSIONS_GALLERY='{}'   # no marketplace
@@ -97,6 +98,27 @@ E2E_RESULTS="$OUT/ui-results.json" timeout 300 node "$EXT/dist/test/e2e/ui.js" |
 step "extension-host suite (mocha via extensionTestsPath)"
 E2E_HOST_TIMEOUT_MS=180000 timeout 200 node "$EXT/dist/test/e2e/hostRunner.js" || true
 
+# The packaged extension (npm run package → .vsix), installed into this VS Code, opened without the
+# development path. Packaging rebuilds dist/ for production; the dev build is restored afterwards.
+if node -e "process.exit(require('./package.json').scripts.package ? 0 : 1)"; then
+  step ".vsix: package, install, explain from it"
+  VSIX_LOG="$OUT/vsix-package.log"
+  if (cd "$REPO" && HOME="$REAL_HOME" timeout 300 npm run package >"$VSIX_LOG" 2>&1); then
+    VSIX=$(ls -t "$REPO"/*.vsix 2>/dev/null | head -1)
+    mv "$VSIX" "$RUN/cnn-lens.vsix"
+    (cd "$REPO" && node esbuild.mjs >/dev/null 2>&1) || true
+    if timeout 120 node "$CS/out/node/entry.js" --config "$RUN/config.yaml" --user-data-dir "$RUN/ud" --extensions-dir "$RUN/exts" \
+         --install-extension "$RUN/cnn-lens.vsix" >>"$VSIX_LOG" 2>&1; then
+      E2E_RESULTS="$OUT/vsix-results.json" timeout 240 node "$EXT/dist/test/e2e/vsix.js" || true
+    else
+      echo '{"suite":"vsix","results":[{"name":".vsix installs into code-server","ok":false,"ms":0,"detail":"see vsix-package.log"}]}' >"$OUT/vsix-results.json"
+    fi
+  else
+    (cd "$REPO" && node esbuild.mjs >/dev/null 2>&1) || true
+    echo '{"suite":"vsix","results":[{"name":"npm run package builds a .vsix","ok":false,"ms":0,"detail":"see vsix-package.log"}]}' >"$OUT/vsix-results.json"
+  fi
+fi
+
 step "desktop VS Code runner (@vscode/test-electron)"
 E2E_ELECTRON_RESULTS="$OUT/electron-results.json" timeout 300 node dist/test/e2e/electron-runner.js || true
 
@@ -112,11 +134,13 @@ if [ "${CNN_LENS_UPDATE_SCREENSHOTS:-0}" = 1 ]; then
 fi
 
 # One summary over the three result files; a missing file is a failure of its suite.
-node - "$OUT" <<'EOF'
+node - "$OUT" "$REPO" <<'EOF'
 const fs = require('fs'), path = require('path');
 const dir = process.argv[2];
 let passed = 0, failed = 0, skipped = 0;
-for (const [suite, file] of [['ui', 'ui-results.json'], ['host', 'host-results.json'], ['electron', 'electron-results.json']]) {
+const suites = [['ui', 'ui-results.json'], ['host', 'host-results.json'], ['electron', 'electron-results.json']];
+if (require(path.join(process.argv[3], 'package.json')).scripts.package) suites.push(['vsix', 'vsix-results.json']);
+for (const [suite, file] of suites) {
   let results;
   try { results = JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8')).results; }
   catch { console.log(`e2e ${suite}: no results (${file} missing): counted as one failure`); failed++; continue; }
