@@ -16,7 +16,7 @@ import { handlers, type Handlers, type RequestContext } from './service';
 
 type ToWorker = { type: 'run'; id: number; request: EngineRequest };
 type FromWorker =
-  | { type: 'done'; id: number; outcome: { type: 'result'; result: unknown } | { type: 'error'; message: string; user: boolean; stack?: string } | { type: 'cancelled' } }
+  | { type: 'done'; id: number; outcome: { type: 'result'; result: unknown } | { type: 'error'; message: string; user: boolean; stack?: string; fatal?: boolean } | { type: 'cancelled' } }
   | { type: 'progress'; id: number; done: number; total: number; message?: string }
   | { type: 'event'; id: number; event: EngineEvent }
   | { type: 'log'; level: 'info' | 'warn' | 'error'; message: string };
@@ -66,10 +66,22 @@ function workerMain(data: WorkerData): void {
       } else {
         const err = e instanceof Error ? e : new Error(String(e));
         const user = err instanceof LensError;
-        post({ type: 'done', id, outcome: { type: 'error', message: err.message.split('\n')[0], user, stack: user ? undefined : err.stack } });
+        post({ type: 'done', id, outcome: { type: 'error', message: err.message.split('\n')[0], user, stack: user ? undefined : err.stack, fatal: isWasmTrap(err) } });
       }
     }
   });
+}
+
+/**
+ * A trap inside the wasm backend (out-of-bounds access, abort) may leave its heap corrupt: every later
+ * request in this process could fail or compute garbage. Loaders keep tfjs's error as `cause`.
+ */
+function isWasmTrap(e: unknown): boolean {
+  for (let cur = e, depth = 0; cur && depth < 4; cur = (cur as { cause?: unknown }).cause, depth++) {
+    if (typeof WebAssembly !== 'undefined' && cur instanceof WebAssembly.RuntimeError) return true;
+    if (cur instanceof Error && /Aborted\(|memory access out of bounds|RuntimeError: unreachable/.test(cur.message)) return true;
+  }
+  return false;
 }
 
 // ─────────────────────────── main thread: IPC, queue, cancel ───────────────────────────
@@ -99,7 +111,15 @@ function serverMain(): void {
         if (m.id === running) running = null;
         if (m.outcome.type === 'result') send({ type: 'result', id: m.id, result: m.outcome.result });
         else if (m.outcome.type === 'cancelled') send({ type: 'cancelled', id: m.id });
-        else send({ type: 'error', id: m.id, message: m.outcome.message, user: m.outcome.user, stack: m.outcome.stack });
+        else if (m.outcome.fatal) {
+          // Answer this request, then end the engine: the host fails what is queued and the next request
+          // starts a fresh engine with a clean wasm heap.
+          const reply: EngineToHost = { type: 'error', id: m.id, message: m.outcome.message, user: m.outcome.user, stack: m.outcome.stack };
+          process.stderr.write('engine: the wasm backend trapped; stopping so the next request gets a fresh engine\n');
+          if (process.send && process.connected) process.send(reply, () => process.exit(75));
+          else process.exit(75);
+          return;
+        } else send({ type: 'error', id: m.id, message: m.outcome.message, user: m.outcome.user, stack: m.outcome.stack });
         pump();
         return;
       case 'progress':
