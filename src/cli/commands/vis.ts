@@ -72,7 +72,7 @@ const INVERT_OPTIONS: OptionSpecs = {
   steps: { type: 'number', valueName: 'N', help: `optimization steps (default ${DEFAULT_INVERT_STEPS})` },
   tv: { type: 'number', valueName: 'W', help: 'total-variation prior weight (default 0.5)' },
   norm: { type: 'number', valueName: 'W', help: 'L2 norm prior weight (default 0.01)' },
-  param: { type: 'string', choices: ['pixel', 'fourier'], help: 'image parameterization (default pixel)' },
+  param: { type: 'string', choices: ['fourier', 'pixel'], help: 'image parameterization: decorrelated Fourier (default) or pixels' },
   lr: { type: 'number', valueName: 'R', help: 'Adam learning rate (default 0.05)' },
   out: { type: 'string', valueName: 'FILE.png', help: 'the reconstruction' },
   raw: { type: 'string', valueName: 'FILE.npy', help: 'the reconstruction in model input space [h, w, c]' },

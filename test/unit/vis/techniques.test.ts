@@ -244,7 +244,9 @@ describe('feature visualization on tiny models', function () {
     assert.ok(rel < 0.3, `relative distance ${rel} (noise: ${relNoise})`);
     assert.ok(Math.abs(rel - r.relativeDistance) < 1e-3, `reported ${r.relativeDistance}, measured ${rel}`);
     assert.ok(relNoise > 0.3);
+    const before = tf.memory().numTensors;
     const again = invert(lm, img, { layer: 'c1', steps: 150, seed: 1 });
+    assert.equal(tf.memory().numTensors, before);
     assert.ok(bytes(again.data).equals(bytes(r.data)));
     tf.dispose([target, result, noise]);
   });
