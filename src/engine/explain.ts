@@ -188,7 +188,7 @@ export function explain(model: LoadedModel, x: tf.Tensor, req: ExplainRequest, h
   };
   let baseline: tf.Tensor | null = null;
   const explanations: ClassExplanation[] = [];
-  let predictions: Prediction[] = [];
+  let predictions: Prediction[];
   try {
     // Layer methods rank the classes from their own forward pass (one forward pass instead of two).
     predictions = target ? predictionsFromLogits(model, layerPassOnce().logits) : predict(model, x);
