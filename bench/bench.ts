@@ -12,6 +12,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { parseArgs, UsageError, type OptionSpecs, type ParsedArgs } from '../src/cli/args';
 import { BACKEND_PREFERENCES, initBackend, wasmThreadCount, type BackendPreference } from '../src/engine/backend';
 import { demoModelPath, MODEL_NAMES, openBenchModel, type BenchModelName } from './models';
+import type { MethodOptions } from '../src/engine/methods';
 import { benchInput, HEAVY_OPS, OP_NAMES, OP_TITLES, setupOp, type OpName } from './ops';
 import { median, quantile } from './stats';
 
@@ -40,6 +41,8 @@ export interface OpResult {
   warmupMs: number | null;
   note?: string;
   error?: string;
+  /** Why the operation was not run (quick mode on a slow model). */
+  skipped?: string;
 }
 
 export interface ModelResult {
@@ -78,6 +81,18 @@ function settingsOf(args: ParsedArgs): Settings {
 
 const mb = (bytes: number) => bytes / (1024 * 1024);
 
+/** In quick mode SmoothGrad and integrated gradients run only on models whose saliency takes less than this. */
+const QUICK_HEAVY_LIMIT_MS = 1200;
+
+/** Integrated-gradients steps: the method's default 64, or 16 in quick mode. */
+function igSteps(s: Settings): number {
+  return s.quick ? 16 : 64;
+}
+
+function opTitle(op: OpName, s: Settings): string {
+  return op === 'integrated-gradients' ? `integrated gradients (${igSteps(s)})` : OP_TITLES[op];
+}
+
 // ---------------------------------------------------------------------------------------------------
 // Child: one model, every operation.
 
@@ -101,7 +116,18 @@ async function runModel(name: BenchModelName, s: Settings): Promise<ModelResult>
   };
   for (const op of s.ops) {
     const heavy = HEAVY_OPS.has(op);
-    const setup = setupOp(op, model, x, classIndex, s.batch !== undefined ? { batchSize: s.batch } : {});
+    const title = opTitle(op, s);
+    const saliency = result.ops.find((o) => o.op === 'saliency' && !o.error);
+    if (s.quick && heavy && saliency && saliency.medianMs > QUICK_HEAVY_LIMIT_MS) {
+      // Keeps --quick within its time: 25 or 17 gradients of a model this slow take minutes.
+      result.ops.push({ op, title, runs: 0, medianMs: NaN, p90Ms: NaN, minMs: NaN, cpuMs: NaN, warmupMs: null, skipped: `quick mode runs it only when one saliency takes under ${QUICK_HEAVY_LIMIT_MS} ms (here ${Math.round(saliency.medianMs)} ms)` });
+      log(`  ${name} ${op}: skipped (quick)`);
+      continue;
+    }
+    const options: Partial<MethodOptions> = {};
+    if (s.batch !== undefined) options.batchSize = s.batch;
+    if (op === 'integrated-gradients') options.steps = igSteps(s);
+    const setup = setupOp(op, model, x, classIndex, options);
     const times: number[] = [];
     const cpu: number[] = [];
     let warmupMs: number | null = null;
@@ -125,9 +151,9 @@ async function runModel(name: BenchModelName, s: Settings): Promise<ModelResult>
         const c = process.cpuUsage(c0);
         cpu.push((c.user + c.system) / 1000);
       }
-      result.ops.push({ op, title: OP_TITLES[op], runs: times.length, medianMs: median(times), p90Ms: quantile(times, 0.9), minMs: Math.min(...times), cpuMs: median(cpu), warmupMs, note: setup.note });
+      result.ops.push({ op, title, runs: times.length, medianMs: median(times), p90Ms: quantile(times, 0.9), minMs: Math.min(...times), cpuMs: median(cpu), warmupMs, note: setup.note });
     } catch (e) {
-      result.ops.push({ op, title: OP_TITLES[op], runs: times.length, medianMs: NaN, p90Ms: NaN, minMs: NaN, cpuMs: NaN, warmupMs, note: setup.note, error: (e as Error).message.split('\n')[0] });
+      result.ops.push({ op, title, runs: times.length, medianMs: NaN, p90Ms: NaN, minMs: NaN, cpuMs: NaN, warmupMs, note: setup.note, error: (e as Error).message.split('\n')[0] });
     }
     log(`  ${name} ${op}: ${times.length ? `${fmtMs(median(times))} median of ${times.length} (cpu ${fmtMs(median(cpu))})` : 'failed'}`);
   }
@@ -204,7 +230,8 @@ export function checkTargets(results: ModelResult[]): TargetCheck[] {
 
 export function formatTable(results: ModelResult[], ops: OpName[]): string {
   const cols = results.map((r) => r.title);
-  const first = Math.max(24, ...ops.map((o) => OP_TITLES[o].length)) + 2;
+  const titleOf = (op: OpName) => results.flatMap((r) => r.ops).find((o) => o.op === op)?.title ?? OP_TITLES[op];
+  const first = Math.max(24, ...ops.map((o) => titleOf(o).length)) + 2;
   const width = Math.max(18, ...cols.map((c) => c.length + 2));
   const lines: string[] = [];
   lines.push(pad('median / p90', first) + cols.map((c) => pad(c, width, true)).join(''));
@@ -213,17 +240,18 @@ export function formatTable(results: ModelResult[], ops: OpName[]): string {
       const o = r.ops.find((x) => x.op === op);
       if (!o) return r.error ? 'failed' : '';
       if (o.error) return 'error';
+      if (o.skipped) return 'skipped';
       return `${fmtMs(o.medianMs)} / ${fmtMs(o.p90Ms)}`;
     });
-    lines.push(pad(OP_TITLES[op], first) + cells.map((c) => pad(c, width, true)).join(''));
+    lines.push(pad(titleOf(op), first) + cells.map((c) => pad(c, width, true)).join(''));
   }
   lines.push(pad('CPU time, median', first) + results.map(() => pad('', width, true)).join(''));
   for (const op of ops) {
     const cells = results.map((r) => {
       const o = r.ops.find((x) => x.op === op);
-      return o && !o.error ? fmtMs(o.cpuMs) : '';
+      return o && !o.error && !o.skipped ? fmtMs(o.cpuMs) : '';
     });
-    lines.push(pad('  ' + OP_TITLES[op], first) + cells.map((c) => pad(c, width, true)).join(''));
+    lines.push(pad('  ' + titleOf(op), first) + cells.map((c) => pad(c, width, true)).join(''));
   }
   lines.push(pad('peak RSS (weights)', first) + results.map((r) => pad(Number.isFinite(r.peakRssMB) ? `${Math.round(r.peakRssMB)} MB (${Math.round(r.weightMB)})` : '—', width, true)).join(''));
   return lines.join('\n');
@@ -273,6 +301,7 @@ async function main(): Promise<number> {
   for (const r of results) {
     if (r.error) out.push(`${r.title}: ${r.error}`);
     for (const o of r.ops) if (o.error) out.push(`${r.title} ${o.title}: ${o.error}`);
+    for (const o of r.ops) if (o.skipped) out.push(`${r.title} ${o.title}: skipped; ${o.skipped}`);
   }
   const notes = new Set(results.flatMap((r) => r.ops.filter((o) => o.note).map((o) => `${r.title} ${o.title}: ${o.note}`)));
   if (notes.size) out.push(...notes, '');

@@ -2,7 +2,7 @@
 // preprocessing): (x − x′) ⊙ ∫₀¹ ∂score/∂x(x′ + α(x − x′)) dα, the integral by the trapezoidal rule over
 // `steps` intervals. Completeness: Σ attributions ≈ score(x) − score(x′).
 import * as tf from '@tensorflow/tfjs-core';
-import { inputGradients } from './gradients';
+import { inputGradients, samplesPerBatch } from './gradients';
 import type { AttributionMethod } from './types';
 
 export const integratedGradients: AttributionMethod = {
@@ -12,7 +12,8 @@ export const integratedGradients: AttributionMethod = {
   usesLayer: false,
   output: 'input-channels',
   run: (ctx) => {
-    const { steps, batchSize, score } = ctx.options;
+    const { steps, score } = ctx.options;
+    const batchSize = samplesPerBatch(ctx.net, ctx.x, ctx.options.batchSize);
     const base = ctx.baseline();
     const diff = tf.sub(ctx.x, base);
     const [, H, W, C] = ctx.x.shape;

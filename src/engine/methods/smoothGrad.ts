@@ -2,7 +2,7 @@
 // (max over channels of |∂score/∂input|). The copies go through the network in batches.
 import * as tf from '@tensorflow/tfjs-core';
 import { makeRng, normalNoise } from '../random';
-import { inputGradients } from './gradients';
+import { inputGradients, samplesPerBatch } from './gradients';
 import type { AttributionMethod } from './types';
 
 export const smoothGrad: AttributionMethod = {
@@ -12,7 +12,8 @@ export const smoothGrad: AttributionMethod = {
   usesLayer: false,
   output: 'input-map',
   run: (ctx) => {
-    const { samples, noise, seed, batchSize, score } = ctx.options;
+    const { samples, noise, seed, score } = ctx.options;
+    const batchSize = samplesPerBatch(ctx.net, ctx.x, ctx.options.batchSize);
     const [, H, W, C] = ctx.x.shape;
     const xData = ctx.x.dataSync();
     let lo = Infinity;

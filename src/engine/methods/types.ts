@@ -15,11 +15,15 @@ export interface MethodOptions {
   /** Integrated gradients: number of path steps. */
   steps: number;
   seed: number;
-  /** Images sent through the network at once by the sampling methods. */
+  /**
+   * Images sent through the network at once by the sampling methods; 0 (the default) chooses from the
+   * size of the model's activations: at most 8, and about 512 MB of gradient work (1 for ImageNet-size
+   * models). Larger batches are not faster on wasm, only bigger.
+   */
   batchSize: number;
 }
 
-export const DEFAULT_METHOD_OPTIONS: MethodOptions = { score: 'logit', samples: 25, noise: 0.15, steps: 64, seed: 0, batchSize: 8 };
+export const DEFAULT_METHOD_OPTIONS: MethodOptions = { score: 'logit', samples: 25, noise: 0.15, steps: 64, seed: 0, batchSize: 0 };
 
 export interface MethodContext {
   net: Network;

@@ -1,11 +1,13 @@
-// The convolution input gradients computed with the forward kernel (layerOps: flipped kernel over the
-// dilated, padded output gradient) against two independent computations: tfjs's own gradient kernels
-// (Conv2DBackpropInput, DepthwiseConv2dNativeBackpropInput) and central finite differences.
+// The engine's own input gradients (layerOps) against independent computations: convolutions (forward
+// kernel over the dilated, padded output gradient) against tfjs's gradient kernels and central finite
+// differences; pooling against gradients worked out from the definition; ReLU/ReLU6 (plain and guided)
+// against tfjs's own. Also the sampling methods' batch size.
 import { strict as assert } from 'node:assert';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { initBackend } from '../../../src/engine/backend';
 import { setFastGradients } from '../../../src/engine/model/layerOps';
+import { samplesPerBatch } from '../../../src/engine/methods/gradients';
 import { Network } from '../../../src/engine/model/network';
 import { makeRng } from '../../../src/engine/random';
 
@@ -325,5 +327,27 @@ describe('activation gradients for recorded passes (ReLU, ReLU6, guided)', funct
     x.dispose();
     w.dispose();
     net.dispose();
+  });
+});
+
+describe('batch size of the sampling methods', () => {
+  before(async () => {
+    await initBackend((process.env.CNN_LENS_BACKEND as any) ?? 'auto');
+  });
+
+  it('is what was asked for, else 8 for small models and 1 for ImageNet-size activations', () => {
+    const small = new Network(tfl.sequential({ layers: [tfl.layers.conv2d({ inputShape: [16, 16, 3], filters: 4, kernelSize: 3 }), tfl.layers.flatten(), tfl.layers.dense({ units: 2 })] }));
+    const x = tf.zeros([1, 16, 16, 3]);
+    assert.equal(samplesPerBatch(small, x, 0), 8);
+    assert.equal(samplesPerBatch(small, x, 3), 3);
+    // 224×224×64 twice: 6.4 M floats per image, 100 MB of gradient work per image at 4× → 5 images fit in 512 MB.
+    const big = new Network(tfl.sequential({ layers: [tfl.layers.conv2d({ inputShape: [224, 224, 3], filters: 64, kernelSize: 3, padding: 'same' }), tfl.layers.conv2d({ filters: 64, kernelSize: 3, padding: 'same' })] }));
+    const xb = tf.zeros([1, 224, 224, 3]);
+    const perImage = 224 * 224 * 64 * 2;
+    assert.equal(samplesPerBatch(big, xb, 0), Math.floor((512 * 2 ** 20) / 4 / (4 * perImage)));
+    small.dispose();
+    big.dispose();
+    x.dispose();
+    xb.dispose();
   });
 });
