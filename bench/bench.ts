@@ -43,6 +43,8 @@ export interface OpResult {
   error?: string;
   /** Why the operation was not run (quick mode on a slow model). */
   skipped?: string;
+  /** The process's peak RSS so far, after this operation (it only grows: the first op that raises it is the one). */
+  peakRssAfterMB?: number;
 }
 
 export interface ModelResult {
@@ -55,6 +57,8 @@ export interface ModelResult {
   threads: number | null;
   ops: OpResult[];
   peakRssMB: number;
+  /** Peak RSS once the model was built and one forward pass ran. */
+  peakRssAfterBuildMB: number;
   error?: string;
 }
 
@@ -102,7 +106,7 @@ async function runModel(name: BenchModelName, s: Settings): Promise<ModelResult>
   const model = bm.model;
   const x = benchInput(model);
   const classIndex = tf.tidy(() => tf.argMax(model.network!.logits(x), -1).dataSync()[0]);
-  log(`  ${name}: ${bm.params.toLocaleString('en-US')} weights, built in ${fmtMs(bm.buildMs)}, class ${classIndex} on the test image`);
+  log(`  ${name}: ${bm.params.toLocaleString('en-US')} weights, built in ${fmtMs(bm.buildMs)}, class ${classIndex} on the test image, peak RSS ${Math.round(process.resourceUsage().maxRSS / 1024)} MB`);
   const result: ModelResult = {
     model: name,
     title: bm.title,
@@ -113,6 +117,7 @@ async function runModel(name: BenchModelName, s: Settings): Promise<ModelResult>
     threads: wasmThreadCount(),
     ops: [],
     peakRssMB: 0,
+    peakRssAfterBuildMB: process.resourceUsage().maxRSS / 1024,
   };
   for (const op of s.ops) {
     const heavy = HEAVY_OPS.has(op);
@@ -155,7 +160,9 @@ async function runModel(name: BenchModelName, s: Settings): Promise<ModelResult>
     } catch (e) {
       result.ops.push({ op, title, runs: times.length, medianMs: NaN, p90Ms: NaN, minMs: NaN, cpuMs: NaN, warmupMs, note: setup.note, error: (e as Error).message.split('\n')[0] });
     }
-    log(`  ${name} ${op}: ${times.length ? `${fmtMs(median(times))} median of ${times.length} (cpu ${fmtMs(median(cpu))})` : 'failed'}`);
+    const last = result.ops[result.ops.length - 1];
+    last.peakRssAfterMB = process.resourceUsage().maxRSS / 1024;
+    log(`  ${name} ${op}: ${times.length ? `${fmtMs(median(times))} median of ${times.length} (cpu ${fmtMs(median(cpu))}), peak RSS ${Math.round(last.peakRssAfterMB)} MB` : 'failed'}`);
   }
   x.dispose();
   model.dispose();
@@ -177,7 +184,7 @@ function runChild(name: BenchModelName, argv: string[]): Promise<ModelResult> {
     child.on('message', (m) => (got = m as ModelResult));
     child.on('exit', (code, signal) => {
       if (got) resolve(got);
-      else resolve({ model: name, title: name, params: 0, weightMB: 0, buildMs: 0, backend: '?', threads: null, ops: [], peakRssMB: NaN, error: `the benchmark process exited with ${signal ?? `code ${code}`}` });
+      else resolve({ model: name, title: name, params: 0, weightMB: 0, buildMs: 0, backend: '?', threads: null, ops: [], peakRssMB: NaN, peakRssAfterBuildMB: NaN, error: `the benchmark process exited with ${signal ?? `code ${code}`}` });
     });
   });
 }
