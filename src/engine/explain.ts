@@ -8,7 +8,7 @@ import type { GraphNode } from './model/graph';
 import type { LoadedModel } from './model/loadModel';
 import type { Network } from './model/network';
 import { DEFAULT_METHOD_OPTIONS, METHODS, type MethodContext, type MethodName, type MethodOptions } from './methods';
-import { layerPass, type LayerPass } from './methods/gradients';
+import { inputGradientAndLogits, layerPass, type LayerPass } from './methods/gradients';
 
 export interface Prediction {
   index: number;
@@ -119,6 +119,13 @@ export function predict(model: LoadedModel, x: tf.Tensor): Prediction[] {
   return ranked(model, logits, probs, classes);
 }
 
+/** Index of the largest value (the first one on ties, as predict() ranks them). */
+function argmax(values: Float32Array): number {
+  let best = 0;
+  for (let i = 1; i < values.length; i++) if (values[i] > values[best]) best = i;
+  return best;
+}
+
 /** predict() from logits a forward pass already computed (layers models). */
 function predictionsFromLogits(model: LoadedModel, logits: tf.Tensor): Prediction[] {
   const classes = logits.shape[logits.rank - 1] as number;
@@ -186,12 +193,21 @@ export function explain(model: LoadedModel, x: tf.Tensor, req: ExplainRequest, h
     }
     return pass;
   };
+  let precomputed: { classIndex: number; gradient: tf.Tensor } | null = null;
   let baseline: tf.Tensor | null = null;
   const explanations: ClassExplanation[] = [];
   let predictions: Prediction[];
   try {
-    // Layer methods rank the classes from their own forward pass (one forward pass instead of two).
-    predictions = target ? predictionsFromLogits(model, layerPassOnce().logits) : predict(model, x);
+    // Layer methods rank the classes from their own forward pass, input-gradient methods from the forward
+    // pass of their first gradient (one forward pass instead of two).
+    if (target) predictions = predictionsFromLogits(model, layerPassOnce().logits);
+    else if (method.inputGradient) {
+      const first = req.classes?.length ? resolveClass(model, req.classes[0]) : null;
+      const r = inputGradientAndLogits(net, x, (logits) => first ?? argmax(logits), { guided: method.inputGradient === 'guided', score: options.score });
+      predictions = predictionsFromLogits(model, r.logits);
+      r.logits.dispose();
+      precomputed = { classIndex: r.classIndex, gradient: r.gradient };
+    } else predictions = predict(model, x);
     const classes = req.classes?.length ? req.classes.map((c) => resolveClass(model, c)) : predictions.slice(0, Math.max(1, req.topK ?? 1)).map((p) => p.index);
     const byIndex = new Map(predictions.map((p) => [p.index, p]));
     for (let ci = 0; ci < classes.length; ci++) {
@@ -210,6 +226,12 @@ export function explain(model: LoadedModel, x: tf.Tensor, req: ExplainRequest, h
         options,
         pass: layerPassOnce,
         baseline: () => (baseline ??= blackInput(model, req.preprocess ?? model.defaultPreprocess)),
+        precomputedGradient: () => {
+          const p = precomputed;
+          if (!p || p.classIndex !== classIndex) return null;
+          precomputed = null;
+          return p.gradient;
+        },
         step: (done, total) => {
           hooks.onProgress?.({ done: ci * total + done, total: classes.length * total, stage });
           check();
@@ -237,6 +259,7 @@ export function explain(model: LoadedModel, x: tf.Tensor, req: ExplainRequest, h
       for (const t of p.cache.values()) if (t !== x) t.dispose();
     }
     (baseline as tf.Tensor | null)?.dispose();
+    (precomputed as { gradient: tf.Tensor } | null)?.gradient.dispose();
   }
   return { method: req.method, layer: target?.node.path ?? null, layerIsDefault: target?.isDefault ?? false, predictions, explanations };
 }

@@ -59,6 +59,23 @@ export function samplesPerBatch(net: Network, x: tf.Tensor, requested: number): 
   return Math.max(1, Math.min(8, Math.floor(budgetFloats / (4 * perImage))));
 }
 
+/**
+ * ∂score/∂input for image 0 and the logits, from one forward pass: the class is chosen inside the pass,
+ * from the logits it has just computed (`pick`), so that ranking the classes and differentiating share
+ * the forward pass. Returns tensors the caller disposes.
+ */
+export function inputGradientAndLogits(net: Network, x: tf.Tensor, pick: (logits: Float32Array) => number, opts: { guided?: boolean; score?: ScoreMode } = {}): { logits: tf.Tensor; classIndex: number; gradient: tf.Tensor } {
+  let logits: tf.Tensor | null = null;
+  let classIndex = -1;
+  const gradient = tf.grad((input: tf.Tensor) => {
+    const l = net.run(input, { guided: opts.guided }).logits!;
+    logits = tf.keep(tf.clone(l));
+    classIndex = pick(l.dataSync() as Float32Array);
+    return classScore(net, l, [classIndex], opts.score ?? 'logit');
+  })(x);
+  return { logits: logits!, classIndex, gradient };
+}
+
 /** A forward pass that keeps a layer's activation and every value computed, to reuse across classes. */
 export interface LayerPass {
   node: GraphNode;

@@ -10,5 +10,11 @@ export const guidedBackprop: AttributionMethod = {
   paper: 'Springenberg et al. 2014, "Striving for Simplicity: The All Convolutional Net"',
   usesLayer: false,
   output: 'input-channels',
-  run: (ctx) => tf.tidy(() => tf.squeeze(inputGradients(ctx.net, ctx.x, [ctx.classIndex], { guided: true, score: ctx.options.score }), [0])),
+  inputGradient: 'guided',
+  run: (ctx) => {
+    const g = ctx.precomputedGradient?.() ?? inputGradients(ctx.net, ctx.x, [ctx.classIndex], { guided: true, score: ctx.options.score });
+    const map = tf.squeeze(g, [0]);
+    g.dispose();
+    return map;
+  },
 };

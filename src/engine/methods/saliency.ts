@@ -9,5 +9,11 @@ export const saliency: AttributionMethod = {
   paper: 'Simonyan, Vedaldi & Zisserman 2013, "Deep Inside Convolutional Networks"',
   usesLayer: false,
   output: 'input-map',
-  run: (ctx) => tf.tidy(() => tf.max(tf.abs(tf.squeeze(inputGradients(ctx.net, ctx.x, [ctx.classIndex], { score: ctx.options.score }), [0])), -1)),
+  inputGradient: 'plain',
+  run: (ctx) => {
+    const g = ctx.precomputedGradient?.() ?? inputGradients(ctx.net, ctx.x, [ctx.classIndex], { score: ctx.options.score });
+    const map = tf.tidy(() => tf.max(tf.abs(tf.squeeze(g, [0])), -1));
+    g.dispose();
+    return map;
+  },
 };

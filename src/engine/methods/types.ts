@@ -39,6 +39,11 @@ export interface MethodContext {
   options: MethodOptions;
   /** Called between chunks of work; throws CancelledError to stop. */
   step: (done: number, total: number) => void;
+  /**
+   * The input gradient for this class when the forward pass that ranked the classes already computed it
+   * (methods with `inputGradient`); null otherwise. The caller of this function owns the tensor.
+   */
+  precomputedGradient?: () => tf.Tensor | null;
 }
 
 export interface AttributionMethod {
@@ -49,6 +54,11 @@ export interface AttributionMethod {
   usesLayer: boolean;
   /** [h, w] at the layer, [H, W] or [H, W, C] at the input. */
   output: 'layer-map' | 'input-map' | 'input-channels';
+  /**
+   * The map is made from ∂score/∂input at the image itself (plain or through guided ReLUs): explain()
+   * then computes it in the forward pass that ranks the classes, and hands it over as precomputedGradient.
+   */
+  inputGradient?: 'plain' | 'guided';
   /** Returns the map as a tensor without the batch dimension (caller disposes). */
   run(ctx: MethodContext): tf.Tensor;
 }

@@ -7,7 +7,9 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { initBackend } from '../../../src/engine/backend';
 import { setFastGradients } from '../../../src/engine/model/layerOps';
-import { samplesPerBatch } from '../../../src/engine/methods/gradients';
+import { explain } from '../../../src/engine/explain';
+import { inputGradients, samplesPerBatch } from '../../../src/engine/methods/gradients';
+import { wrapLayersModel } from '../../../src/engine/model/loadModel';
 import { Network } from '../../../src/engine/model/network';
 import { makeRng } from '../../../src/engine/random';
 
@@ -349,5 +351,40 @@ describe('batch size of the sampling methods', () => {
     big.dispose();
     x.dispose();
     xb.dispose();
+  });
+});
+
+describe('input-gradient methods share the forward pass that ranks the classes', () => {
+  before(async () => {
+    await initBackend((process.env.CNN_LENS_BACKEND as any) ?? 'auto');
+  });
+
+  it('saliency and guided backprop for the top 3 classes equal gradients computed on their own', () => {
+    const m = tfl.sequential({
+      layers: [
+        tfl.layers.conv2d({ inputShape: [8, 8, 3], filters: 4, kernelSize: 3, padding: 'same', activation: 'relu', kernelInitializer: seeded(41), biasInitializer: seeded(42) }),
+        tfl.layers.globalAveragePooling2d({}),
+        tfl.layers.dense({ units: 5, activation: 'softmax', kernelInitializer: seeded(43) }),
+      ],
+    });
+    const lm = wrapLayersModel(m, '/nonexistent/rank/model.json');
+    const x = randomInput(600, [1, 8, 8, 3]);
+    const probs = tf.tidy(() => (m.predict(x) as tf.Tensor).dataSync() as Float32Array);
+    const order = [...probs.keys()].sort((a, b) => probs[b] - probs[a]);
+    for (const method of ['saliency', 'guided-backprop'] as const) {
+      const r = explain(lm, x, { method, topK: 3 });
+      assert.deepEqual(r.explanations.map((e) => e.class.index), order.slice(0, 3), method);
+      r.explanations.forEach((e) => {
+        const g = tf.tidy(() => {
+          const grad = tf.squeeze(inputGradients(lm.network!, x, [e.class.index], { guided: method === 'guided-backprop' }), [0]);
+          return (method === 'saliency' ? tf.max(tf.abs(grad), -1) : grad).dataSync() as Float32Array;
+        });
+        assert.ok(maxAbsDiff(e.map, g) < 1e-6 * Math.max(1, maxAbs(g)), `${method} class ${e.class.index}: max diff ${maxAbsDiff(e.map, g)}`);
+      });
+      // the probabilities reported come from that pass and match the model's own forward pass
+      r.predictions.forEach((p) => assert.ok(Math.abs(p.probability - probs[p.index]) < 1e-6));
+    }
+    lm.dispose();
+    x.dispose();
   });
 });
