@@ -60,6 +60,8 @@ function copyAssets() {
   mkdirSync('dist/wasm', { recursive: true });
   const wasmDir = 'node_modules/@tensorflow/tfjs-backend-wasm/dist';
   for (const f of readdirSync(wasmDir)) if (f.endsWith('.wasm')) cpSync(join(wasmDir, f), join('dist/wasm', f));
+  // The threaded build's original Emscripten glue, which each pthread worker evaluates (src/engine/backend.ts).
+  cpSync('node_modules/@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm-threaded-simd.js', 'dist/wasm/tfjs-backend-wasm-threaded-simd.js');
   // libwebp for WebP images (src/engine/image/webp.ts looks for it in dist/wasm/ first).
   cpSync('node_modules/@cwasm/webp/webp.wasm', 'dist/wasm/webp.wasm');
 }
