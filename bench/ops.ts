@@ -1,12 +1,11 @@
 // The benchmarked operations. Attribution methods go through explain() exactly as the CLI and the
-// extension call it (so each includes the forward pass that ranks the classes); the feature-visualization
-// steps are one input-gradient step of their objective through Network.run with taps.
+// extension call it (so each includes ranking the classes); the feature-visualization steps are the
+// engine's own dream() and maximize() asked for one step.
 import * as tf from '@tensorflow/tfjs-core';
 import { explain } from '../src/engine/explain';
-import type { GraphNode } from '../src/engine/model/graph';
 import type { LoadedModel } from '../src/engine/model/loadModel';
-import type { Network } from '../src/engine/model/network';
 import type { MethodName, MethodOptions } from '../src/engine/methods';
+import { dream, maximize } from '../src/engine/vis';
 
 export const OP_NAMES = ['forward', 'gradcam', 'gradcam++', 'saliency', 'guided-backprop', 'smoothgrad', 'integrated-gradients', 'deepdream-step', 'actmax-step'] as const;
 export type OpName = (typeof OP_NAMES)[number];
@@ -50,28 +49,6 @@ export function benchInput(model: LoadedModel): tf.Tensor4D {
   return tf.tensor4d(d, [1, H, W, C]);
 }
 
-/** 4-D nodes with a spatial extent larger than 1×1, in graph order. */
-function spatialNodes(net: Network): GraphNode[] {
-  return net.graph.nodes.filter((n) => {
-    const s = n.outputs[0]?.shape;
-    return s && s.length === 4 && (s[1] ?? 2) * (s[2] ?? 2) > 1 && n.className !== 'InputLayer';
-  });
-}
-
-/** The layer a DeepDream step maximizes: the spatial layer 60% of the way through the network. */
-export function dreamLayer(net: Network): GraphNode {
-  const nodes = spatialNodes(net);
-  return nodes[Math.min(nodes.length - 1, Math.floor(nodes.length * 0.6))];
-}
-
-/** One gradient-ascent step on x: x + lr·g/mean|g| (what DeepDream and activation maximization do per step). */
-function ascend(x: tf.Tensor, objective: (input: tf.Tensor) => tf.Scalar, lr = 0.01): tf.Tensor {
-  return tf.tidy(() => {
-    const g = tf.grad(objective)(x);
-    return tf.add(x, tf.mul(tf.div(g, tf.add(tf.mean(tf.abs(g)), 1e-8)), lr));
-  });
-}
-
 export function setupOp(op: OpName, model: LoadedModel, x: tf.Tensor, classIndex: number, options: Partial<MethodOptions> = {}): OpSetup {
   const net = model.network!;
   const method = (m: MethodName): OpSetup => ({ run: () => void explain(model, x, { method: m, classes: [classIndex], options }) });
@@ -94,28 +71,17 @@ export function setupOp(op: OpName, model: LoadedModel, x: tf.Tensor, classIndex
     case 'integrated-gradients':
       return method('integrated-gradients');
     case 'deepdream-step': {
-      const layer = dreamLayer(net);
+      const { height } = model.inputSize;
       return {
-        note: `one ascent step of mean(A²) at ${layer.path}`,
-        run: () => {
-          const y = ascend(x, (inp) => tf.mean(tf.square(net.run(inp, { taps: [layer.index], logits: false }).taps.get(layer.index)!)) as tf.Scalar);
-          y.dataSync();
-          y.dispose();
-        },
+        note: `dream() with one octave of one step at ${height} px (with its setup and final evaluation)`,
+        run: () => void dream(model, x, { octaves: 1, steps: 1, size: height }),
       };
     }
     case 'actmax-step': {
       const layer = net.defaultLayer()!;
       return {
-        note: `one ascent step of channel 0's mean at ${layer.path}`,
-        run: () => {
-          const y = ascend(x, (inp) => {
-            const a = net.run(inp, { taps: [layer.index], logits: false }).taps.get(layer.index)!;
-            return tf.mean(tf.slice(a, [0, 0, 0, 0], [-1, -1, -1, 1])) as tf.Scalar;
-          });
-          y.dataSync();
-          y.dispose();
-        },
+        note: `maximize() of channel 0 at ${layer.path}, one step at its default size (with its setup and final evaluation)`,
+        run: () => void maximize(model, { layer: layer.path, channel: 0, steps: 1 }),
       };
     }
   }
