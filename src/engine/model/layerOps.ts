@@ -201,15 +201,15 @@ const flippedFrom = new WeakMap<tf.Tensor, object>();
  * network and kept with its other prepared constants: a new filter tensor each call would also make
  * XNNPACK pack its weights again each call.
  */
-function flippedKernel(node: GraphNode, slot: number, kernel: tf.Tensor4D, depthwise: boolean, ctx: OpContext): tf.Tensor4D {
-  const kept = ctx.prepared.get(node.index) ?? [];
+function flippedKernel(key: number, slot: number, kernel: tf.Tensor4D, depthwise: boolean, ctx: OpContext): tf.Tensor4D {
+  const kept = ctx.prepared.get(key) ?? [];
   const cached = kept[slot] as tf.Tensor4D | undefined;
   if (cached && !cached.isDisposed && flippedFrom.get(cached) === kernel.dataId) return cached;
   cached?.dispose();
   const flipped = tf.keep(flipKernel(kernel, depthwise));
   flippedFrom.set(flipped, kernel.dataId);
   kept[slot] = flipped;
-  ctx.prepared.set(node.index, kept);
+  ctx.prepared.set(key, kept);
   return flipped;
 }
 
@@ -240,7 +240,7 @@ export function prepareConvGradients(nodes: GraphNode[], ctx: OpContext): void {
     const cfg: L = layer.__cnnLensConfig ?? (layer.__cnnLensConfig = layer.getConfig());
     if (cfg.dataFormat !== undefined && cfg.dataFormat !== 'channelsLast') continue;
     convKernels(node).forEach(([k, depthwise], slot) => {
-      if (k && k.rank === 4) flippedKernel(node, slot, k, depthwise, ctx);
+      if (k && k.rank === 4) flippedKernel(node.index, slot, k, depthwise, ctx);
     });
   }
 }
@@ -251,12 +251,12 @@ export function recordingGradient(): boolean {
 }
 
 /** conv2d whose input gradient is a forward convolution with the flipped kernel. */
-function conv2dFastGrad(node: GraphNode, slot: number, x: tf.Tensor4D, kernel: tf.Tensor4D, strides: [number, number], padding: 'same' | 'valid', dilations: [number, number], ctx: OpContext): tf.Tensor4D {
+function conv2dFastGrad(key: number, slot: number, x: tf.Tensor4D, kernel: tf.Tensor4D, strides: [number, number], padding: 'same' | 'valid', dilations: [number, number], ctx: OpContext): tf.Tensor4D {
   const plan = fastGradients(convKind(dilations)) && (strides[0] === 1 && strides[1] === 1 || dilations[0] === 1 && dilations[1] === 1)
     ? transposePlan(x.shape, [kernel.shape[0], kernel.shape[1]], strides, padding, dilations)
     : null;
   if (!plan) return tf.conv2d(x, kernel, strides, padding, 'NHWC', dilations);
-  const flipped = flippedKernel(node, slot, kernel, false, ctx);
+  const flipped = flippedKernel(key, slot, kernel, false, ctx);
   const op = tf.customGrad(((xi: tf.Tensor4D) => ({
     value: tf.conv2d(xi, kernel, strides, padding, 'NHWC', dilations),
     gradFunc: (dy: tf.Tensor4D) => tf.conv2d(dilateAndPad(dy, plan), flipped, 1, 'valid', 'NHWC', dilations),
@@ -265,11 +265,11 @@ function conv2dFastGrad(node: GraphNode, slot: number, x: tf.Tensor4D, kernel: t
 }
 
 /** depthwiseConv2d whose input gradient is a forward depthwise convolution with the flipped kernel. */
-function depthwiseFastGrad(node: GraphNode, x: tf.Tensor4D, kernel: tf.Tensor4D, strides: [number, number], padding: 'same' | 'valid', dilations: [number, number], ctx: OpContext): tf.Tensor4D {
+function depthwiseFastGrad(key: number, slot: number, x: tf.Tensor4D, kernel: tf.Tensor4D, strides: [number, number], padding: 'same' | 'valid', dilations: [number, number], ctx: OpContext): tf.Tensor4D {
   // tfjs allows depthwise dilation only with stride 1.
   const plan = fastGradients(convKind(dilations)) ? transposePlan(x.shape, [kernel.shape[0], kernel.shape[1]], strides, padding, dilations) : null;
   if (!plan) return tf.depthwiseConv2d(x, kernel, strides, padding, 'NHWC', dilations);
-  const flipped = flippedKernel(node, 0, kernel, true, ctx);
+  const flipped = flippedKernel(key, slot, kernel, true, ctx);
   const [n, h, w, cin] = x.shape;
   const mult = kernel.shape[3];
   const op = tf.customGrad(((xi: tf.Tensor4D) => ({
@@ -449,6 +449,104 @@ function addBias(x: tf.Tensor, layer: L): tf.Tensor {
   return b ? tf.add(x, b) : x;
 }
 
+/** Inference-mode batch norm as one scale and shift per channel (gamma = 1 when scale: false), kept per node. */
+function batchNormScaleShift(node: GraphNode, ctx: OpContext): tf.Tensor[] {
+  let folded = ctx.prepared.get(node.index);
+  if (!folded) {
+    const layer = node.layer as unknown as L;
+    const cfg: L = layer.__cnnLensConfig ?? (layer.__cnnLensConfig = layer.getConfig());
+    folded = tf.tidy(() => {
+      const mean = read(layer.movingMean)!;
+      const variance = read(layer.movingVariance)!;
+      const gamma = cfg.scale === false ? tf.onesLike(mean) : read(layer.gamma)!;
+      const beta = cfg.center === false ? tf.zerosLike(mean) : read(layer.beta)!;
+      const scale = tf.mul(gamma, tf.rsqrt(tf.add(variance, cfg.epsilon ?? 1e-3)));
+      return [scale, tf.sub(beta, tf.mul(mean, scale))];
+    });
+    folded.forEach((t) => tf.keep(t));
+    ctx.prepared.set(node.index, folded);
+  }
+  return folded;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// A convolution followed only by a batch norm runs as one convolution with the batch norm folded into
+// its weights (W·scale, bias·scale + shift): a kernel and a bias add instead of a kernel, a bias add, a
+// multiply and an add forward, and fewer tensors kept for the gradient. Network.run decides per pass
+// (not when the convolution's own output is tapped or replaced).
+
+/** Whether `bn` can absorb `conv`: conv (linear, channels last) feeds only bn, and bn normalizes the last axis. */
+export function foldableIntoBatchNorm(conv: GraphNode, bn: GraphNode): boolean {
+  if (bn.className !== 'BatchNormalization' || bn.inputs.length !== 1) return false;
+  if (conv.className !== 'Conv2D' && conv.className !== 'DepthwiseConv2D') return false;
+  if (conv.outputs.length !== 1 || conv.outputs[0].shape.length !== 4 || bn.inputs[0].id !== conv.outputs[0].id) return false;
+  if (conv.consumers.length !== 1 || conv.consumers[0] !== bn.index) return false;
+  const c = conv.layer as unknown as L;
+  const ccfg: L = c.__cnnLensConfig ?? (c.__cnnLensConfig = c.getConfig());
+  if (ccfg.dataFormat !== undefined && ccfg.dataFormat !== 'channelsLast') return false;
+  const act = activationName(c);
+  if (act !== null && act !== 'linear') return false;
+  const b = bn.layer as unknown as L;
+  const bcfg: L = b.__cnnLensConfig ?? (b.__cnnLensConfig = b.getConfig());
+  const axis = Array.isArray(bcfg.axis) ? bcfg.axis[0] : bcfg.axis;
+  return axis === -1 || axis === 3;
+}
+
+/** Whether Network.run folds batch norms into convolutions: on wasm (where elementwise ops are the cost). */
+export function foldBatchNorms(): boolean {
+  if (fastGradMode !== 'auto') return fastGradMode === 'on';
+  const env = process.env.CNN_LENS_FAST_GRADIENTS;
+  if (env === 'off' || env === 'on') return env === 'on';
+  return tf.getBackend() === 'wasm';
+}
+
+/** Folded weights kept under key −(bn index + 1): [kernel, bias, flipped kernel], with the data they came from. */
+const foldedFrom = new WeakMap<tf.Tensor, object[]>();
+
+function foldedWeights(conv: GraphNode, bn: GraphNode, ctx: OpContext): { key: number; kernel: tf.Tensor4D; bias: tf.Tensor1D } {
+  const key = -(bn.index + 1);
+  const c = conv.layer as unknown as L;
+  const b = bn.layer as unknown as L;
+  const kernel = read(conv.className === 'Conv2D' ? c.kernel : c.depthwiseKernel) as tf.Tensor4D;
+  const bias = c.useBias === false ? null : read(c.bias);
+  const sources = [kernel.dataId, bias?.dataId, read(b.movingMean)?.dataId, read(b.movingVariance)?.dataId, read(b.gamma)?.dataId, read(b.beta)?.dataId].filter((d): d is object => !!d);
+  const kept = ctx.prepared.get(key);
+  if (kept) {
+    const from = foldedFrom.get(kept[0]);
+    if (from && from.length === sources.length && from.every((d, i) => d === sources[i])) return { key, kernel: kept[0] as tf.Tensor4D, bias: kept[1] as tf.Tensor1D };
+    // New weights (setWeights): the folded weights and the batch norm's own constants are made again.
+    kept.forEach((t) => t.dispose());
+    ctx.prepared.get(bn.index)?.forEach((t) => t.dispose());
+    ctx.prepared.delete(bn.index);
+  }
+  const [scale, shift] = batchNormScaleShift(bn, ctx);
+  const made = tf.tidy(() => {
+    const [kh, kw, cin, cout] = kernel.shape;
+    const k = conv.className === 'Conv2D' ? tf.mul(kernel, scale) : tf.reshape(tf.mul(tf.reshape(kernel, [kh, kw, cin * cout]), scale), [kh, kw, cin, cout]);
+    return [k, bias ? tf.add(tf.mul(bias, scale), shift) : tf.clone(shift)];
+  });
+  made.forEach((t) => tf.keep(t));
+  foldedFrom.set(made[0], sources);
+  ctx.prepared.set(key, made);
+  return { key, kernel: made[0] as tf.Tensor4D, bias: made[1] as tf.Tensor1D };
+}
+
+/** Makes a folded pair's weights and their flipped kernel (the network's first gradient does this for every pair). */
+export function prepareFoldedGradients(conv: GraphNode, bn: GraphNode, ctx: OpContext): void {
+  const { key, kernel } = foldedWeights(conv, bn, ctx);
+  if (fastGradients('conv', true)) flippedKernel(key, 2, kernel, conv.className === 'DepthwiseConv2D', ctx);
+}
+
+/** bn's output computed from conv's input x as one convolution with folded weights. */
+export function applyConvBatchNorm(conv: GraphNode, bn: GraphNode, x: tf.Tensor, ctx: OpContext): tf.Tensor {
+  const c = conv.layer as unknown as L;
+  const cfg: L = c.__cnnLensConfig ?? (c.__cnnLensConfig = c.getConfig());
+  const { key, kernel, bias } = foldedWeights(conv, bn, ctx);
+  const args = [pair(cfg.strides, 1), convPadding(cfg), pair(cfg.dilationRate, 1), ctx] as const;
+  const y = conv.className === 'Conv2D' ? conv2dFastGrad(key, 2, x as tf.Tensor4D, kernel, ...args) : depthwiseFastGrad(key, 2, x as tf.Tensor4D, kernel, ...args);
+  return tf.add(y, bias);
+}
+
 /** Computes the node's outputs, or returns null when the layer should run its own call(). */
 function applyKnown(node: GraphNode, inputs: tf.Tensor[], ctx: OpContext): tf.Tensor | null {
   const layer = node.layer as unknown as L;
@@ -467,19 +565,19 @@ function applyKnown(node: GraphNode, inputs: tf.Tensor[], ctx: OpContext): tf.Te
       return x;
     case 'Conv2D': {
       if (!channelsLast || x.rank !== 4) return null;
-      const y = conv2dFastGrad(node, 0, x as tf.Tensor4D, read(layer.kernel) as tf.Tensor4D, pair(cfg.strides, 1), convPadding(cfg), pair(cfg.dilationRate, 1), ctx);
+      const y = conv2dFastGrad(node.index, 0, x as tf.Tensor4D, read(layer.kernel) as tf.Tensor4D, pair(cfg.strides, 1), convPadding(cfg), pair(cfg.dilationRate, 1), ctx);
       return applyActivation(layer, addBias(y, layer), ctx);
     }
     case 'DepthwiseConv2D': {
       if (!channelsLast || x.rank !== 4) return null;
-      const y = depthwiseFastGrad(node, x as tf.Tensor4D, read(layer.depthwiseKernel) as tf.Tensor4D, pair(cfg.strides, 1), convPadding(cfg), pair(cfg.dilationRate, 1), ctx);
+      const y = depthwiseFastGrad(node.index, 0, x as tf.Tensor4D, read(layer.depthwiseKernel) as tf.Tensor4D, pair(cfg.strides, 1), convPadding(cfg), pair(cfg.dilationRate, 1), ctx);
       return applyActivation(layer, addBias(y, layer), ctx);
     }
     case 'SeparableConv2D': {
       if (!channelsLast || x.rank !== 4) return null;
       // Depthwise then a 1×1 convolution, as tf.separableConv2d computes it.
-      const dw = depthwiseFastGrad(node, x as tf.Tensor4D, read(layer.depthwiseKernel) as tf.Tensor4D, pair(cfg.strides, 1), convPadding(cfg), pair(cfg.dilationRate, 1), ctx);
-      const y = conv2dFastGrad(node, 1, dw, read(layer.pointwiseKernel) as tf.Tensor4D, [1, 1], 'valid', [1, 1], ctx);
+      const dw = depthwiseFastGrad(node.index, 0, x as tf.Tensor4D, read(layer.depthwiseKernel) as tf.Tensor4D, pair(cfg.strides, 1), convPadding(cfg), pair(cfg.dilationRate, 1), ctx);
+      const y = conv2dFastGrad(node.index, 1, dw, read(layer.pointwiseKernel) as tf.Tensor4D, [1, 1], 'valid', [1, 1], ctx);
       return applyActivation(layer, addBias(y, layer), ctx);
     }
     case 'Dense': {
@@ -495,21 +593,8 @@ function applyKnown(node: GraphNode, inputs: tf.Tensor[], ctx: OpContext): tf.Te
     case 'BatchNormalization': {
       const axis = Array.isArray(cfg.axis) ? cfg.axis[0] : cfg.axis;
       if (axis !== -1 && axis !== x.rank - 1) return null;
-      let folded = ctx.prepared.get(node.index);
-      if (!folded) {
-        // Inference-mode batch norm folded into one scale and shift per channel (gamma = 1 when scale: false).
-        folded = tf.tidy(() => {
-          const mean = read(layer.movingMean)!;
-          const variance = read(layer.movingVariance)!;
-          const gamma = cfg.scale === false ? tf.onesLike(mean) : read(layer.gamma)!;
-          const beta = cfg.center === false ? tf.zerosLike(mean) : read(layer.beta)!;
-          const scale = tf.mul(gamma, tf.rsqrt(tf.add(variance, cfg.epsilon ?? 1e-3)));
-          return [scale, tf.sub(beta, tf.mul(mean, scale))];
-        });
-        folded.forEach((t) => tf.keep(t));
-        ctx.prepared.set(node.index, folded);
-      }
-      return tf.add(tf.mul(x, folded[0]), folded[1]);
+      const [scale, shift] = batchNormScaleShift(node, ctx);
+      return tf.add(tf.mul(x, scale), shift);
     }
     case 'Activation':
       return applyActivation(layer, x, ctx);

@@ -3,7 +3,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { ancestorsOf, buildGraph, defaultTargetNode, findNode, type GraphNode, type ModelGraph, type ValueRef } from './graph';
-import { activationName, applyNode, prepareConvGradients, recordingGradient, type OpContext } from './layerOps';
+import { activationName, applyConvBatchNorm, applyNode, foldableIntoBatchNorm, foldBatchNorms, prepareConvGradients, prepareFoldedGradients, recordingGradient, type OpContext } from './layerOps';
 
 /** How the model turns logits into its output. */
 export type OutputActivation = 'softmax' | 'sigmoid' | 'linear';
@@ -44,6 +44,8 @@ export class Network {
   private readonly prepared = new Map<number, tf.Tensor[]>();
   private readonly neededCache = new Map<string, Set<number>>();
   private gradientsPrepared = false;
+  /** Convolution index → the batch norm it can be folded into (layerOps.foldableIntoBatchNorm). */
+  private readonly foldable = new Map<number, number>();
 
   constructor(readonly model: tfl.LayersModel) {
     this.graph = buildGraph(model);
@@ -70,6 +72,11 @@ export class Network {
     this.logitsRef = logitsRef;
     this.logitsNode = logitsNode;
     this.outputActivation = act;
+    const outputIds = new Set(this.graph.outputs.map((r) => r.id));
+    for (const node of this.graph.nodes) {
+      const bn = node.consumers.length === 1 ? this.graph.nodes[node.consumers[0]] : null;
+      if (bn && node.index !== logitsNode && !outputIds.has(node.outputs[0]?.id) && foldableIntoBatchNorm(node, bn)) this.foldable.set(node.index, bn.index);
+    }
   }
 
   get inputShape(): (number | null)[] {
@@ -114,13 +121,30 @@ export class Network {
     const tainted = new Set<number>();
     values.set(this.graph.input.id, x);
     const ctx: OpContext = { guided: opts.guided === true, skipActivation: false, prepared: this.prepared };
+    const fold = foldBatchNorms() && this.foldable.size > 0;
     if (!this.gradientsPrepared && recordingGradient()) {
       // The first gradient through this network makes its gradient constants for every layer at once.
       this.gradientsPrepared = true;
-      tf.tidy(() => prepareConvGradients(this.graph.nodes, ctx));
+      tf.tidy(() => {
+        prepareConvGradients(fold ? this.graph.nodes.filter((n) => !this.foldable.has(n.index)) : this.graph.nodes, ctx);
+        if (fold) for (const [conv, bn] of this.foldable) prepareFoldedGradients(this.graph.nodes[conv], this.graph.nodes[bn], ctx);
+      });
     }
+    // Convolutions that run folded into their batch norm in this pass (batch norm index → convolution).
+    const folded = new Map<number, GraphNode>();
+    if (fold) {
+      for (const [conv, bn] of this.foldable) {
+        if (needed.has(bn) && !taps.includes(conv) && !opts.replace?.has(conv) && !opts.replace?.has(bn)) folded.set(bn, this.graph.nodes[conv]);
+      }
+    }
+    const skipped = new Set([...folded.values()].map((n) => n.index));
     for (const node of this.graph.nodes) {
       if (!needed.has(node.index)) continue;
+      if (skipped.has(node.index)) {
+        // Computed as part of its batch norm: only whether it depends on a replaced layer carries on.
+        if (node.inputs.some((r) => tainted.has(r.id))) tainted.add(node.outputs[0].id);
+        continue;
+      }
       const replacement = opts.replace?.get(node.index);
       if (replacement) {
         values.set(node.outputs[0].id, replacement);
@@ -132,13 +156,14 @@ export class Network {
         for (const r of node.outputs) values.set(r.id, opts.cache.get(r.id)!);
         continue;
       }
-      const ins = node.inputs.map((r) => {
+      const conv = folded.get(node.index);
+      const ins = (conv ?? node).inputs.map((r) => {
         const v = values.get(r.id);
         if (!v) throw new Error(`internal: value for ${node.path} input missing`);
         return v;
       });
       ctx.skipActivation = wantLogits && node.index === this.logitsNode;
-      const outs = applyNode(node, ins, ctx);
+      const outs = conv ? [applyConvBatchNorm(conv, node, ins[0], ctx)] : applyNode(node, ins, ctx);
       node.outputs.forEach((r, i) => {
         values.set(r.id, outs[i]);
         if (dependsOnReplacement) tainted.add(r.id);

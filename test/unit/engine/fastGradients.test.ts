@@ -8,7 +8,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { initBackend } from '../../../src/engine/backend';
 import { setFastGradients } from '../../../src/engine/model/layerOps';
 import { explain } from '../../../src/engine/explain';
-import { inputGradients, samplesPerBatch } from '../../../src/engine/methods/gradients';
+import { inputGradients, layerGradient, layerPass, samplesPerBatch } from '../../../src/engine/methods/gradients';
 import { wrapLayersModel } from '../../../src/engine/model/loadModel';
 import { Network } from '../../../src/engine/model/network';
 import { makeRng } from '../../../src/engine/random';
@@ -386,5 +386,120 @@ describe('input-gradient methods share the forward pass that ranks the classes',
     }
     lm.dispose();
     x.dispose();
+  });
+});
+
+describe('batch norm folded into the convolution before it', function () {
+  this.timeout(120000);
+  before(async () => {
+    await initBackend((process.env.CNN_LENS_BACKEND as any) ?? 'auto');
+  });
+
+  const bnArgs = (seed: number, scale = true) => ({
+    scale,
+    gammaInitializer: tfl.initializers.randomUniform({ minval: 0.5, maxval: 1.5, seed }),
+    betaInitializer: seeded(seed + 1),
+    movingMeanInitializer: seeded(seed + 2),
+    movingVarianceInitializer: tfl.initializers.randomUniform({ minval: 0.5, maxval: 2, seed: seed + 3 }),
+  });
+
+  /** conv(bias) → BN → relu6, depthwise(×2, no bias) → BN(scale false), conv(no bias) 'tap_me' → BN → GAP → dense. */
+  function bnModel(): tfl.LayersModel {
+    const input = tfl.input({ shape: [9, 8, 3] });
+    let x = tfl.layers.conv2d({ filters: 4, kernelSize: 3, strides: 2, padding: 'same', kernelInitializer: seeded(61), biasInitializer: seeded(62) }).apply(input) as tfl.SymbolicTensor;
+    x = tfl.layers.batchNormalization(bnArgs(63)).apply(x) as tfl.SymbolicTensor;
+    x = tfl.layers.reLU({ maxValue: 6 }).apply(x) as tfl.SymbolicTensor;
+    x = tfl.layers.depthwiseConv2d({ kernelSize: 3, depthMultiplier: 2, padding: 'same', useBias: false, depthwiseInitializer: seeded(64) }).apply(x) as tfl.SymbolicTensor;
+    x = tfl.layers.batchNormalization(bnArgs(65, false)).apply(x) as tfl.SymbolicTensor;
+    x = tfl.layers.conv2d({ filters: 5, kernelSize: 1, useBias: false, kernelInitializer: seeded(66), name: 'tap_me' }).apply(x) as tfl.SymbolicTensor;
+    x = tfl.layers.batchNormalization(bnArgs(67)).apply(x) as tfl.SymbolicTensor;
+    x = tfl.layers.globalAveragePooling2d({}).apply(x) as tfl.SymbolicTensor;
+    x = tfl.layers.dense({ units: 3, activation: 'softmax', kernelInitializer: seeded(68) }).apply(x) as tfl.SymbolicTensor;
+    return tfl.model({ inputs: input, outputs: x });
+  }
+
+  it("computes what tfjs-layers computes, and the same gradients as the unfolded layers", async () => {
+    const m = bnModel();
+    const net = new Network(m);
+    const x = randomInput(700, [2, 9, 8, 3]);
+    setFastGradients('on');
+    const ours = tf.tidy(() => net.probabilities(net.logits(x)).dataSync() as Float32Array);
+    // Folded: the batch norms' multiplies are gone from the forward pass.
+    const kernels = (await tf.profile(() => net.logits(x).dispose())).kernels.map((k) => k.name);
+    setFastGradients('auto');
+    assert.equal(kernels.filter((k) => k === 'Multiply').length, 0, kernels.join(' '));
+    const unfolded = (await tf.profile(() => {
+      setFastGradients('off');
+      net.logits(x).dispose();
+      setFastGradients('auto');
+    })).kernels.map((k) => k.name);
+    assert.equal(unfolded.filter((k) => k === 'Multiply').length, 3, unfolded.join(' '));
+    const theirs = tf.tidy(() => (m.predict(x) as tf.Tensor).dataSync() as Float32Array);
+    assert.ok(maxAbsDiff(ours, theirs) < 1e-5, `forward: max diff ${maxAbsDiff(ours, theirs)}`);
+    const w = tf.reshape(randomInput(701, [2, 1, 1, 3]), [2, 3]);
+    const folded = inputGradient(net, x, w, 'on');
+    const plain = inputGradient(net, x, w, 'off');
+    assert.ok(maxAbs(plain) > 1e-3);
+    assert.ok(maxAbsDiff(folded, plain) < 1e-4 * Math.max(1, maxAbs(plain)), `gradient: max diff ${maxAbsDiff(folded, plain)}`);
+    x.dispose();
+    w.dispose();
+    net.dispose();
+  });
+
+  it('still reads and differentiates at a convolution that is folded elsewhere (taps, layer gradients)', () => {
+    const m = bnModel();
+    const net = new Network(m);
+    const x = randomInput(702, [1, 9, 8, 3]);
+    const tap = net.findLayer('tap_me');
+    const byLayers = tf.tidy(() => (tfl.model({ inputs: m.inputs, outputs: m.getLayer('tap_me').output as tfl.SymbolicTensor }).predict(x) as tf.Tensor).dataSync() as Float32Array);
+    for (const mode of ['on', 'off'] as const) {
+      setFastGradients(mode);
+      try {
+        const a = tf.tidy(() => net.run(x, { taps: [tap.index] }).taps.get(tap.index)!.dataSync() as Float32Array);
+        assert.ok(maxAbsDiff(a, byLayers) < 1e-5, `${mode}: tap max diff ${maxAbsDiff(a, byLayers)}`);
+      } finally {
+        setFastGradients('auto');
+      }
+    }
+    // Grad-CAM at the folded convolution equals the unfolded computation.
+    const grad = (mode: 'on' | 'off') => {
+      setFastGradients(mode);
+      try {
+        return tf.tidy(() => {
+          const pass = layerPass(net, x, tap);
+          return layerGradient(net, pass, 1).dataSync() as Float32Array;
+        });
+      } finally {
+        setFastGradients('auto');
+      }
+    };
+    const on = grad('on');
+    const off = grad('off');
+    assert.ok(maxAbs(off) > 1e-4);
+    assert.ok(maxAbsDiff(on, off) < 1e-5 * Math.max(1, maxAbs(off)), `layer gradient: max diff ${maxAbsDiff(on, off)}`);
+    x.dispose();
+    net.dispose();
+  });
+
+  it('follows new weights (setWeights) and leaks no tensors', () => {
+    const m = bnModel();
+    const net = new Network(m);
+    const x = randomInput(703, [1, 9, 8, 3]);
+    const w = tf.reshape(randomInput(704, [1, 1, 1, 3]), [1, 3]);
+    inputGradient(net, x, w, 'on');
+    const before = tf.memory().numTensors;
+    for (let k = 0; k < 3; k++) inputGradient(net, x, w, 'on');
+    assert.equal(tf.memory().numTensors, before);
+    const scaled = m.getWeights().map((t, i) => (i % 3 === 0 ? tf.mul(t, 1.5) : t.clone()));
+    m.setWeights(scaled);
+    scaled.forEach((t) => t.dispose());
+    const fresh = tf.tidy(() => (m.predict(x) as tf.Tensor).dataSync() as Float32Array);
+    setFastGradients('on');
+    const ours = tf.tidy(() => net.probabilities(net.logits(x)).dataSync() as Float32Array);
+    setFastGradients('auto');
+    assert.ok(maxAbsDiff(ours, fresh) < 1e-5, `after setWeights: max diff ${maxAbsDiff(ours, fresh)}`);
+    x.dispose();
+    w.dispose();
+    net.dispose();
   });
 });
