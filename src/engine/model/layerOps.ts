@@ -492,9 +492,10 @@ export function foldableIntoBatchNorm(conv: GraphNode, bn: GraphNode): boolean {
   return axis === -1 || axis === 3;
 }
 
-/** Whether Network.run folds batch norms into convolutions: on wasm (where elementwise ops are the cost). */
+/** Whether Network.run folds batch norms into convolutions: on wasm (where elementwise ops are the cost); $CNN_LENS_FOLD_BATCH_NORM=off stops it. */
 export function foldBatchNorms(): boolean {
   if (fastGradMode !== 'auto') return fastGradMode === 'on';
+  if (process.env.CNN_LENS_FOLD_BATCH_NORM === 'off') return false;
   const env = process.env.CNN_LENS_FAST_GRADIENTS;
   if (env === 'off' || env === 'on') return env === 'on';
   return tf.getBackend() === 'wasm';
