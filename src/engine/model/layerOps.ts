@@ -250,37 +250,82 @@ export function recordingGradient(): boolean {
   return recording();
 }
 
-/** conv2d whose input gradient is a forward convolution with the flipped kernel. */
-function conv2dFastGrad(key: number, slot: number, x: tf.Tensor4D, kernel: tf.Tensor4D, strides: [number, number], padding: 'same' | 'valid', dilations: [number, number], ctx: OpContext): tf.Tensor4D {
+/**
+ * What follows a convolution inside its layer: bias and activation. Run as one fused kernel (XNNPACK's
+ * convolution with bias and clamp) and one kept tensor instead of three; the activation's gradient is
+ * applied to dy from the saved output before the transposed convolution.
+ */
+interface Epilogue {
+  bias: tf.Tensor | null;
+  activation: 'linear' | 'relu' | 'relu6';
+  guided: boolean;
+}
+
+/** dy through the epilogue's activation, from the convolution's output y (see fastRelu, guidedRelu). */
+function epilogueGrad(dy: tf.Tensor, y: tf.Tensor, e: Epilogue): tf.Tensor {
+  if (e.activation === 'linear') return dy;
+  const mask = e.activation === 'relu' ? tf.step(y) : inside06(y);
+  return tf.mul(e.guided ? tf.relu(dy) : dy, mask);
+}
+
+/** The same without the fast gradients: plain ops, each with tfjs's own gradient (or fused when nothing is recorded). */
+function plainEpilogue(y: tf.Tensor, e: Epilogue): tf.Tensor {
+  const b = e.bias ? tf.add(y, e.bias) : y;
+  if (e.activation === 'linear') return b;
+  if (e.guided) return e.activation === 'relu' ? guidedRelu(b) : guidedRelu6(b);
+  return e.activation === 'relu' ? tf.relu(b) : tf.clipByValue(b, 0, 6);
+}
+
+const NO_EPILOGUE: Epilogue = { bias: null, activation: 'linear', guided: false };
+
+/** conv2d (+ bias + activation) whose input gradient is a forward convolution with the flipped kernel. */
+function conv2dFastGrad(key: number, slot: number, x: tf.Tensor4D, kernel: tf.Tensor4D, strides: [number, number], padding: 'same' | 'valid', dilations: [number, number], ctx: OpContext, e: Epilogue = NO_EPILOGUE): tf.Tensor4D {
+  if (!recording()) return tf.fused.conv2d({ x, filter: kernel, strides, pad: padding, dilations, bias: e.bias ?? undefined, activation: e.activation });
   const plan = fastGradients(convKind(dilations)) && (strides[0] === 1 && strides[1] === 1 || dilations[0] === 1 && dilations[1] === 1)
     ? transposePlan(x.shape, [kernel.shape[0], kernel.shape[1]], strides, padding, dilations)
     : null;
-  if (!plan) return tf.conv2d(x, kernel, strides, padding, 'NHWC', dilations);
+  if (!plan) return plainEpilogue(tf.conv2d(x, kernel, strides, padding, 'NHWC', dilations), e) as tf.Tensor4D;
   const flipped = flippedKernel(key, slot, kernel, false, ctx);
-  const op = tf.customGrad(((xi: tf.Tensor4D) => ({
-    value: tf.conv2d(xi, kernel, strides, padding, 'NHWC', dilations),
-    gradFunc: (dy: tf.Tensor4D) => tf.conv2d(dilateAndPad(dy, plan), flipped, 1, 'valid', 'NHWC', dilations),
-  })) as any) as (x: tf.Tensor4D) => tf.Tensor4D;
+  const op = tf.customGrad(((xi: tf.Tensor4D, save: tf.GradSaveFunc) => {
+    const y = tf.fused.conv2d({ x: xi, filter: kernel, strides, pad: padding, dilations, bias: e.bias ?? undefined, activation: e.activation });
+    if (e.activation !== 'linear') save([y]);
+    return {
+      value: y,
+      gradFunc: (dy: tf.Tensor4D, saved: tf.Tensor[]) => tf.conv2d(dilateAndPad(epilogueGrad(dy, saved[0], e) as tf.Tensor4D, plan), flipped, 1, 'valid', 'NHWC', dilations),
+    };
+  }) as any) as (x: tf.Tensor4D) => tf.Tensor4D;
   return op(x);
 }
 
-/** depthwiseConv2d whose input gradient is a forward depthwise convolution with the flipped kernel. */
-function depthwiseFastGrad(key: number, slot: number, x: tf.Tensor4D, kernel: tf.Tensor4D, strides: [number, number], padding: 'same' | 'valid', dilations: [number, number], ctx: OpContext): tf.Tensor4D {
+/** depthwiseConv2d (+ bias + activation) whose input gradient is a forward depthwise convolution with the flipped kernel. */
+function depthwiseFastGrad(key: number, slot: number, x: tf.Tensor4D, kernel: tf.Tensor4D, strides: [number, number], padding: 'same' | 'valid', dilations: [number, number], ctx: OpContext, e: Epilogue = NO_EPILOGUE): tf.Tensor4D {
+  if (!recording()) return tf.fused.depthwiseConv2d({ x, filter: kernel, strides, pad: padding, dilations, bias: e.bias ?? undefined, activation: e.activation });
   // tfjs allows depthwise dilation only with stride 1.
   const plan = fastGradients(convKind(dilations)) ? transposePlan(x.shape, [kernel.shape[0], kernel.shape[1]], strides, padding, dilations) : null;
-  if (!plan) return tf.depthwiseConv2d(x, kernel, strides, padding, 'NHWC', dilations);
+  if (!plan) return plainEpilogue(tf.depthwiseConv2d(x, kernel, strides, padding, 'NHWC', dilations), e) as tf.Tensor4D;
   const flipped = flippedKernel(key, slot, kernel, true, ctx);
   const [n, h, w, cin] = x.shape;
   const mult = kernel.shape[3];
-  const op = tf.customGrad(((xi: tf.Tensor4D) => ({
-    value: tf.depthwiseConv2d(xi, kernel, strides, padding, 'NHWC', dilations),
-    gradFunc: (dy: tf.Tensor4D) => {
-      const g = tf.depthwiseConv2d(dilateAndPad(dy, plan), flipped, 1, 'valid', 'NHWC', dilations);
-      // Output channel i·mult + k came from input channel i: sum the multiplier's copies.
-      return mult === 1 ? g : tf.sum(tf.reshape(g, [n, h, w, cin, mult]), -1);
-    },
-  })) as any) as (x: tf.Tensor4D) => tf.Tensor4D;
+  const op = tf.customGrad(((xi: tf.Tensor4D, save: tf.GradSaveFunc) => {
+    const y = tf.fused.depthwiseConv2d({ x: xi, filter: kernel, strides, pad: padding, dilations, bias: e.bias ?? undefined, activation: e.activation });
+    if (e.activation !== 'linear') save([y]);
+    return {
+      value: y,
+      gradFunc: (dy: tf.Tensor4D, saved: tf.Tensor[]) => {
+        const g = tf.depthwiseConv2d(dilateAndPad(epilogueGrad(dy, saved[0], e) as tf.Tensor4D, plan), flipped, 1, 'valid', 'NHWC', dilations);
+        // Output channel i·mult + k came from input channel i: sum the multiplier's copies.
+        return mult === 1 ? g : tf.sum(tf.reshape(g, [n, h, w, cin, mult]), -1);
+      },
+    };
+  }) as any) as (x: tf.Tensor4D) => tf.Tensor4D;
   return op(x);
+}
+
+/** The layer's bias and activation as an epilogue, or null when its activation is not one a fused kernel applies. */
+function layerEpilogue(layer: L, ctx: OpContext): Epilogue | null {
+  const name = ctx.skipActivation ? 'linear' : activationName(layer) ?? 'linear';
+  if (name !== 'linear' && name !== 'relu' && name !== 'relu6') return null;
+  return { bias: layer.useBias === false ? null : read(layer.bias), activation: name, guided: ctx.guided };
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -543,9 +588,8 @@ export function applyConvBatchNorm(conv: GraphNode, bn: GraphNode, x: tf.Tensor,
   const c = conv.layer as unknown as L;
   const cfg: L = c.__cnnLensConfig ?? (c.__cnnLensConfig = c.getConfig());
   const { key, kernel, bias } = foldedWeights(conv, bn, ctx);
-  const args = [pair(cfg.strides, 1), convPadding(cfg), pair(cfg.dilationRate, 1), ctx] as const;
-  const y = conv.className === 'Conv2D' ? conv2dFastGrad(key, 2, x as tf.Tensor4D, kernel, ...args) : depthwiseFastGrad(key, 2, x as tf.Tensor4D, kernel, ...args);
-  return tf.add(y, bias);
+  const args = [pair(cfg.strides, 1), convPadding(cfg), pair(cfg.dilationRate, 1), ctx, { bias, activation: 'linear', guided: false }] as const;
+  return conv.className === 'Conv2D' ? conv2dFastGrad(key, 2, x as tf.Tensor4D, kernel, ...args) : depthwiseFastGrad(key, 2, x as tf.Tensor4D, kernel, ...args);
 }
 
 /** Computes the node's outputs, or returns null when the layer should run its own call(). */
@@ -566,20 +610,25 @@ function applyKnown(node: GraphNode, inputs: tf.Tensor[], ctx: OpContext): tf.Te
       return x;
     case 'Conv2D': {
       if (!channelsLast || x.rank !== 4) return null;
-      const y = conv2dFastGrad(node.index, 0, x as tf.Tensor4D, read(layer.kernel) as tf.Tensor4D, pair(cfg.strides, 1), convPadding(cfg), pair(cfg.dilationRate, 1), ctx);
-      return applyActivation(layer, addBias(y, layer), ctx);
+      const args = [pair(cfg.strides, 1), convPadding(cfg), pair(cfg.dilationRate, 1), ctx] as const;
+      const e = layerEpilogue(layer, ctx);
+      if (e) return conv2dFastGrad(node.index, 0, x as tf.Tensor4D, read(layer.kernel) as tf.Tensor4D, ...args, e);
+      return applyActivation(layer, addBias(conv2dFastGrad(node.index, 0, x as tf.Tensor4D, read(layer.kernel) as tf.Tensor4D, ...args), layer), ctx);
     }
     case 'DepthwiseConv2D': {
       if (!channelsLast || x.rank !== 4) return null;
-      const y = depthwiseFastGrad(node.index, 0, x as tf.Tensor4D, read(layer.depthwiseKernel) as tf.Tensor4D, pair(cfg.strides, 1), convPadding(cfg), pair(cfg.dilationRate, 1), ctx);
-      return applyActivation(layer, addBias(y, layer), ctx);
+      const args = [pair(cfg.strides, 1), convPadding(cfg), pair(cfg.dilationRate, 1), ctx] as const;
+      const e = layerEpilogue(layer, ctx);
+      if (e) return depthwiseFastGrad(node.index, 0, x as tf.Tensor4D, read(layer.depthwiseKernel) as tf.Tensor4D, ...args, e);
+      return applyActivation(layer, addBias(depthwiseFastGrad(node.index, 0, x as tf.Tensor4D, read(layer.depthwiseKernel) as tf.Tensor4D, ...args), layer), ctx);
     }
     case 'SeparableConv2D': {
       if (!channelsLast || x.rank !== 4) return null;
       // Depthwise then a 1×1 convolution, as tf.separableConv2d computes it.
       const dw = depthwiseFastGrad(node.index, 0, x as tf.Tensor4D, read(layer.depthwiseKernel) as tf.Tensor4D, pair(cfg.strides, 1), convPadding(cfg), pair(cfg.dilationRate, 1), ctx);
-      const y = conv2dFastGrad(node.index, 1, dw, read(layer.pointwiseKernel) as tf.Tensor4D, [1, 1], 'valid', [1, 1], ctx);
-      return applyActivation(layer, addBias(y, layer), ctx);
+      const e = layerEpilogue(layer, ctx);
+      if (e) return conv2dFastGrad(node.index, 1, dw, read(layer.pointwiseKernel) as tf.Tensor4D, [1, 1], 'valid', [1, 1], ctx, e);
+      return applyActivation(layer, addBias(conv2dFastGrad(node.index, 1, dw, read(layer.pointwiseKernel) as tf.Tensor4D, [1, 1], 'valid', [1, 1], ctx), layer), ctx);
     }
     case 'Dense': {
       const kernel = read(layer.kernel) as tf.Tensor2D;
