@@ -176,20 +176,23 @@ function dilateAndPad(dy: tf.Tensor4D, plan: TransposePlan): tf.Tensor4D {
  * The kernel flipped in space with in/out channels swapped ([kh, kw, out, in]); depthwise kernels
  * [kh, kw, in, multiplier] act per channel and are only flipped, as [kh, kw, in·multiplier, 1]. The
  * spatial flip is a product with the anti-identity over the kh·kw taps (exact: every sum has one term
- * times 1 and zeros), 8× faster on wasm than tf.reverse, whose kernel is a scalar loop.
+ * times 1 and zeros), 8× faster on wasm than tf.reverse, whose kernel is a scalar loop. The kernel is the
+ * product's left operand: wasm caches a packed copy of a matMul's right operand for as long as that
+ * tensor lives, which for the model's own kernel would be for ever.
  */
 function flipKernel(kernel: tf.Tensor4D, depthwise: boolean): tf.Tensor4D {
   return tf.tidy(() => {
     const [kh, kw, cin, cout] = kernel.shape;
     const taps = kh * kw;
-    let flat = tf.reshape(kernel, [taps, cin * cout]) as tf.Tensor2D;
+    // [cin·cout, taps]: each row one (in, out) pair's taps, reversed by the product with the anti-identity.
+    let rows = tf.transpose(tf.reshape(kernel, [taps, cin * cout])) as tf.Tensor2D;
     if (taps > 1) {
       const anti = new Float32Array(taps * taps);
       for (let i = 0; i < taps; i++) anti[i * taps + (taps - 1 - i)] = 1;
-      flat = tf.matMul(tf.tensor2d(anti, [taps, taps]), flat);
+      rows = tf.matMul(rows, tf.tensor2d(anti, [taps, taps]));
     }
-    if (depthwise) return tf.reshape(flat, [kh, kw, cin * cout, 1]) as tf.Tensor4D;
-    return tf.reshape(tf.transpose(tf.reshape(flat, [taps, cin, cout]), [0, 2, 1]), [kh, kw, cout, cin]) as tf.Tensor4D;
+    if (depthwise) return tf.reshape(tf.transpose(rows), [kh, kw, cin * cout, 1]) as tf.Tensor4D;
+    return tf.reshape(tf.transpose(tf.reshape(rows, [cin, cout, taps]), [2, 1, 0]), [kh, kw, cout, cin]) as tf.Tensor4D;
   });
 }
 
@@ -583,12 +586,30 @@ export function prepareFoldedGradients(conv: GraphNode, bn: GraphNode, ctx: OpCo
   if (fastGradients('conv', true)) flippedKernel(key, 2, kernel, conv.className === 'DepthwiseConv2D', ctx);
 }
 
-/** bn's output computed from conv's input x as one convolution with folded weights. */
-export function applyConvBatchNorm(conv: GraphNode, bn: GraphNode, x: tf.Tensor, ctx: OpContext): tf.Tensor {
+/**
+ * The activation a node applies when it can join a folded convolution's kernel: a ReLU layer (plain or
+ * capped at 6) or an Activation layer with relu/relu6 whose only input is bn's output; else null.
+ */
+export function foldableActivation(bn: GraphNode, act: GraphNode): 'relu' | 'relu6' | null {
+  if (act.inputs.length !== 1 || act.inputs[0].id !== bn.outputs[0].id || bn.consumers.length !== 1 || bn.consumers[0] !== act.index) return null;
+  const layer = act.layer as unknown as L;
+  if (act.className === 'Activation') {
+    const name = activationName(layer);
+    return name === 'relu' || name === 'relu6' ? name : null;
+  }
+  if (act.className !== 'ReLU') return null;
+  const cfg: L = layer.__cnnLensConfig ?? (layer.__cnnLensConfig = layer.getConfig());
+  if ((cfg.negativeSlope ?? 0) !== 0 || (cfg.threshold ?? 0) !== 0) return null;
+  if (cfg.maxValue === undefined || cfg.maxValue === null) return 'relu';
+  return cfg.maxValue === 6 ? 'relu6' : null;
+}
+
+/** bn's output (or, with `activation`, the following ReLU's) computed from conv's input x as one convolution with folded weights. */
+export function applyConvBatchNorm(conv: GraphNode, bn: GraphNode, x: tf.Tensor, ctx: OpContext, activation: 'linear' | 'relu' | 'relu6' = 'linear'): tf.Tensor {
   const c = conv.layer as unknown as L;
   const cfg: L = c.__cnnLensConfig ?? (c.__cnnLensConfig = c.getConfig());
   const { key, kernel, bias } = foldedWeights(conv, bn, ctx);
-  const args = [pair(cfg.strides, 1), convPadding(cfg), pair(cfg.dilationRate, 1), ctx, { bias, activation: 'linear', guided: false }] as const;
+  const args = [pair(cfg.strides, 1), convPadding(cfg), pair(cfg.dilationRate, 1), ctx, { bias, activation, guided: ctx.guided }] as const;
   return conv.className === 'Conv2D' ? conv2dFastGrad(key, 2, x as tf.Tensor4D, kernel, ...args) : depthwiseFastGrad(key, 2, x as tf.Tensor4D, kernel, ...args);
 }
 

@@ -3,7 +3,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { ancestorsOf, buildGraph, defaultTargetNode, findNode, type GraphNode, type ModelGraph, type ValueRef } from './graph';
-import { activationName, applyConvBatchNorm, applyNode, foldableIntoBatchNorm, foldBatchNorms, prepareConvGradients, prepareFoldedGradients, recordingGradient, type OpContext } from './layerOps';
+import { activationName, applyConvBatchNorm, applyNode, foldableActivation, foldableIntoBatchNorm, foldBatchNorms, prepareConvGradients, prepareFoldedGradients, recordingGradient, type OpContext } from './layerOps';
 
 /** How the model turns logits into its output. */
 export type OutputActivation = 'softmax' | 'sigmoid' | 'linear';
@@ -46,6 +46,8 @@ export class Network {
   private gradientsPrepared = false;
   /** Convolution index → the batch norm it can be folded into (layerOps.foldableIntoBatchNorm). */
   private readonly foldable = new Map<number, number>();
+  /** Batch norm index → the ReLU after it that can join the folded kernel, and its kind. */
+  private readonly foldableAct = new Map<number, { node: number; activation: 'relu' | 'relu6' }>();
 
   constructor(readonly model: tfl.LayersModel) {
     this.graph = buildGraph(model);
@@ -75,7 +77,12 @@ export class Network {
     const outputIds = new Set(this.graph.outputs.map((r) => r.id));
     for (const node of this.graph.nodes) {
       const bn = node.consumers.length === 1 ? this.graph.nodes[node.consumers[0]] : null;
-      if (bn && node.index !== logitsNode && !outputIds.has(node.outputs[0]?.id) && foldableIntoBatchNorm(node, bn)) this.foldable.set(node.index, bn.index);
+      if (bn && node.index !== logitsNode && !outputIds.has(node.outputs[0]?.id) && foldableIntoBatchNorm(node, bn)) {
+        this.foldable.set(node.index, bn.index);
+        const act = bn.consumers.length === 1 ? this.graph.nodes[bn.consumers[0]] : null;
+        const kind = act && act.index !== logitsNode && !outputIds.has(bn.outputs[0].id) ? foldableActivation(bn, act) : null;
+        if (act && kind) this.foldableAct.set(bn.index, { node: act.index, activation: kind });
+      }
     }
   }
 
@@ -130,14 +137,22 @@ export class Network {
         if (fold) for (const [conv, bn] of this.foldable) prepareFoldedGradients(this.graph.nodes[conv], this.graph.nodes[bn], ctx);
       });
     }
-    // Convolutions that run folded into their batch norm in this pass (batch norm index → convolution).
+    // Convolutions that run folded into their batch norm in this pass (batch norm index → convolution), and
+    // with the ReLU after it too (ReLU index → convolution, batch norm and activation).
     const folded = new Map<number, GraphNode>();
+    const withAct = new Map<number, { conv: GraphNode; bn: GraphNode; activation: 'relu' | 'relu6' }>();
+    const skipped = new Set<number>();
     if (fold) {
       for (const [conv, bn] of this.foldable) {
-        if (needed.has(bn) && !taps.includes(conv) && !opts.replace?.has(conv) && !opts.replace?.has(bn)) folded.set(bn, this.graph.nodes[conv]);
+        if (!needed.has(bn) || taps.includes(conv) || opts.replace?.has(conv) || opts.replace?.has(bn)) continue;
+        const act = this.foldableAct.get(bn);
+        if (act && needed.has(act.node) && !taps.includes(bn) && !opts.replace?.has(act.node)) {
+          withAct.set(act.node, { conv: this.graph.nodes[conv], bn: this.graph.nodes[bn], activation: act.activation });
+          skipped.add(bn);
+        } else folded.set(bn, this.graph.nodes[conv]);
+        skipped.add(conv);
       }
     }
-    const skipped = new Set([...folded.values()].map((n) => n.index));
     for (const node of this.graph.nodes) {
       if (!needed.has(node.index)) continue;
       if (skipped.has(node.index)) {
@@ -156,14 +171,19 @@ export class Network {
         for (const r of node.outputs) values.set(r.id, opts.cache.get(r.id)!);
         continue;
       }
-      const conv = folded.get(node.index);
+      const chain = withAct.get(node.index);
+      const conv = chain?.conv ?? folded.get(node.index);
       const ins = (conv ?? node).inputs.map((r) => {
         const v = values.get(r.id);
         if (!v) throw new Error(`internal: value for ${node.path} input missing`);
         return v;
       });
       ctx.skipActivation = wantLogits && node.index === this.logitsNode;
-      const outs = conv ? [applyConvBatchNorm(conv, node, ins[0], ctx)] : applyNode(node, ins, ctx);
+      const outs = chain
+        ? [applyConvBatchNorm(chain.conv, chain.bn, ins[0], ctx, chain.activation)]
+        : conv
+          ? [applyConvBatchNorm(conv, node, ins[0], ctx)]
+          : applyNode(node, ins, ctx);
       node.outputs.forEach((r, i) => {
         values.set(r.id, outs[i]);
         if (dependsOnReplacement) tainted.add(r.id);

@@ -407,8 +407,8 @@ describe('batch norm folded into the convolution before it', function () {
   function bnModel(): tfl.LayersModel {
     const input = tfl.input({ shape: [9, 8, 3] });
     let x = tfl.layers.conv2d({ filters: 4, kernelSize: 3, strides: 2, padding: 'same', kernelInitializer: seeded(61), biasInitializer: seeded(62) }).apply(input) as tfl.SymbolicTensor;
-    x = tfl.layers.batchNormalization(bnArgs(63)).apply(x) as tfl.SymbolicTensor;
-    x = tfl.layers.reLU({ maxValue: 6 }).apply(x) as tfl.SymbolicTensor;
+    x = tfl.layers.batchNormalization({ ...bnArgs(63), name: 'first_bn' }).apply(x) as tfl.SymbolicTensor;
+    x = tfl.layers.reLU({ maxValue: 6, name: 'first_relu' }).apply(x) as tfl.SymbolicTensor;
     x = tfl.layers.depthwiseConv2d({ kernelSize: 3, depthMultiplier: 2, padding: 'same', useBias: false, depthwiseInitializer: seeded(64) }).apply(x) as tfl.SymbolicTensor;
     x = tfl.layers.batchNormalization(bnArgs(65, false)).apply(x) as tfl.SymbolicTensor;
     x = tfl.layers.conv2d({ filters: 5, kernelSize: 1, useBias: false, kernelInitializer: seeded(66), name: 'tap_me' }).apply(x) as tfl.SymbolicTensor;
@@ -451,14 +451,18 @@ describe('batch norm folded into the convolution before it', function () {
     const net = new Network(m);
     const x = randomInput(702, [1, 9, 8, 3]);
     const tap = net.findLayer('tap_me');
-    const byLayers = tf.tidy(() => (tfl.model({ inputs: m.inputs, outputs: m.getLayer('tap_me').output as tfl.SymbolicTensor }).predict(x) as tf.Tensor).dataSync() as Float32Array);
-    for (const mode of ['on', 'off'] as const) {
-      setFastGradients(mode);
-      try {
-        const a = tf.tidy(() => net.run(x, { taps: [tap.index] }).taps.get(tap.index)!.dataSync() as Float32Array);
-        assert.ok(maxAbsDiff(a, byLayers) < 1e-5, `${mode}: tap max diff ${maxAbsDiff(a, byLayers)}`);
-      } finally {
-        setFastGradients('auto');
+    // Taps inside a folded chain (the convolution, the batch norm before a ReLU, the ReLU) read what tfjs-layers computes.
+    for (const name of ['tap_me', 'first_bn', 'first_relu']) {
+      const node = net.findLayer(name);
+      const byLayers = tf.tidy(() => (tfl.model({ inputs: m.inputs, outputs: m.getLayer(name).output as tfl.SymbolicTensor }).predict(x) as tf.Tensor).dataSync() as Float32Array);
+      for (const mode of ['on', 'off'] as const) {
+        setFastGradients(mode);
+        try {
+          const a = tf.tidy(() => net.run(x, { taps: [node.index] }).taps.get(node.index)!.dataSync() as Float32Array);
+          assert.ok(maxAbsDiff(a, byLayers) < 1e-5, `${name} ${mode}: tap max diff ${maxAbsDiff(a, byLayers)}`);
+        } finally {
+          setFastGradients('auto');
+        }
       }
     }
     // Grad-CAM at the folded convolution equals the unfolded computation.
