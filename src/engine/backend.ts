@@ -4,6 +4,7 @@ import * as tf from '@tensorflow/tfjs-core';
 // A named import keeps the cpu backend's registration from being tree-shaken (its package marks itself side-effect free).
 import { version_cpu } from '@tensorflow/tfjs-backend-cpu';
 import { getThreadsCount, setThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import { EventEmitter } from 'node:events';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -22,8 +23,8 @@ let current: BackendName | null = null;
 export interface BackendOptions {
   /**
    * wasm: threads for XNNPACK's kernels (convolutions, matrix products). Default: $CNN_LENS_WASM_THREADS,
-   * else the cores that are idle when the backend starts (logical cores minus the load average; at most
-   * 8). 1 runs the single-threaded build.
+   * else the cores that are idle when the backend starts (measured over 100 ms; at most 8). 1 runs the
+   * single-threaded build.
    */
   threads?: number;
 }
@@ -76,17 +77,33 @@ function threadedGlueFile(): string | null {
 }
 
 /**
- * The machine's idle cores (logical cores minus the 1-minute load average, at least 1), unless
- * $CNN_LENS_WASM_THREADS says otherwise. A second thread only pays when a core is free: every
- * multi-threaded XNNPACK kernel waits for the pool's other thread, and on a busy machine that wait is a
- * scheduling slice (measured: 0.5–1.5 ms per kernel, a small convolution 41 µs → 1.5 ms, MobileNetV2's
- * forward pass 48 → 200 ms), while on free cores a large convolution runs 1.9× faster.
+ * Threads for the wasm backend: $CNN_LENS_WASM_THREADS when set, else the cores that are idle right now,
+ * measured from the CPU times over 100 ms (at least 1). A second thread only pays when a core is free:
+ * every multi-threaded XNNPACK kernel waits for the pool's other thread, and on a busy machine that
+ * wait is a scheduling slice (measured: 0.5–1.5 ms per kernel, a small convolution 41 µs → 1.5 ms,
+ * MobileNetV2's forward pass 48 → 200 ms), while on free cores a large convolution runs 1.9× faster.
+ * The 1-minute load average is not used: it still counts work that ended a minute ago (the tests or
+ * the build that just ran), and on an idle 2-core machine it gave 1 thread half of the time.
  */
-function defaultThreads(): number {
+export async function defaultThreads(sampleMs = 100): Promise<number> {
   const env = Number(process.env.CNN_LENS_WASM_THREADS);
   if (Number.isInteger(env) && env >= 1) return env;
-  const cores = os.cpus().length;
-  return Math.max(1, Math.min(cores, Math.round(cores - os.loadavg()[0])));
+  const before = os.cpus();
+  await new Promise((resolve) => setTimeout(resolve, sampleMs));
+  const after = os.cpus();
+  let idle = 0;
+  let total = 0;
+  after.forEach((cpu, i) => {
+    const t0 = before[i]?.times;
+    if (!t0) return;
+    const t = cpu.times;
+    idle += t.idle - t0.idle;
+    total += t.user + t.nice + t.sys + t.idle + t.irq - (t0.user + t0.nice + t0.sys + t0.idle + t0.irq);
+  });
+  const cores = after.length;
+  // No samples (a clock too coarse for the interval): assume the machine is free.
+  const idleCores = total > 0 ? (cores * idle) / total : cores;
+  return Math.max(1, Math.min(cores, Math.round(idleCores)));
 }
 
 let workerInstalled = false;
@@ -113,8 +130,56 @@ function installPthreadWorker(glue: string): void {
       super.postMessage(msg, transfer as any);
     }
   }
+  /**
+   * The glue starts a pool of 8 pthread workers up front (a V8 isolate and a wasm instance each, ~9 MB
+   * of RSS apiece) although XNNPACK runs threads − 1 of them. Each pool entry is this stand-in: it
+   * answers the glue's 'load' at once and starts its real worker only when a pthread is first run on it,
+   * handing that worker the saved 'load' before the 'run' (the worker loads synchronously, so the two are
+   * handled in order without the main thread's help — it may be blocked waiting for the new thread).
+   */
+  class LazyPthreadWorker extends EventEmitter {
+    private real: PthreadWorker | null = null;
+    private load: any = null;
+    onmessage: ((e: { data: any }) => void) | null = null;
+    onerror: ((e: unknown) => void) | null = null;
+    constructor(
+      private readonly url: string | URL,
+      private readonly opts?: WorkerOptions,
+    ) {
+      super();
+    }
+    postMessage(msg: any, transfer?: readonly any[]): void {
+      if (!this.real) {
+        if (msg && msg.cmd === 'load') {
+          this.load = msg;
+          setImmediate(() => this.emit('message', { cmd: 'loaded' }));
+          return;
+        }
+        const real = new PthreadWorker(this.url, this.opts);
+        let loaded = false;
+        real.on('message', (data: any) => {
+          // The stand-in already said 'loaded'; a second one would start the pthread twice.
+          if (!loaded && data && data.cmd === 'loaded') loaded = true;
+          else this.emit('message', data);
+        });
+        real.on('error', (e) => this.emit('error', e));
+        // Listening refs the worker's port again; the pool's threads must not keep Node alive.
+        real.unref();
+        real.postMessage(this.load);
+        this.real = real;
+      }
+      this.real.postMessage(msg, transfer);
+    }
+    ref(): void {}
+    unref(): void {
+      this.real?.unref();
+    }
+    terminate(): Promise<number> {
+      return this.real ? this.real.terminate() : Promise.resolve(0);
+    }
+  }
   // The glue assigns worker_threads' Worker to the global when it starts; keep ours in place.
-  Object.defineProperty(globalThis, 'Worker', { configurable: true, get: () => PthreadWorker, set: () => undefined });
+  Object.defineProperty(globalThis, 'Worker', { configurable: true, get: () => LazyPthreadWorker, set: () => undefined });
 }
 
 /** Whether this Node can run the threaded build at all (shared memory and wasm atomics). */
@@ -143,7 +208,7 @@ async function activateWasm(opts: BackendOptions): Promise<boolean> {
   const dir = wasmDirCandidates().find((d) => fs.existsSync(path.join(d, 'tfjs-backend-wasm-simd.wasm')));
   if (!dir) return false;
   setWasmPaths(dir + path.sep);
-  const threads = Math.max(1, Math.min(8, Math.floor(opts.threads ?? defaultThreads())));
+  const threads = Math.max(1, Math.min(8, Math.floor(opts.threads ?? (await defaultThreads()))));
   const glue = threads > 1 && threadsSupported() ? threadedGlueFile() : null;
   if (!glue) {
     // SIMD is on by default in Node 20; threads stay off.
