@@ -29,6 +29,7 @@ export function inputGradients(net: Network, x: tf.Tensor, classIndices: number[
   const classes = classIndices.length === 1 ? new Array(batch).fill(classIndices[0]) : classIndices;
   if (classes.length !== batch) throw new Error(`internal: ${classes.length} classes for a batch of ${batch}`);
   const f = (input: tf.Tensor) => classScore(net, net.run(input, { guided: opts.guided }).logits!, classes, opts.score ?? 'logit');
+  net.prepareGradients();
   return tf.grad(f)(x);
 }
 
@@ -67,6 +68,7 @@ export function samplesPerBatch(net: Network, x: tf.Tensor, requested: number): 
 export function inputGradientAndLogits(net: Network, x: tf.Tensor, pick: (logits: Float32Array) => number, opts: { guided?: boolean; score?: ScoreMode } = {}): { logits: tf.Tensor; classIndex: number; gradient: tf.Tensor } {
   let logits: tf.Tensor | null = null;
   let classIndex = -1;
+  net.prepareGradients();
   const gradient = tf.grad((input: tf.Tensor) => {
     const l = net.run(input, { guided: opts.guided }).logits!;
     logits = tf.keep(tf.clone(l));
@@ -101,5 +103,6 @@ export function layerGradient(net: Network, pass: LayerPass, classIndex: number,
     const r = net.run(x, { replace: new Map([[pass.node.index, a]]), cache: pass.cache });
     return classScore(net, r.logits!, [classIndex], score);
   };
+  net.prepareGradients();
   return tf.grad(f)(pass.activation);
 }

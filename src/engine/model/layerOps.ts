@@ -18,8 +18,23 @@ export interface OpContext {
 
 type L = Record<string, any>;
 
+type GradResult = { value: tf.Tensor; gradFunc: (dy: any, saved: tf.Tensor[]) => tf.Tensor | tf.Tensor[] };
+
+/**
+ * tf.customGrad whose gradient function runs inside a tidy. tfjs calls a custom gradient outside any
+ * tidy (its own op gradients run inside one), so every temporary of it — dilated and padded output
+ * gradients, masks — would live until the whole tf.grad is done: 0.5–0.8 GB of wasm memory on VGG16 or
+ * InceptionV3, which wasm never gives back.
+ */
+export function customGrad(f: (...args: any[]) => GradResult): (...args: tf.Tensor[]) => tf.Tensor {
+  return tf.customGrad(((...args: any[]) => {
+    const r = f(...args);
+    return { value: r.value, gradFunc: (dy: any, saved: tf.Tensor[]) => tf.tidy(() => r.gradFunc(dy, saved)) };
+  }) as any) as (...args: tf.Tensor[]) => tf.Tensor;
+}
+
 /** ReLU whose gradient, in guided mode, is dy·[x>0]·[dy>0] (Springenberg et al. 2014) = ReLU(dy)·[y>0]. */
-const guidedRelu = tf.customGrad(((x: tf.Tensor, save: tf.GradSaveFunc) => {
+const guidedRelu = customGrad(((x: tf.Tensor, save: tf.GradSaveFunc) => {
   const y = tf.relu(x);
   save([y]);
   return {
@@ -35,7 +50,7 @@ function inside06(y: tf.Tensor): tf.Tensor {
 }
 
 /** ReLU6 with the guided rule: passes back where 0 < x < 6 and dy > 0. */
-const guidedRelu6 = tf.customGrad(((x: tf.Tensor, save: tf.GradSaveFunc) => {
+const guidedRelu6 = customGrad(((x: tf.Tensor, save: tf.GradSaveFunc) => {
   const y = tf.clipByValue(x, 0, 6);
   save([y]);
   return {
@@ -50,13 +65,13 @@ const guidedRelu6 = tf.customGrad(((x: tf.Tensor, save: tf.GradSaveFunc) => {
  * select: 60% of a MobileNetV2 input gradient on wasm). At exactly 0 or 6 the gradient is 0 (tfjs's
  * ReLU6 passes it there; a measure-zero choice of subgradient).
  */
-const fastRelu = tf.customGrad(((x: tf.Tensor, save: tf.GradSaveFunc) => {
+const fastRelu = customGrad(((x: tf.Tensor, save: tf.GradSaveFunc) => {
   const y = tf.relu(x);
   save([y]);
   return { value: y, gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.mul(dy, tf.step(saved[0])) };
 }) as any) as (x: tf.Tensor) => tf.Tensor;
 
-const fastRelu6 = tf.customGrad(((x: tf.Tensor, save: tf.GradSaveFunc) => {
+const fastRelu6 = customGrad(((x: tf.Tensor, save: tf.GradSaveFunc) => {
   const y = tf.clipByValue(x, 0, 6);
   save([y]);
   return { value: y, gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.mul(dy, inside06(saved[0])) };
@@ -289,7 +304,7 @@ function conv2dFastGrad(key: number, slot: number, x: tf.Tensor4D, kernel: tf.Te
     : null;
   if (!plan) return plainEpilogue(tf.conv2d(x, kernel, strides, padding, 'NHWC', dilations), e) as tf.Tensor4D;
   const flipped = flippedKernel(key, slot, kernel, false, ctx);
-  const op = tf.customGrad(((xi: tf.Tensor4D, save: tf.GradSaveFunc) => {
+  const op = customGrad(((xi: tf.Tensor4D, save: tf.GradSaveFunc) => {
     const y = tf.fused.conv2d({ x: xi, filter: kernel, strides, pad: padding, dilations, bias: e.bias ?? undefined, activation: e.activation });
     if (e.activation !== 'linear') save([y]);
     return {
@@ -309,7 +324,7 @@ function depthwiseFastGrad(key: number, slot: number, x: tf.Tensor4D, kernel: tf
   const flipped = flippedKernel(key, slot, kernel, true, ctx);
   const [n, h, w, cin] = x.shape;
   const mult = kernel.shape[3];
-  const op = tf.customGrad(((xi: tf.Tensor4D, save: tf.GradSaveFunc) => {
+  const op = customGrad(((xi: tf.Tensor4D, save: tf.GradSaveFunc) => {
     const y = tf.fused.depthwiseConv2d({ x: xi, filter: kernel, strides, pad: padding, dilations, bias: e.bias ?? undefined, activation: e.activation });
     if (e.activation !== 'linear') save([y]);
     return {
@@ -338,7 +353,7 @@ function layerEpilogue(layer: L, ctx: OpContext): Epilogue | null {
 
 function matMulFastGrad(x: tf.Tensor2D, kernel: tf.Tensor2D): tf.Tensor2D {
   if (!fastGradients('conv')) return tf.matMul(x, kernel);
-  const op = tf.customGrad(((xi: tf.Tensor2D) => ({
+  const op = customGrad(((xi: tf.Tensor2D) => ({
     value: tf.matMul(xi, kernel),
     gradFunc: (dy: tf.Tensor2D) => tf.transpose(tf.matMul(kernel, tf.transpose(dy))),
   })) as any) as (x: tf.Tensor2D) => tf.Tensor2D;
@@ -374,7 +389,7 @@ function avgPoolFastGrad(x: tf.Tensor4D, size: [number, number], strides: [numbe
   const countW = windowCounts(w, cols.out, size[1], strides[1], cols.before);
   const inverse = new Float32Array(rows.out * cols.out);
   for (let i = 0; i < rows.out; i++) for (let j = 0; j < cols.out; j++) inverse[i * cols.out + j] = 1 / (countH[i] * countW[j]);
-  const op = tf.customGrad(((xi: tf.Tensor4D) => ({
+  const op = customGrad(((xi: tf.Tensor4D) => ({
     value: tf.avgPool(xi, size, strides, padding),
     gradFunc: (dy: tf.Tensor4D) => {
       const scaled = tf.mul(dy, tf.tensor4d(inverse, [1, rows.out, cols.out, 1]));
@@ -437,7 +452,7 @@ function maxPoolBackprop(dy: tf.Tensor4D, x: tf.Tensor4D, y: tf.Tensor4D, size: 
 
 function maxPoolFastGrad(x: tf.Tensor4D, size: [number, number], strides: [number, number], padding: 'same' | 'valid'): tf.Tensor4D {
   if (!fastGradients('max-pool') || strides[0] !== strides[1]) return tf.maxPool(x, size, strides, padding);
-  const op = tf.customGrad(((xi: tf.Tensor4D, save: tf.GradSaveFunc) => {
+  const op = customGrad(((xi: tf.Tensor4D, save: tf.GradSaveFunc) => {
     const y = tf.maxPool(xi, size, strides, padding);
     save([xi, y]);
     return { value: y, gradFunc: (dy: tf.Tensor4D, saved: tf.Tensor[]) => maxPoolBackprop(dy, saved[0] as tf.Tensor4D, saved[1] as tf.Tensor4D, size, strides[0], padding) };

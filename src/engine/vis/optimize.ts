@@ -134,6 +134,7 @@ export function optimize(spec: OptimizeSpec): OptimizeResult {
         const pen = penalty(pix, regularizers);
         return (pen ? tf.sub(pen, score) : tf.neg(score)) as tf.Scalar;
       };
+      net.prepareGradients();
       // [loss, new p, new Adam moments (adam only)], all kept by the tidy.
       const next = tf.tidy((): tf.Tensor[] => {
         const { value, grad } = tf.valueAndGrad(lossFn)(p);

@@ -6,7 +6,7 @@ import { strict as assert } from 'node:assert';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { initBackend } from '../../../src/engine/backend';
-import { setFastGradients } from '../../../src/engine/model/layerOps';
+import { customGrad, setFastGradients } from '../../../src/engine/model/layerOps';
 import { explain } from '../../../src/engine/explain';
 import { inputGradients, layerGradient, layerPass, samplesPerBatch } from '../../../src/engine/methods/gradients';
 import { wrapLayersModel } from '../../../src/engine/model/loadModel';
@@ -505,5 +505,88 @@ describe('batch norm folded into the convolution before it', function () {
     x.dispose();
     w.dispose();
     net.dispose();
+  });
+});
+
+describe('memory of the gradients', function () {
+  this.timeout(120000);
+  before(async () => {
+    await initBackend((process.env.CNN_LENS_BACKEND as any) ?? 'auto');
+  });
+
+  /**
+   * ∂/∂x of Σ y for six ops y = 2x whose gradients each make eight 1 MB temporaries; `make` is
+   * tf.customGrad or ours. Returns the gradient's first entry and the tensor bytes alive when each op's
+   * gradient starts.
+   */
+  function chainGradient(make: (f: any) => (x: tf.Tensor) => tf.Tensor): { g: number; bytes: number[] } {
+    const bytes: number[] = [];
+    const op = make((x: tf.Tensor) => ({
+      value: tf.mul(x, 2),
+      gradFunc: (dy: tf.Tensor) => {
+        bytes.push(tf.memory().numBytes);
+        let t = dy;
+        for (let i = 0; i < 8; i++) t = tf.add(t, 0);
+        return tf.mul(t, 2);
+      },
+    }));
+    const x = tf.ones([256, 1024]); // 1 MB
+    const g = tf.tidy(() =>
+      tf.grad((inp: tf.Tensor) => {
+        let y = inp;
+        for (let i = 0; i < 6; i++) y = op(y);
+        return tf.sum(y);
+      })(x).dataSync()[0],
+    );
+    x.dispose();
+    return { g, bytes };
+  }
+
+  it("frees a custom gradient's temporaries as the backward pass goes (tfjs keeps them to the end)", () => {
+    const MB = 2 ** 20;
+    const ours = chainGradient((f) => customGrad(f));
+    const theirs = chainGradient((f) => tf.customGrad(f) as any);
+    assert.equal(ours.g, 64);
+    assert.equal(theirs.g, 64);
+    const growth = (b: number[]) => (b[b.length - 1] - b[0]) / MB;
+    // The premise: with tfjs's customGrad each op's 9 temporaries stay until tf.grad ends.
+    assert.ok(growth(theirs.bytes) >= 40, `tfjs: ${growth(theirs.bytes)} MB`);
+    // Ours: only each op's returned gradient (1 MB) stays.
+    assert.ok(growth(ours.bytes) <= 6, `ours: ${growth(ours.bytes)} MB`);
+  });
+
+  it('makes the gradient constants before the first gradient, not inside it', () => {
+    const model = tfl.sequential();
+    for (let i = 0; i < 4; i++) model.add(tfl.layers.conv2d({ inputShape: i === 0 ? [4, 4, 64] : undefined, filters: 64, kernelSize: 3, padding: 'same', activation: 'relu', kernelInitializer: seeded(i) }));
+    model.add(tfl.layers.globalAveragePooling2d({}));
+    model.add(tfl.layers.dense({ units: 3, kernelInitializer: seeded(9) }));
+    const net = new Network(model);
+    const x = randomInput(3, [1, 4, 4, 64]);
+    // Tensor bytes alive at the end of each forward pass (when a gradient's forward values are all kept).
+    const marks: number[] = [];
+    const run = net.run.bind(net);
+    net.run = (inp, opts) => {
+      const r = run(inp, opts);
+      marks.push(tf.memory().numBytes);
+      return r;
+    };
+    setFastGradients('on');
+    try {
+      const before = tf.memory().numBytes;
+      tf.tidy(() => inputGradients(net, x, [1]).dataSync());
+      const kept = tf.memory().numBytes - before;
+      tf.tidy(() => inputGradients(net, x, [1]).dataSync());
+      const kernelBytes = 4 * 3 * 3 * 64 * 64 * 4;
+      // The first gradient made the flipped kernels (kept), the second nothing new.
+      assert.ok(kept >= kernelBytes, `first call kept ${kept} bytes`);
+      assert.equal(tf.memory().numBytes - before, kept);
+      // Made inside the gradient, the preparation's temporaries would be on its tape until it ends.
+      assert.equal(marks.length, 2);
+      assert.ok(marks[0] <= marks[1] + kernelBytes / 4, `first forward ${marks[0]} bytes, second ${marks[1]}`);
+    } finally {
+      setFastGradients('auto');
+      x.dispose();
+      net.dispose();
+    }
   });
 });
