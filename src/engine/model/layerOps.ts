@@ -339,8 +339,17 @@ function depthwiseFastGrad(key: number, slot: number, x: tf.Tensor4D, kernel: tf
   return op(x);
 }
 
+/**
+ * Whether a convolution's bias and ReLU/ReLU6 run inside its kernel (and a folded batch norm's ReLU with
+ * it). $CNN_LENS_FUSE_EPILOGUES=off runs them as separate ops, to compare with the bench.
+ */
+export function fuseEpilogues(): boolean {
+  return process.env.CNN_LENS_FUSE_EPILOGUES !== 'off';
+}
+
 /** The layer's bias and activation as an epilogue, or null when its activation is not one a fused kernel applies. */
 function layerEpilogue(layer: L, ctx: OpContext): Epilogue | null {
+  if (!fuseEpilogues()) return null;
   const name = ctx.skipActivation ? 'linear' : activationName(layer) ?? 'linear';
   if (name !== 'linear' && name !== 'relu' && name !== 'relu6') return null;
   return { bias: layer.useBias === false ? null : read(layer.bias), activation: name, guided: ctx.guided };
@@ -624,7 +633,12 @@ export function applyConvBatchNorm(conv: GraphNode, bn: GraphNode, x: tf.Tensor,
   const c = conv.layer as unknown as L;
   const cfg: L = c.__cnnLensConfig ?? (c.__cnnLensConfig = c.getConfig());
   const { key, kernel, bias } = foldedWeights(conv, bn, ctx);
-  const args = [pair(cfg.strides, 1), convPadding(cfg), pair(cfg.dilationRate, 1), ctx, { bias, activation, guided: ctx.guided }] as const;
+  const e: Epilogue = { bias, activation, guided: ctx.guided };
+  if (!fuseEpilogues()) {
+    const args = [pair(cfg.strides, 1), convPadding(cfg), pair(cfg.dilationRate, 1), ctx] as const;
+    return plainEpilogue(conv.className === 'Conv2D' ? conv2dFastGrad(key, 2, x as tf.Tensor4D, kernel, ...args) : depthwiseFastGrad(key, 2, x as tf.Tensor4D, kernel, ...args), e);
+  }
+  const args = [pair(cfg.strides, 1), convPadding(cfg), pair(cfg.dilationRate, 1), ctx, e] as const;
   return conv.className === 'Conv2D' ? conv2dFastGrad(key, 2, x as tf.Tensor4D, kernel, ...args) : depthwiseFastGrad(key, 2, x as tf.Tensor4D, kernel, ...args);
 }
 

@@ -3,7 +3,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { ancestorsOf, buildGraph, defaultTargetNode, findNode, type GraphNode, type ModelGraph, type ValueRef } from './graph';
-import { activationName, applyConvBatchNorm, applyNode, foldableActivation, foldableIntoBatchNorm, foldBatchNorms, prepareConvGradients, prepareFoldedGradients, recordingGradient, type OpContext } from './layerOps';
+import { activationName, applyConvBatchNorm, applyNode, foldableActivation, foldableIntoBatchNorm, foldBatchNorms, fuseEpilogues, prepareConvGradients, prepareFoldedGradients, recordingGradient, type OpContext } from './layerOps';
 
 /** How the model turns logits into its output. */
 export type OutputActivation = 'softmax' | 'sigmoid' | 'linear';
@@ -139,7 +139,7 @@ export class Network {
     if (fold) {
       for (const [conv, bn] of this.foldable) {
         if (!needed.has(bn) || taps.includes(conv) || opts.replace?.has(conv) || opts.replace?.has(bn)) continue;
-        const act = this.foldableAct.get(bn);
+        const act = fuseEpilogues() ? this.foldableAct.get(bn) : undefined;
         if (act && needed.has(act.node) && !taps.includes(bn) && !opts.replace?.has(act.node)) {
           withAct.set(act.node, { conv: this.graph.nodes[conv], bn: this.graph.nodes[bn], activation: act.activation });
           skipped.add(bn);
