@@ -4,6 +4,7 @@
 //
 // A scene is first described by a SceneSpec in normalized coordinates (0..1 across the image) and then
 // rendered at any pixel size, so one spec can be drawn at the model's input size or larger for a sample.
+import { makeRng } from '../engine/random';
 
 export const SHAPE_CLASSES = ['circle', 'square', 'triangle', 'star', 'cross', 'ring', 'arrow', 'crescent'] as const;
 export type ShapeClass = (typeof SHAPE_CLASSES)[number];
@@ -11,17 +12,8 @@ export type ShapeClass = (typeof SHAPE_CLASSES)[number];
 /** A source of uniform numbers in [0, 1). */
 export type Rng = () => number;
 
-/** mulberry32: a small, fast 32-bit seeded PRNG (public-domain algorithm). */
-export function mulberry32(seed: number): Rng {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** mulberry32, the engine's seeded generator (the demo's scenes and samples depend on its exact sequence). */
+export const mulberry32: (seed: number) => Rng = makeRng;
 
 export type Rgb = [number, number, number];
 

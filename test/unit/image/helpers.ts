@@ -3,6 +3,7 @@
 import { deflateSync } from 'node:zlib';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { makeRng } from '../../../src/engine/random';
 
 // ---------- PNG (ISO/IEC 15948) ----------
 
@@ -261,17 +262,8 @@ export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   return m;
 }
 
-/** A small deterministic PRNG (mulberry32) for test data. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A small deterministic PRNG (the engine's mulberry32) for test data. */
+export const rng: (seed: number) => () => number = makeRng;
 
 /**
  * Bilinear resize written from TensorFlow's description of half_pixel_centers (independently of the code under
