@@ -120,18 +120,22 @@ export interface RenderParams {
 
 export type LayerKind = 'input' | 'conv' | 'dense' | 'pool' | 'norm' | 'activation' | 'merge' | 'reshape' | 'container' | 'other';
 
-/** One layer of the model browser's tree (nested models have children). */
+/** One layer of a model's summary: `cnn-lens info` and the model browser's tree (nested models have children). */
 export interface LayerNode {
+  /** Qualified path, the name `--layer` accepts. */
   path: string;
   name: string;
   className: string;
   kind: LayerKind;
+  /** Output shape with null batch; null when the layer has several differently shaped outputs. */
   outputShape: (number | null)[] | null;
   params: number;
   activation: string | null;
+  /** Index in the flat graph (-1 for containers and input layers). */
   node: number;
   /** Whether the layer methods can target it (4-D spatial output). */
   spatial: boolean;
+  /** Kernel shape for conv layers ([kh, kw, in, out] or depthwise [kh, kw, in, mult]). */
   kernelShape?: number[];
   children?: LayerNode[];
 }

@@ -2,46 +2,13 @@
 import type * as tfl from '@tensorflow/tfjs-layers';
 import type { GraphNode } from './graph';
 import type { LoadedModel } from './loadModel';
+import type { LayerKind, LayerNode, ModelSummaryView } from '../../shared/protocol';
 import { activationName } from './layerOps';
 
-export type LayerKind = 'input' | 'conv' | 'dense' | 'pool' | 'norm' | 'activation' | 'merge' | 'reshape' | 'container' | 'other';
-
-export interface LayerSummary {
-  /** Qualified path, the name `--layer` accepts. */
-  path: string;
-  name: string;
-  className: string;
-  kind: LayerKind;
-  /** Output shape with null batch; null when the layer has several differently shaped outputs. */
-  outputShape: (number | null)[] | null;
-  params: number;
-  activation: string | null;
-  /** Index in the flat graph (-1 for containers and input layers). */
-  node: number;
-  /** Whether explanation methods can target it (4-D spatial output). */
-  spatial: boolean;
-  /** Kernel shape for conv layers ([kh, kw, in, out] or depthwise [kh, kw, in, mult]). */
-  kernelShape?: number[];
-  children?: LayerSummary[];
-}
-
-export interface ModelSummary {
-  file: string;
-  format: string;
-  kind: 'layers' | 'graph';
-  input: { height: number; width: number; channels: number };
-  numClasses: number;
-  labels: string[] | null;
-  labelsSource: string | null;
-  outputActivation: string;
-  defaultPreprocess: string;
-  preprocessReason: string;
-  defaultLayer: string | null;
-  params: { total: number; trainable: number };
-  weightBytes: number;
-  layerCount: number;
-  layers: LayerSummary[];
-}
+// The shapes are the protocol's (the model browser receives them as they are): one definition for both.
+export type { LayerKind } from '../../shared/protocol';
+export type LayerSummary = LayerNode;
+export type ModelSummary = ModelSummaryView;
 
 const KINDS: Record<string, LayerKind> = {
   InputLayer: 'input',
