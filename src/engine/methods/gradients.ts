@@ -36,10 +36,12 @@ export function inputGradients(net: Network, x: tf.Tensor, classIndices: number[
 const activationFloats = new WeakMap<Network, number>();
 
 /**
- * Images per batch for the sampling methods: `requested` when positive, else as many as fit about 512 MB
+ * Images per batch for the sampling methods: `requested` when positive, else as many as fit about 128 MB
  * of gradient work (forward values, gradients and temporaries: about 4× the activations), at most 8.
- * Measured on wasm: batches of 1, 4 and 8 cost the same per image, but 8 MobileNetV2 images at 224 need
- * 2.1 GB where one needs 0.5 GB, and InceptionV3 at 299 runs out of wasm memory.
+ * Batches only pay where per-op overhead dominates (the 64-px demo model: SmoothGrad 182 ms at 1, 130 ms
+ * at 2, 148 ms at 8 images per batch); from MobileNetV2 up a batch of images costs on wasm what the images
+ * cost one by one (MobileNetV2 SmoothGrad 2.0/2.1/2.5 s at 1/5/25, VGG16 31.3 s at 1 and 30.6 s at 2)
+ * and only adds memory (VGG16 at 2: +330 MB peak RSS), so those run one image at a time.
  */
 export function samplesPerBatch(net: Network, x: tf.Tensor, requested: number): number {
   if (requested > 0) return Math.floor(requested);
@@ -56,7 +58,7 @@ export function samplesPerBatch(net: Network, x: tf.Tensor, requested: number): 
     }
     activationFloats.set(net, perImage);
   }
-  const budgetFloats = (512 * 2 ** 20) / 4;
+  const budgetFloats = (128 * 2 ** 20) / 4;
   return Math.max(1, Math.min(8, Math.floor(budgetFloats / (4 * perImage))));
 }
 

@@ -17,7 +17,7 @@ export interface MethodOptions {
   seed: number;
   /**
    * Images sent through the network at once by the sampling methods; 0 (the default) chooses from the
-   * size of the model's activations: at most 8, and about 512 MB of gradient work (1 for ImageNet-size
+   * size of the model's activations: at most 8, and about 128 MB of gradient work (1 for ImageNet-size
    * models). Larger batches are not faster on wasm, only bigger.
    */
   batchSize: number;

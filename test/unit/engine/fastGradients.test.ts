@@ -337,16 +337,27 @@ describe('batch size of the sampling methods', () => {
     await initBackend((process.env.CNN_LENS_BACKEND as any) ?? 'auto');
   });
 
-  it('is what was asked for, else 8 for small models and 1 for ImageNet-size activations', () => {
+  it('is what was asked for, else up to 8 images within 128 MB of gradient work (1 for ImageNet-size activations)', () => {
     const small = new Network(tfl.sequential({ layers: [tfl.layers.conv2d({ inputShape: [16, 16, 3], filters: 4, kernelSize: 3 }), tfl.layers.flatten(), tfl.layers.dense({ units: 2 })] }));
     const x = tf.zeros([1, 16, 16, 3]);
     assert.equal(samplesPerBatch(small, x, 0), 8);
     assert.equal(samplesPerBatch(small, x, 3), 3);
-    // 224×224×64 twice: 6.4 M floats per image, 100 MB of gradient work per image at 4× → 5 images fit in 512 MB.
-    const big = new Network(tfl.sequential({ layers: [tfl.layers.conv2d({ inputShape: [224, 224, 3], filters: 64, kernelSize: 3, padding: 'same' }), tfl.layers.conv2d({ filters: 64, kernelSize: 3, padding: 'same' })] }));
-    const xb = tf.zeros([1, 224, 224, 3]);
-    const perImage = 224 * 224 * 64 * 2;
-    assert.equal(samplesPerBatch(big, xb, 0), Math.floor((512 * 2 ** 20) / 4 / (4 * perImage)));
+    // 56×56×64 twice: 0.4 M floats per image, 6.4 MB of gradient work per image at 4× → 20 fit in 128 MB, capped at 8.
+    const mid = new Network(tfl.sequential({ layers: [tfl.layers.conv2d({ inputShape: [56, 56, 3], filters: 64, kernelSize: 3, padding: 'same' }), tfl.layers.conv2d({ filters: 64, kernelSize: 3, padding: 'same' })] }));
+    const xm = tf.zeros([1, 56, 56, 3]);
+    assert.equal(samplesPerBatch(mid, xm, 0), 8);
+    xm.dispose();
+    mid.dispose();
+    // 112×112×64 twice: 1.6 M floats per image, 25.7 MB of gradient work per image at 4× → 5 images fit in 128 MB.
+    const big = new Network(tfl.sequential({ layers: [tfl.layers.conv2d({ inputShape: [112, 112, 3], filters: 64, kernelSize: 3, padding: 'same' }), tfl.layers.conv2d({ filters: 64, kernelSize: 3, padding: 'same' })] }));
+    const xb = tf.zeros([1, 112, 112, 3]);
+    assert.equal(samplesPerBatch(big, xb, 0), 5);
+    // VGG16-size: 224×224×64 twice is already 100 MB per image → 1.
+    const huge = new Network(tfl.sequential({ layers: [tfl.layers.conv2d({ inputShape: [224, 224, 3], filters: 64, kernelSize: 3, padding: 'same' }), tfl.layers.conv2d({ filters: 64, kernelSize: 3, padding: 'same' })] }));
+    const xh = tf.zeros([1, 224, 224, 3]);
+    assert.equal(samplesPerBatch(huge, xh, 0), 1);
+    xh.dispose();
+    huge.dispose();
     small.dispose();
     big.dispose();
     x.dispose();
