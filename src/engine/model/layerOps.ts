@@ -296,6 +296,18 @@ function plainEpilogue(y: tf.Tensor, e: Epilogue): tf.Tensor {
 
 const NO_EPILOGUE: Epilogue = { bias: null, activation: 'linear', guided: false };
 
+/**
+ * The fused convolution kernel itself, for the forward pass inside our custom gradients. tf.fused.conv2d
+ * does not fuse while a gradient is being recorded (it runs conv, add and ReLU as three kernels, so that
+ * tfjs can differentiate them): inside tf.grad that made every convolution a second XNNPACK operator,
+ * with its own packed copy of the kernel, beside the fused one of the plain forward passes.
+ */
+function fusedKernel(kernelName: 'FusedConv2D' | 'FusedDepthwiseConv2D', x: tf.Tensor4D, filter: tf.Tensor4D, strides: [number, number], pad: 'same' | 'valid', dilations: [number, number], e: Epilogue): tf.Tensor4D {
+  const inputs: Record<string, tf.Tensor> = { x, filter };
+  if (e.bias) inputs.bias = e.bias;
+  return tf.engine().runKernel(kernelName, inputs as any, { strides, pad, dataFormat: 'NHWC', dilations, activation: e.activation } as any) as tf.Tensor4D;
+}
+
 /** conv2d (+ bias + activation) whose input gradient is a forward convolution with the flipped kernel. */
 function conv2dFastGrad(key: number, slot: number, x: tf.Tensor4D, kernel: tf.Tensor4D, strides: [number, number], padding: 'same' | 'valid', dilations: [number, number], ctx: OpContext, e: Epilogue = NO_EPILOGUE): tf.Tensor4D {
   if (!recording()) return tf.fused.conv2d({ x, filter: kernel, strides, pad: padding, dilations, bias: e.bias ?? undefined, activation: e.activation });
@@ -305,7 +317,7 @@ function conv2dFastGrad(key: number, slot: number, x: tf.Tensor4D, kernel: tf.Te
   if (!plan) return plainEpilogue(tf.conv2d(x, kernel, strides, padding, 'NHWC', dilations), e) as tf.Tensor4D;
   const flipped = flippedKernel(key, slot, kernel, false, ctx);
   const op = customGrad(((xi: tf.Tensor4D, save: tf.GradSaveFunc) => {
-    const y = tf.fused.conv2d({ x: xi, filter: kernel, strides, pad: padding, dilations, bias: e.bias ?? undefined, activation: e.activation });
+    const y = fusedKernel('FusedConv2D', xi, kernel, strides, padding, dilations, e);
     if (e.activation !== 'linear') save([y]);
     return {
       value: y,
@@ -325,7 +337,7 @@ function depthwiseFastGrad(key: number, slot: number, x: tf.Tensor4D, kernel: tf
   const [n, h, w, cin] = x.shape;
   const mult = kernel.shape[3];
   const op = customGrad(((xi: tf.Tensor4D, save: tf.GradSaveFunc) => {
-    const y = tf.fused.depthwiseConv2d({ x: xi, filter: kernel, strides, pad: padding, dilations, bias: e.bias ?? undefined, activation: e.activation });
+    const y = fusedKernel('FusedDepthwiseConv2D', xi, kernel, strides, padding, dilations, e);
     if (e.activation !== 'linear') save([y]);
     return {
       value: y,

@@ -600,4 +600,25 @@ describe('memory of the gradients', function () {
       net.dispose();
     }
   });
+
+  it('runs the fused convolution kernel inside a gradient too (tf.fused.conv2d splits it there)', async () => {
+    const model = tfl.sequential();
+    model.add(tfl.layers.conv2d({ inputShape: [8, 8, 3], filters: 4, kernelSize: 3, padding: 'same', activation: 'relu', kernelInitializer: seeded(1) }));
+    model.add(tfl.layers.globalAveragePooling2d({}));
+    model.add(tfl.layers.dense({ units: 2, kernelInitializer: seeded(2) }));
+    const net = new Network(model);
+    const x = randomInput(5, [1, 8, 8, 3]);
+    setFastGradients('on');
+    try {
+      const prof = await tf.profile(() => void tf.tidy(() => inputGradients(net, x, [0]).dataSync()));
+      const names = prof.kernels.map((k) => k.name);
+      assert.ok(names.includes('FusedConv2D'), names.join(' '));
+      // Split, the forward pass would run Conv2D, Add and Relu kernels (the ReLU's gradient uses Step).
+      assert.ok(!names.includes('Relu'), names.join(' '));
+    } finally {
+      setFastGradients('auto');
+      x.dispose();
+      net.dispose();
+    }
+  });
 });
