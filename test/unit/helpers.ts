@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import type * as tfl from '@tensorflow/tfjs-layers';
+import * as tfl from '@tensorflow/tfjs-layers';
 import { PNG } from 'pngjs';
 
 /** ../shared/fixtures/models beside the repository (or $CNN_LENS_FIXTURES). Absent on some machines. */
@@ -77,4 +77,49 @@ export function listFiles(dir: string): string[] {
     else out.push(p);
   }
   return out.sort();
+}
+
+// ─── numbers ───
+
+/** Largest absolute difference between two equally long arrays. */
+export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  if (a.length !== b.length) throw new Error(`length ${a.length} vs ${b.length}`);
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
+  return m;
+}
+
+export function maxAbs(a: ArrayLike<number>): number {
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]));
+  return m;
+}
+
+/** ∂f/∂x by central differences with step eps, one coordinate at a time. */
+export function centralDifferences(f: (x: Float32Array) => number, x: Float32Array, eps: number): Float32Array {
+  const g = new Float32Array(x.length);
+  for (let i = 0; i < x.length; i++) {
+    const xp = Float32Array.from(x);
+    const xm = Float32Array.from(x);
+    xp[i] += eps;
+    xm[i] -= eps;
+    g[i] = (f(xp) - f(xm)) / (2 * eps);
+  }
+  return g;
+}
+
+// ─── the command line ───
+
+/** s×s×3 input → conv1 → max pool → conv 'last_conv' → GAP → Dense(3, softmax): a model CAM applies to. */
+export function gapModel(s: number): tfl.LayersModel {
+  const init = (seed: number) => tfl.initializers.randomNormal({ mean: 0, stddev: 0.4, seed });
+  return tfl.sequential({
+    layers: [
+      tfl.layers.conv2d({ inputShape: [s, s, 3], filters: 4, kernelSize: 3, padding: 'same', activation: 'relu', kernelInitializer: init(1), biasInitializer: init(2), name: 'conv1' }),
+      tfl.layers.maxPooling2d({ poolSize: 2, name: 'pool' }),
+      tfl.layers.conv2d({ filters: 6, kernelSize: 3, padding: 'same', activation: 'relu', kernelInitializer: init(3), biasInitializer: init(4), name: 'last_conv' }),
+      tfl.layers.globalAveragePooling2d({ name: 'gap' }),
+      tfl.layers.dense({ units: 3, activation: 'softmax', kernelInitializer: init(5), name: 'logits' }),
+    ],
+  });
 }

@@ -7,24 +7,11 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { main } from '../../../src/cli/main';
 import { initBackend } from '../../../src/engine/backend';
 import { decodeNpy } from '../../../src/engine/image/npy';
-import { captureIO, fixture, listFiles, readPng, saveLayersModel, tmpDir, writePng } from '../helpers';
+import { captureIO, fixture, gapModel, listFiles, readPng, saveLayersModel, tmpDir, writePng } from '../helpers';
 
 const S = 16;
 
 /** Conv → conv 'last_conv' → GAP → Dense(softmax): CAM applies. */
-function gapModel(): tfl.LayersModel {
-  const init = (seed: number) => tfl.initializers.randomNormal({ mean: 0, stddev: 0.4, seed });
-  return tfl.sequential({
-    layers: [
-      tfl.layers.conv2d({ inputShape: [S, S, 3], filters: 4, kernelSize: 3, padding: 'same', activation: 'relu', kernelInitializer: init(1), biasInitializer: init(2), name: 'conv1' }),
-      tfl.layers.maxPooling2d({ poolSize: 2, name: 'pool' }),
-      tfl.layers.conv2d({ filters: 6, kernelSize: 3, padding: 'same', activation: 'relu', kernelInitializer: init(3), biasInitializer: init(4), name: 'last_conv' }),
-      tfl.layers.globalAveragePooling2d({ name: 'gap' }),
-      tfl.layers.dense({ units: 3, activation: 'softmax', kernelInitializer: init(5), name: 'logits' }),
-    ],
-  });
-}
-
 async function run(args: string[]) {
   const c = captureIO();
   const code = await main(args, c.io);
@@ -41,7 +28,7 @@ describe('cnn-lens CLI', function () {
   before(async () => {
     await initBackend((process.env.CNN_LENS_BACKEND as any) ?? 'auto');
     dir = tmpDir();
-    model = gapModel();
+    model = gapModel(S);
     modelFile = await saveLayersModel(model, path.join(dir, 'model'), { metadata: { labels: ['red', 'green', 'blue'] } });
     // 40×30 image: not the model's size, so the CLI must resize for the model and draw at 40×30
     image = writePng(path.join(dir, 'scene.png'), 40, 30, (x, y) => [x * 6, y * 8, (x * y) % 256]);

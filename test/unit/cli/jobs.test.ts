@@ -3,27 +3,13 @@
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import * as tfl from '@tensorflow/tfjs-layers';
 import { main } from '../../../src/cli/main';
 import { cliScript, contiguousShares, optionsToArgv } from '../../../src/cli/jobs';
 import { initBackend } from '../../../src/engine/backend';
 import { decodeNpy } from '../../../src/engine/image/npy';
-import { captureIO, listFiles, saveLayersModel, tmpDir, writePng } from '../helpers';
+import { captureIO, gapModel, listFiles, saveLayersModel, tmpDir, writePng } from '../helpers';
 
 const S = 16;
-
-function model(): tfl.LayersModel {
-  const init = (seed: number) => tfl.initializers.randomNormal({ mean: 0, stddev: 0.4, seed });
-  return tfl.sequential({
-    layers: [
-      tfl.layers.conv2d({ inputShape: [S, S, 3], filters: 4, kernelSize: 3, padding: 'same', activation: 'relu', kernelInitializer: init(1), biasInitializer: init(2), name: 'conv1' }),
-      tfl.layers.maxPooling2d({ poolSize: 2, name: 'pool' }),
-      tfl.layers.conv2d({ filters: 6, kernelSize: 3, padding: 'same', activation: 'relu', kernelInitializer: init(3), biasInitializer: init(4), name: 'last_conv' }),
-      tfl.layers.globalAveragePooling2d({ name: 'gap' }),
-      tfl.layers.dense({ units: 3, activation: 'softmax', kernelInitializer: init(5), name: 'logits' }),
-    ],
-  });
-}
 
 async function run(args: string[]) {
   const c = captureIO();
@@ -44,7 +30,7 @@ describe('cnn-lens explain --jobs', function () {
     }
     await initBackend((process.env.CNN_LENS_BACKEND as any) ?? 'auto');
     dir = tmpDir('cnn-lens-jobs-');
-    modelFile = await saveLayersModel(model(), path.join(dir, 'model'), { metadata: { labels: ['red', 'green', 'blue'] } });
+    modelFile = await saveLayersModel(gapModel(S), path.join(dir, 'model'), { metadata: { labels: ['red', 'green', 'blue'] } });
     images = [0, 1, 2, 3, 4].map((k) => writePng(path.join(dir, `img${k}.png`), 20 + k, 18, (x, y) => [(x * (k + 3) * 9) % 256, (y * 11 + k * 40) % 256, ((x + y) * (k + 1) * 7) % 256]));
   });
 

@@ -12,6 +12,7 @@ import { inputGradients, layerGradient, layerPass, samplesPerBatch } from '../..
 import { wrapLayersModel } from '../../../src/engine/model/loadModel';
 import { Network } from '../../../src/engine/model/network';
 import { makeRng } from '../../../src/engine/random';
+import { centralDifferences, maxAbs, maxAbsDiff } from '../helpers';
 
 function seeded(seed: number) {
   return tfl.initializers.randomNormal({ mean: 0, stddev: 0.5, seed });
@@ -35,29 +36,7 @@ function inputGradient(net: Network, x: tf.Tensor, weights: tf.Tensor, mode: 'on
 /** ∂(Σ w·y)/∂x by central differences (exact up to rounding here: every layer tested is linear in x). */
 function finiteDifferences(net: Network, x: tf.Tensor4D, w: tf.Tensor): Float32Array {
   const f = (d: Float32Array) => tf.tidy(() => tf.sum(tf.mul(net.logits(tf.tensor4d(d, x.shape)), w)).dataSync()[0]);
-  const base = x.dataSync() as Float32Array;
-  const fd = new Float32Array(base.length);
-  const eps = 1e-2;
-  for (let k = 0; k < base.length; k++) {
-    const p = Float32Array.from(base);
-    const m = Float32Array.from(base);
-    p[k] += eps;
-    m[k] -= eps;
-    fd[k] = (f(p) - f(m)) / (2 * eps);
-  }
-  return fd;
-}
-
-function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
-  return m;
-}
-
-function maxAbs(a: ArrayLike<number>): number {
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]));
-  return m;
+  return centralDifferences(f, x.dataSync() as Float32Array, 1e-2);
 }
 
 type LayerSpec = { kind: 'conv' | 'depthwise' | 'separable'; kernel: [number, number]; strides: number; padding: 'same' | 'valid'; dilation?: number; multiplier?: number; filters?: number };

@@ -8,6 +8,7 @@ import { explain } from '../../../src/engine/explain';
 import { wrapLayersModel, type LoadedModel } from '../../../src/engine/model/loadModel';
 import { inputGradients } from '../../../src/engine/methods/gradients';
 import { makeRng } from '../../../src/engine/random';
+import { centralDifferences, maxAbs, maxAbsDiff } from '../helpers';
 
 const H = 8;
 const W = 8;
@@ -56,31 +57,6 @@ function logitByLayers(model: tfl.LayersModel, x: tf.Tensor, c: number): number 
     // softmax output: logit_c - logit_0 = log p_c - log p_0; we compare differences only.
     return tf.log(probs).dataSync()[c];
   });
-}
-
-function centralDifferences(f: (x: Float32Array) => number, x: Float32Array, eps: number): Float32Array {
-  const g = new Float32Array(x.length);
-  for (let i = 0; i < x.length; i++) {
-    const xp = Float32Array.from(x);
-    const xm = Float32Array.from(x);
-    xp[i] += eps;
-    xm[i] -= eps;
-    g[i] = (f(xp) - f(xm)) / (2 * eps);
-  }
-  return g;
-}
-
-function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  assert.equal(a.length, b.length);
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
-  return m;
-}
-
-function maxAbs(a: ArrayLike<number>): number {
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]));
-  return m;
 }
 
 describe('attribution methods', function () {

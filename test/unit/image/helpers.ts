@@ -254,13 +254,7 @@ export function fixturePath(name: string): string {
   throw new Error(`fixture ${name} not found above ${__dirname}`);
 }
 
-/** Largest absolute difference between two equally long arrays. */
-export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  if (a.length !== b.length) throw new Error(`length ${a.length} vs ${b.length}`);
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
-  return m;
-}
+export { maxAbsDiff } from '../helpers';
 
 /** A small deterministic PRNG (the engine's mulberry32) for test data. */
 export const rng: (seed: number) => () => number = makeRng;
