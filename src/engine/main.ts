@@ -35,6 +35,9 @@ function workerMain(data: WorkerData): void {
     const { id, request } = m;
     const isCancelled = () => Atomics.load(flag, 0) === id;
     let lastProgress = 0;
+    // The newest progress the throttle held back; sent before any event, so that a frame never shows a
+    // later step than the progress beside it (fast steps of small octaves fall inside one throttle window).
+    let held: FromWorker | null = null;
     const ctx: RequestContext = {
       id,
       get cancelled() {
@@ -43,12 +46,16 @@ function workerMain(data: WorkerData): void {
       step(done, total, message) {
         if (isCancelled()) throw new CancelledError();
         const now = Date.now();
+        const m: FromWorker = { type: 'progress', id, done, total, message };
         if (now - lastProgress >= 100 || done >= total) {
           lastProgress = now;
-          post({ type: 'progress', id, done, total, message });
-        }
+          held = null;
+          post(m);
+        } else held = m;
       },
       emit(event) {
+        if (held) post(held);
+        held = null;
         post({ type: 'event', id, event });
       },
       log(level, message) {

@@ -91,4 +91,31 @@ describe('engine client (real engine process)', function () {
     assert.equal(client.state.type, 'crashed');
     assert.notEqual((await client.request({ type: 'ping' })).pid, pid);
   });
+
+  it('a streamed frame never shows a later step than the progress before it', async function () {
+    const model = path.resolve('media', 'demo', 'model.json');
+    const image = path.resolve('media', 'samples', 'arrow.png');
+    if (!fs.existsSync(model) || !fs.existsSync(image)) {
+      console.log('      (skipped: the demo model or its samples are missing)');
+      this.skip();
+    }
+    let done = 0;
+    const behind: string[] = [];
+    let frames = 0;
+    // On wasm the demo model's steps take milliseconds: many fall inside one 100-ms progress window.
+    const fast = new EngineClient({ enginePath, cancelGraceMs: 1000, env: () => ({ CNN_LENS_BACKEND: 'wasm' }) });
+    await fast.request(
+      { type: 'dream', model, image, octaves: 3, steps: 10 },
+      {
+        onProgress: (p) => (done = p.done),
+        onEvent: (e) => {
+          if (e.type !== 'frame') return;
+          frames++;
+          if (done < e.step) behind.push(`frame at step ${e.step}, progress at ${done}`);
+        },
+      },
+    ).finally(() => fast.dispose());
+    assert.ok(frames >= 3, `${frames} frames`);
+    assert.deepEqual(behind, []);
+  });
 });
