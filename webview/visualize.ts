@@ -99,6 +99,11 @@ window.addEventListener('message', (e: MessageEvent<ToVisualizeView>) => {
       runEnded = false;
       frames = 0;
       byId('strip').replaceChildren();
+      // The last run's image stays in place (no jump in the layout) until this run's first frame, marked as old.
+      if (!byId('frame-figure').hidden) {
+        byId('frame-figure').classList.add('stale');
+        byId('frame-caption').textContent = 'previous run (this run shows its first frame shortly)';
+      }
       byId('error').hidden = true;
       byId('description').textContent = '';
       for (const t of Array.from(document.querySelectorAll('.tile'))) {
@@ -124,6 +129,7 @@ window.addEventListener('message', (e: MessageEvent<ToVisualizeView>) => {
       big.src = u;
       big.dataset.frames = String(m.index);
       byId('frame-figure').hidden = false;
+      byId('frame-figure').classList.remove('stale');
       byId('frame-caption').textContent = `frame ${m.index} · step ${m.step}${m.total ? ` of ${m.total}` : ''}`;
       if (m.total && !runEnded) status(`Step ${m.step} of ${m.total} · ${m.index} frame${m.index === 1 ? '' : 's'}`);
       const strip = byId('strip');
@@ -155,6 +161,7 @@ window.addEventListener('message', (e: MessageEvent<ToVisualizeView>) => {
       if (m.image) {
         byId<HTMLImageElement>('frame').src = blobUrl(m.image);
         byId('frame-figure').hidden = false;
+        byId('frame-figure').classList.remove('stale');
         byId('frame-caption').textContent = 'result';
       }
       return;
