@@ -84,7 +84,7 @@ export function summarizeModel(model: LoadedModel): ModelSummary {
       path,
       name: l.name,
       className,
-      kind: KINDS[className] ?? 'other',
+      kind: KINDS[className] ?? (l.lensKind as LayerKind | undefined) ?? 'other',
       outputShape: shape,
       params: countParams(l),
       activation: activationName(l) ?? (className === 'ReLU' ? 'relu' : null),
