@@ -1,6 +1,7 @@
 // cnn-lens: the command line over the CNN Lens engine (runs the engine in-process).
 import { CancelledError, errorMessage, LensError } from '../engine/errors';
 import { formatOptions, parseArgs, UsageError, type OptionSpecs, type ParsedArgs } from './args';
+import { AUDIT_OPTIONS, runAuditCommand } from './commands/audit';
 import { EVALUATE_OPTIONS, runEvaluate } from './commands/evaluate';
 import { EXPLAIN_OPTIONS, runExplain } from './commands/explain';
 import { INFO_OPTIONS, runInfo } from './commands/info';
@@ -36,6 +37,12 @@ const COMMANDS: Record<string, Command> = {
     summary: "whether a method's map depends on the model: cascading weight randomization, Spearman and SSIM per stage",
     options: SANITY_OPTIONS,
     run: runSanity,
+  },
+  audit: {
+    usage: 'cnn-lens audit MODEL FOLDER [--truth FILE.csv] [--method M] [--layer L] [--top K] [--out DIR] [--jobs N] [--limit N] [--json]',
+    summary: 'accuracy, confusion matrix and the mistakes with their heatmaps, for a labelled folder (report in --out)',
+    options: AUDIT_OPTIONS,
+    run: runAuditCommand,
   },
   ...Object.fromEntries(Object.entries(VIS_COMMANDS).map(([name, c]) => [name, { ...c, run: (a: ParsedArgs, io: CliIO) => runVisCommand(name, a, io) }])),
 };
