@@ -88,6 +88,7 @@ function build(): void {
       h('div', { class: 'title' }, h('span', { id: 'image-name' }), h('span', { class: 'sep' }, ' · '), h('span', { id: 'model-name' }),
         h('vscode-button', { id: 'change-model', appearance: 'icon', title: 'Use another model', 'aria-label': 'Use another model', onclick: () => vscode.post({ type: 'selectModel' }) }, '⇄')),
       h('div', { id: 'model-info', class: 'muted' }),
+      h('div', { id: 'layer-reason', class: 'muted' }),
     ),
     h('section', { class: 'toolbar', 'aria-label': 'Explanation options' },
       label('Method', method, 'method'),
@@ -173,12 +174,13 @@ function onInit(m: Init): void {
   byId('model-info').textContent = b.format
     ? `${b.format} · input ${b.inputSize.height}×${b.inputSize.width}×${b.inputSize.channels} · ${b.labels.length} classes · preprocessing ${b.defaultPreprocess} (${b.preprocessReason})`
     : 'Loading the model…';
+  byId('layer-reason').textContent = b.defaultLayer ? `Default layer ${b.defaultLayer}: ${b.defaultLayerReason ?? ''}` : '';
   byId<HTMLImageElement>('image').src = m.imageUri;
   setDropdown(byId<Dropdown>('method'), b.methods.map((x) => ({ value: x.name, label: x.title, title: x.paper })), o.method);
   setDropdown(
     byId<Dropdown>('layer'),
     [
-      { value: '', label: `Default${b.defaultLayer ? ` (${b.defaultLayer})` : ''}` },
+      { value: '', label: `Default${b.defaultLayer ? ` (${b.defaultLayer})` : ''}`, title: b.defaultLayerReason ?? undefined },
       ...b.spatialLayers.map((l) => ({ value: l.path, label: `${l.path}${l.path === b.defaultLayer ? ' (default)' : ''} — ${l.shape.join('×')}` })),
     ],
     o.layer ?? '',

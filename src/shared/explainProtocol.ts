@@ -50,7 +50,7 @@ export type ToExplainView =
       /** webview URI of the image file. */
       imageUri: string;
       modelName: string;
-      model: Pick<ModelBrief, 'labels' | 'methods' | 'spatialLayers' | 'defaultLayer' | 'colormaps' | 'preprocessPresets' | 'defaultPreprocess' | 'preprocessReason' | 'canExplain' | 'format' | 'inputSize'>;
+      model: Pick<ModelBrief, 'labels' | 'methods' | 'spatialLayers' | 'defaultLayer' | 'defaultLayerReason' | 'colormaps' | 'preprocessPresets' | 'defaultPreprocess' | 'preprocessReason' | 'canExplain' | 'format' | 'inputSize'>;
     }
   | { type: 'predictions'; predictions: Prediction[] }
   /** The options as the host holds them (after a change from either side). */

@@ -2,8 +2,9 @@
 // replaced by tensors we differentiate with respect to (gradients at a layer).
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
-import { ancestorsOf, buildGraph, defaultTargetNode, findNode, type GraphNode, type ModelGraph, type ValueRef } from './graph';
+import { ancestorsOf, buildGraph, findNode, type GraphNode, type ModelGraph, type ValueRef } from './graph';
 import { toInputLayout, type InputLayout } from './inputLayout';
+import { defaultTarget, type DefaultTarget } from './targetLayer';
 import { activationName, applyConvBatchNorm, applyNode, foldableActivation, foldableIntoBatchNorm, foldBatchNorms, fuseEpilogues, prepareConvGradients, prepareFoldedGradients, recordingGradient, type OpContext } from './layerOps';
 
 /** How the model turns logits into its output. */
@@ -47,6 +48,7 @@ export class Network {
   private readonly prepared = new Map<number, tf.Tensor[]>();
   private readonly neededCache = new Map<string, Set<number>>();
   private gradientsPrepared = false;
+  private cachedDefault: DefaultTarget | null | undefined;
   /** Convolution index → the batch norm it can be folded into (layerOps.foldableIntoBatchNorm). */
   private readonly foldable = new Map<number, number>();
   /** Batch norm index → the ReLU after it that can join the folded kernel, and its kind. */
@@ -98,7 +100,13 @@ export class Network {
   }
 
   defaultLayer(): GraphNode | null {
-    return defaultTargetNode(this.graph);
+    return this.defaultTarget()?.node ?? null;
+  }
+
+  /** The default target layer and why it is the default (./targetLayer.ts). */
+  defaultTarget(): DefaultTarget | null {
+    if (this.cachedDefault === undefined) this.cachedDefault = defaultTarget(this.graph);
+    return this.cachedDefault;
   }
 
   /** Probabilities from logits, the way the model's own output layer makes them. */
