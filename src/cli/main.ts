@@ -1,6 +1,7 @@
 // cnn-lens: the command line over the CNN Lens engine (runs the engine in-process).
 import { CancelledError, errorMessage, LensError } from '../engine/errors';
 import { formatOptions, parseArgs, UsageError, type OptionSpecs, type ParsedArgs } from './args';
+import { AUDIT_OPTIONS, runAuditCommand } from './commands/audit';
 import { EXPLAIN_OPTIONS, runExplain } from './commands/explain';
 import { INFO_OPTIONS, runInfo } from './commands/info';
 import { PREDICT_OPTIONS, runPredict } from './commands/predict';
@@ -22,6 +23,12 @@ const COMMANDS: Record<string, Command> = {
     summary: 'where the evidence for a class lies (Grad-CAM and seven other methods)',
     options: EXPLAIN_OPTIONS,
     run: runExplain,
+  },
+  audit: {
+    usage: 'cnn-lens audit MODEL FOLDER [--truth FILE.csv] [--method M] [--layer L] [--top K] [--out DIR] [--jobs N] [--limit N] [--json]',
+    summary: 'accuracy, confusion matrix and the mistakes with their heatmaps, for a labelled folder (report in --out)',
+    options: AUDIT_OPTIONS,
+    run: runAuditCommand,
   },
   ...Object.fromEntries(Object.entries(VIS_COMMANDS).map(([name, c]) => [name, { ...c, run: (a: ParsedArgs, io: CliIO) => runVisCommand(name, a, io) }])),
 };
