@@ -8,7 +8,7 @@ import './explain.css';
 import type { ToExplainView } from '../src/shared/protocol';
 import { byId, h } from './common/dom';
 import { classesSection, showPredictions } from './explain/classes';
-import { figureSection, showHeatmap, showImage, showInputNote } from './explain/figure';
+import { figureSection, showHeatmap, showImage, showInputNote, watchPanelSize } from './explain/figure';
 import { header, showHeader, showModelInfo } from './explain/header';
 import { clearError, showBusy, showError, showIdle, statusLine } from './explain/status';
 import { fillToolbar, toolbar } from './explain/toolbar';
@@ -66,5 +66,6 @@ window.addEventListener('message', (e: MessageEvent<ToExplainView>) => {
 });
 
 build();
+watchPanelSize();
 refresh();
 vscode.post({ type: 'ready' });

@@ -41,6 +41,25 @@ export function figureSection(): HTMLElement {
   );
 }
 
+/**
+ * The height the figures may take: from where they start to the bottom of the panel, less the legend and
+ * caption. Measured (the options bar wraps differently at each width), kept in --avail-h for the CSS.
+ */
+export function fitToPanel(): void {
+  const pair = document.getElementById('pair');
+  if (!pair) return;
+  const top = pair.getBoundingClientRect().top + window.scrollY;
+  const avail = Math.max(160, window.innerHeight - top - 72);
+  document.documentElement.style.setProperty('--avail-h', `${avail}px`);
+}
+
+export function watchPanelSize(): void {
+  const observer = new ResizeObserver(() => fitToPanel());
+  for (const el of Array.from(document.querySelectorAll('header, .toolbar, .status-line'))) observer.observe(el);
+  window.addEventListener('resize', fitToPanel);
+  fitToPanel();
+}
+
 export function showImage(uri: string): void {
   const img = byId<HTMLImageElement>('image');
   // No broken-image icon: an image that cannot be shown is hidden and said so in words.
