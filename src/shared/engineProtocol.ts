@@ -49,6 +49,8 @@ export interface ModelBrief {
   /** Layers with a spatial 4-D output: the targets of the layer methods. */
   spatialLayers: LayerBrief[];
   defaultLayer: string | null;
+  /** Why the default layer is the default (one sentence). */
+  defaultLayerReason: string | null;
   /** Gradients need a layers model; a graph model only predicts. */
   canExplain: boolean;
   methods: MethodBrief[];
@@ -142,6 +144,8 @@ export interface ModelSummaryView {
   format: string;
   kind: 'layers' | 'graph';
   input: { height: number; width: number; channels: number };
+  /** How the model's input holds the image, in words ("channels first (NCHW)"). */
+  inputLayout: string;
   numClasses: number;
   labels: string[] | null;
   labelsSource: string | null;
@@ -149,6 +153,8 @@ export interface ModelSummaryView {
   defaultPreprocess: string;
   preprocessReason: string;
   defaultLayer: string | null;
+  /** Why the default layer is the default (one sentence). */
+  defaultLayerReason: string | null;
   params: { total: number; trainable: number };
   weightBytes: number;
   layerCount: number;
@@ -162,7 +168,8 @@ export interface EngineCalls {
   /** Loads (and caches) a model file. */
   loadModel: { params: { model: string }; result: ModelBrief };
   /** All classes, best first. */
-  predict: { params: { model: string; image: string; preprocess?: string }; result: { predictions: Prediction[]; ms: number } };
+  /** `input`: the image as decoded (channels 1 when every pixel is gray), to say how it was changed for the model. */
+  predict: { params: { model: string; image: string; preprocess?: string }; result: { predictions: Prediction[]; ms: number; input?: { width: number; height: number; channels: number } } };
   explain: { params: ExplainParams; result: ExplainOutput };
   /** Renders a map (from `explain`) as PNG: over the image, or alone. */
   render: { params: RenderParams; result: PngImage };

@@ -134,7 +134,7 @@ describe('ONNX loading', () => {
       ['unknown.onnx', { ...tiny(4), nodes: [{ op: 'FancyAttention', name: 'attn', inputs: ['x'], outputs: ['a'] }, ...tiny(4).nodes.slice(1)] }, /unknown\.onnx: node 'attn' \(FancyAttention\): operator 'FancyAttention' is not supported/],
       ['cycle.onnx', { ...tiny(4), nodes: [{ op: 'Relu', name: 'loop', inputs: ['r'], outputs: ['a'] }, ...tiny(4).nodes.slice(1)] }, /cycle\.onnx: node 'loop' \(Relu\): input 'r' is computed by no earlier node/],
       ['twoinputs.onnx', { ...tiny(4), input: { name: 'x', dims: ['b', 3, 8, 8] }, nodes: [{ op: 'Add', name: 'add', inputs: ['x', 'other'], outputs: ['xx'] }, ...tiny(4).nodes] }, /twoinputs\.onnx: node 'add' \(Add\): input 'other' is computed by no earlier node/],
-      ['badshape.onnx', { ...tiny(4), input: { name: 'x', dims: ['b', 5, 8] } }, /badshape\.onnx: input 'x' has shape \[b, 5, 8\], not an image batch/],
+      ['badshape.onnx', { ...tiny(4), input: { name: 'x', dims: ['b', 5, 8, 8] } }, /badshape\.onnx: input shape \[null,5,8,8\] is not an image/],
       ['badgroup.onnx', { ...tiny(4), nodes: [{ ...tiny(4).nodes[0], attrs: { kernel_shape: [3, 3], group: 2 } }, ...tiny(4).nodes.slice(1)] }, /badgroup\.onnx: node 'conv' \(Conv\): weights \[4, 3, 3, 3\] with group 2 do not fit an input of 3 channels/],
     ];
     for (const [name, content, expected] of cases) {

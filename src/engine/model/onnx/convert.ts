@@ -7,6 +7,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { fileError } from '../../errors';
 import { Attrs, type CustomSpec, type Live, type NodeCtx, type OpConverter, type Val } from './context';
 import { foldConstant } from './fold';
+import { imageInputLayout, type InputLayout } from '../inputLayout';
 import { onnxShape } from './layout';
 import { OnnxLayer } from './onnxLayer';
 import { convertActivation } from './ops/activation';
@@ -48,8 +49,8 @@ export interface ImageInput {
   height: number;
   width: number;
   channels: number;
-  /** Whether the file's input is [N, C, H, W] (PyTorch) rather than [N, H, W, C]. */
-  nchw: boolean;
+  /** How the file's input holds the image (inputLayout.ts: the rule every format shares). */
+  layout: InputLayout;
 }
 
 export interface Converted {
@@ -75,21 +76,17 @@ export function imageInput(file: string, graphInput: OnnxValueInfo, size?: [numb
   const name = graphInput.name ?? '';
   const dims = dimsOf(graphInput);
   if (!dims) throw fileError(file, `input '${name}' has no shape`);
-  if (dims.length !== 4) throw fileError(file, `input '${name}' has shape [${dims.join(', ')}], not an image batch [N, C, H, W] or [N, H, W, C]`);
-  const num = (d: number | string | null) => (typeof d === 'number' ? d : null);
-  const isCh = (d: number | string | null) => d === 1 || d === 3;
-  let nchw: boolean;
-  if (isCh(dims[1]) && !isCh(dims[3])) nchw = true;
-  else if (isCh(dims[3]) && !isCh(dims[1])) nchw = false;
-  else if (isCh(dims[1]) && isCh(dims[3])) nchw = true; // [N, 3, H, 3]: PyTorch's order is the usual one
-  else throw fileError(file, `input '${name}' has shape [${dims.join(', ')}]: no axis of 1 or 3 channels at position 1 (NCHW) or 3 (NHWC)`);
-  const channels = num(nchw ? dims[1] : dims[3])!;
-  let h = num(nchw ? dims[2] : dims[1]);
-  let w = num(nchw ? dims[3] : dims[2]);
-  if (h === null || w === null) [h, w] = size ?? [224, 224];
-  else if (size && (size[0] !== h || size[1] !== w)) throw fileError(file, `input '${name}' has a fixed size ${h}×${w}; --size ${size.join(',')} does not apply`);
-  if (h > 8192 || w > 8192) throw fileError(file, `input size ${h}×${w} is over the 8192×8192 limit`);
-  return { name, height: h, width: w, channels, nchw };
+  const fixed = (d: number | string | null) => (typeof d === 'number' ? d : null);
+  const [h, w] = size ?? [224, 224];
+  // A symbolic height and width take the given size; which axes they are follows from the channel axis.
+  let shape = dims.map(fixed);
+  if (dims.length === 4 && fixed(dims[1]) !== null && fixed(dims[2]) === null && fixed(dims[3]) === null) shape = [null, fixed(dims[1]), h, w];
+  else if (dims.length === 4 && fixed(dims[3]) !== null && fixed(dims[1]) === null && fixed(dims[2]) === null) shape = [null, h, w, fixed(dims[3])];
+  else if (dims.length === 3 && fixed(dims[1]) === null && fixed(dims[2]) === null) shape = [null, h, w];
+  else if (size && dims.length >= 3) throw fileError(file, `input '${name}' has a fixed size [${dims.join(', ')}]; a size of ${size.join('×')} does not apply`);
+  const inp = imageInputLayout(shape, file);
+  if (inp.layout === 'NHWC' && inp.channels === 4) throw fileError(file, `input '${name}' has shape [${dims.join(', ')}]: 4 channels last; ONNX image models take 1 or 3 channels`);
+  return { name, height: inp.height, width: inp.width, channels: inp.channels, layout: inp.layout };
 }
 
 export function convertOnnx(file: string, proto: OnnxModelProto, size?: [number, number]): Converted {
@@ -121,8 +118,10 @@ export function convertOnnx(file: string, proto: OnnxModelProto, size?: [number,
   for (const n of nodes) for (const i of n.input ?? []) if (i) uses.set(i, (uses.get(i) ?? 0) + 1);
   for (const o of graph.output ?? []) uses.set(o.name ?? '', (uses.get(o.name ?? '') ?? 0) + 1);
 
-  const symIn = tfl.input({ shape: [input.height, input.width, input.channels], name: unique(input.name || 'input') });
-  const sampleIn = tf.zeros([1, input.height, input.width, input.channels]);
+  // [N, H, W] inputs (no channel axis) stay 3-D: the engine's network reshapes images to them (inputLayout.ts).
+  const inShape = input.layout === 'HW' ? [input.height, input.width] : [input.height, input.width, input.channels];
+  const symIn = tfl.input({ shape: inShape, name: unique(input.name || 'input') });
+  const sampleIn = tf.zeros([1, ...inShape]);
   const kept = new Set<tf.Tensor>([sampleIn]);
   const sampleUses = new Map<tf.Tensor, number>();
   const release = (t: tf.Tensor) => {
@@ -130,7 +129,7 @@ export function convertOnnx(file: string, proto: OnnxModelProto, size?: [number,
   };
   try {
     let imageVal: Live = { kind: 'live', sym: symIn, sample: sampleIn };
-    if (!input.nchw) {
+    if (input.layout === 'NHWC') {
       // The ONNX value is [N, H, W, C]; as a rank-4 value the engine keeps it transposed by [0, 2, 3, 1].
       const layer = new OnnxLayer({ name: unique(`${input.name}_layout`), className: 'OnnxInputLayout', kind: 'reshape', outShapes: [[input.width, input.channels, input.height]], consts: [], fn: ([x]) => [tf.transpose(x, [0, 2, 3, 1])] });
       const sample = tf.transpose(sampleIn, [0, 2, 3, 1]);

@@ -64,6 +64,6 @@ export async function loadOnnxModel(file: string, opts: LoadOptions = {}): Promi
           : { preset: 'unit', reason: 'ONNX model with 1 channel: x/255' },
   };
   const producer = [proto.producer_name, proto.producer_version].filter((s) => s).join(' ');
-  const format = `ONNX model (opset ${converted.opset}${producer ? `, from ${producer}` : ''}; input ${converted.input.nchw ? 'NCHW' : 'NHWC'})`;
+  const format = `ONNX model (opset ${converted.opset}${producer ? `, from ${producer}` : ''}; input ${converted.input.layout})`;
   return wrapLayersModel(converted.model, file, opts, converted.weightBytes, format, defaults);
 }

@@ -12,7 +12,7 @@ export interface OnnxLayerSpec {
   name: string;
   /** Shown as the layer's class, e.g. 'OnnxReshape'. */
   className: string;
-  /** The layer's kind for the summary and the default-layer rule. */
+  /** The layer's kind (layerKinds.ts reads it from the class name: 'Onnx' + the op type). */
   kind: LayerKind;
   /** Output shapes without the batch dimension. */
   outShapes: number[][];
@@ -24,13 +24,11 @@ export interface OnnxLayerSpec {
 
 export class OnnxLayer extends tfl.layers.Layer {
   static className = 'OnnxOp';
-  readonly lensKind: LayerKind;
   private readonly spec: OnnxLayerSpec;
 
   constructor(spec: OnnxLayerSpec) {
     super({ name: spec.name, trainable: false });
     this.spec = spec;
-    this.lensKind = spec.kind;
   }
 
   override build(): void {

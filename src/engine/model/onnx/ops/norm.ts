@@ -24,7 +24,7 @@ export function convertBatchNorm(ctx: NodeCtx): Val[] {
     return [tf.reshape(s, shape), tf.reshape(tf.sub(weights[1], tf.mul(weights[2], s)), shape)];
   });
   weights.forEach((w) => w.dispose());
-  return ctx.custom({ className: 'OnnxBatchNorm', kind: 'norm', consts: [scale, shift], fn: ([xi], [s, b]) => [tf.add(tf.mul(xi, s), b)] }, [x]);
+  return ctx.custom({ className: 'OnnxBatchNormalization', kind: 'norm', consts: [scale, shift], fn: ([xi], [s, b]) => [tf.add(tf.mul(xi, s), b)] }, [x]);
 }
 
 export function convertLayerNorm(ctx: NodeCtx): Val[] {
@@ -42,7 +42,7 @@ export function convertLayerNorm(ctx: NodeCtx): Val[] {
   const hasBias = !!bias;
   return ctx.custom(
     {
-      className: 'OnnxLayerNorm',
+      className: 'OnnxLayerNormalization',
       kind: 'norm',
       consts,
       fn: ([xi], cs) => {
@@ -68,7 +68,7 @@ export function convertInstanceNorm(ctx: NodeCtx): Val[] {
   const consts = [tf.tensor1d(Float32Array.from(s.data)), tf.tensor1d(Float32Array.from(b.data))];
   return ctx.custom(
     {
-      className: 'OnnxInstanceNorm',
+      className: 'OnnxInstanceNormalization',
       kind: 'norm',
       consts,
       fn: ([xi], [sc, bi]) => {
