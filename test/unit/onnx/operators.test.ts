@@ -71,7 +71,7 @@ describe('ONNX operators against onnxruntime-node', () => {
   it('channel shuffle (Reshape to 5-D, Transpose, Reshape back) shuffles the same channels', async () => {
     const g = classifier(
       6,
-      4,
+      5,
       [
         conv('c', 'image', 'a', { kernel_shape: [1, 1] }),
         { op: 'Reshape', inputs: ['a', 's5'], outputs: ['r5'] },
@@ -80,10 +80,10 @@ describe('ONNX operators against onnxruntime-node', () => {
         conv('d', 'sh', 'out', { kernel_shape: [3, 3], group: 6, pads: [1, 1, 1, 1] }),
       ],
       'out',
-      6 * 16,
-      [weights('c.w', [6, 6, 1, 1], 20), weights('c.b', [6], 21), ints('s5', [1, 2, 3, 4, 4]), ints('s4', [1, 6, 4, 4]), weights('d.w', [6, 1, 3, 3], 22), weights('d.b', [6], 23)],
+      6 * 25,
+      [weights('c.w', [6, 6, 1, 1], 20), weights('c.b', [6], 21), ints('s5', [1, 2, 3, 5, 5]), ints('s4', [1, 6, 5, 5]), weights('d.w', [6, 1, 3, 3], 22), weights('d.b', [6], 23)],
     );
-    await check(g, [1, 3, 4, 4]);
+    await check(g, [1, 3, 5, 5]);
   });
 
   it('squeeze-and-excitation (GlobalAveragePool, 1×1 convolutions, HardSigmoid, Mul broadcast), SiLU as x·sigmoid(x), residual Add', async () => {
@@ -132,7 +132,7 @@ describe('ONNX operators against onnxruntime-node', () => {
   it('activations: LeakyRelu, PRelu, Elu, Selu, HardSwish, Tanh, Softplus, Erf (GELU), Div/Sub/Pow with constants; LogSoftmax output', async () => {
     const g = classifier(
       3,
-      4,
+      5,
       [
         { op: 'LeakyRelu', inputs: ['image'], outputs: ['a'], attrs: { alpha: 0.1 } },
         { op: 'PRelu', inputs: ['a', 'slope'], outputs: ['b'] },
@@ -149,20 +149,20 @@ describe('ONNX operators against onnxruntime-node', () => {
         { op: 'Pow', inputs: ['s2', 'two'], outputs: ['p'] },
       ],
       'p',
-      3 * 16,
+      3 * 25,
       [weights('slope', [3, 1, 1], 40, 0.3), { name: 'sqrt2', dims: [], values: [Math.SQRT2] }, { name: 'one', dims: [], values: [1] }, weights('shift', [3, 1, 1], 41), { name: 'two', dims: [], values: [2] }],
     );
     g.opset = 14;
     g.nodes.push({ op: 'LogSoftmax', inputs: ['logits'], outputs: ['lsm'], attrs: { axis: 1 } });
     g.outputs = [{ name: 'lsm', dims: ['N', 5] }];
-    await check(g, [2, 3, 4, 4]);
+    await check(g, [2, 3, 5, 5]);
   });
 
   it('shape arithmetic folded at load time: Shape → Gather → Unsqueeze → Concat → Reshape (x.view(x.size(0), -1)); Squeeze/Unsqueeze/Split opset 11 vs 13', async () => {
     for (const opset of [11, 13]) {
       const axesIn = opset >= 13;
       const g: GraphSpec = {
-        input: { name: 'image', dims: ['N', 3, 3, 4] },
+        input: { name: 'image', dims: ['N', 3, 3, 5] },
         outputs: [{ name: 'logits', dims: ['N', 5] }],
         opset,
         nodes: [
@@ -178,9 +178,9 @@ describe('ONNX operators against onnxruntime-node', () => {
           axesIn ? { op: 'Squeeze', inputs: ['u', 'ax2'], outputs: ['sq'] } : { op: 'Squeeze', inputs: ['u'], outputs: ['sq'], attrs: { axes: [2] } },
           { op: 'Gemm', inputs: ['sq', 'fc.w', 'fc.b'], outputs: ['logits'], attrs: { transB: 1 } },
         ],
-        initializers: [ints('split', [1, 2]), { name: 'half', dims: [1], values: [0.5] }, ints('zero', [0], []), ints('ax0', [0]), ints('minus1', [-1]), ints('ax2', [2]), weights('fc.w', [5, 36], 50), weights('fc.b', [5], 51)],
+        initializers: [ints('split', [1, 2]), { name: 'half', dims: [1], values: [0.5] }, ints('zero', [0], []), ints('ax0', [0]), ints('minus1', [-1]), ints('ax2', [2]), weights('fc.w', [5, 45], 50), weights('fc.b', [5], 51)],
       };
-      await check(g, [2, 3, 3, 4]);
+      await check(g, [2, 3, 3, 5]);
     }
   });
 
