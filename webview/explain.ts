@@ -3,14 +3,15 @@
 // this page shows and asks. Messages: src/shared/protocol.ts (ToExplainView / FromExplainView).
 import './common/toolkit';
 import './explain.css';
-import type { ExplainPanelState, ExplainViewOptions, FromExplainView, HeatmapView, Prediction, ToExplainView } from '../src/shared/protocol';
+import type { ExplainPanelState, ExplainViewOptions, FromExplainView, FromTrustView, HeatmapView, Prediction, ToExplainView, ToTrustView } from '../src/shared/protocol';
 import { byId, h, percent, setDropdown } from './common/dom';
 import { host } from './common/vscodeApi';
+import { mountTrust, onTrustMessage } from './trust/trustView';
 
 type Init = Extract<ToExplainView, { type: 'init' }>;
 type Dropdown = HTMLElement & { value: string };
 
-const vscode = host<FromExplainView, ExplainPanelState>();
+const vscode = host<FromExplainView | FromTrustView, ExplainPanelState>();
 let init: Init | null = null;
 let state: ExplainPanelState | null = vscode.getState() ?? null;
 let heatmapUrl: string | null = null;
@@ -235,8 +236,10 @@ function onBusy(message: string, done?: number, total?: number): void {
   byId('error').hidden = true;
 }
 
-window.addEventListener('message', (e: MessageEvent<ToExplainView>) => {
-  const m = e.data;
+window.addEventListener('message', (e: MessageEvent<ToExplainView | ToTrustView>) => {
+  // The Compare view and Sanity check (webview/trust/) handle their own messages and watch the panel's.
+  if (onTrustMessage(e.data)) return;
+  const m = e.data as ToExplainView;
   switch (m.type) {
     case 'init':
       fromCode(() => onInit(m));
@@ -271,5 +274,12 @@ window.addEventListener('message', (e: MessageEvent<ToExplainView>) => {
 });
 
 build();
+mountTrust(byId('app'), {
+  post: (m) => vscode.post(m),
+  openSingle: (method, classIndex) => change({ method, classIndex }),
+  saveView: (compare) => {
+    if (state) vscode.setState((state = { ...state, compare }));
+  },
+}, state?.compare);
 if (state) applyView();
 vscode.post({ type: 'ready' });
