@@ -213,7 +213,7 @@ export function explain(model: LoadedModel, x: tf.Tensor, req: ExplainRequest, h
     for (let ci = 0; ci < classes.length; ci++) {
       const classIndex = classes[ci];
       const prediction = byIndex.get(classIndex)!;
-      const stage = `${req.method} for '${prediction.label}'`;
+      const stage = `${method.title} for '${prediction.label}'`;
       const check = () => {
         if (hooks.isCancelled?.()) throw new CancelledError();
       };

@@ -167,6 +167,13 @@ function render(p: RenderParams, base: RgbaImage): RgbaImage {
   return heatmapOverlay(p.map, p.shape[0], p.shape[1], img, { colormap, range: mapRange(p.map, p.kind), alpha: Math.max(0, Math.min(1, p.alpha)) });
 }
 
+/** Whether every pixel has R = G = B (a grayscale file, whatever its encoding). */
+function isGray(img: RgbaImage): boolean {
+  const d = img.data;
+  for (let i = 0; i < d.length; i += 4) if (d[i] !== d[i + 1] || d[i] !== d[i + 2]) return false;
+  return true;
+}
+
 function spatialLayers(model: LoadedModel): LayerBrief[] {
   if (!model.network) return [];
   return model.network.graph.nodes
@@ -257,11 +264,14 @@ export const handlers: Handlers = {
 
   async predict(p, ctx) {
     const m = await getModel(p.model, ctx);
+    ctx.step(0, 2, `Decoding ${p.image.split(/[\\/]/).pop()}…`);
     const img = await getImage(p.image);
+    ctx.step(1, 2, 'Predicting the classes…');
     const t0 = performance.now();
     const x = imageToInput(m, img, preprocessOf(m, p.preprocess));
     try {
-      return { predictions: predict(m, x).map((q) => ({ index: q.index, label: q.label, probability: q.probability, logit: q.logit })), ms: performance.now() - t0 };
+      const input = { width: img.width, height: img.height, channels: isGray(img) ? 1 : 3 };
+      return { predictions: predict(m, x).map((q) => ({ index: q.index, label: q.label, probability: q.probability, logit: q.logit })), ms: performance.now() - t0, input };
     } finally {
       x.dispose();
     }

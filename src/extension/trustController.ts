@@ -65,7 +65,7 @@ export class TrustController implements vscode.Disposable {
   private keyOf(method: string, classIndex: number): string {
     const o = this.host.state.options;
     const usesLayer = this.host.brief()?.methods.find((m) => m.name === method)?.usesLayer ?? false;
-    return [method, usesLayer ? (o.layer ?? '(default)') : '-', o.preprocess, classIndex].join('|');
+    return [this.host.state.model, method, usesLayer ? (o.layer ?? '(default)') : '-', o.preprocess, classIndex].join('|');
   }
 
   private cellView(key: string): CompareCellView | null {
@@ -100,6 +100,20 @@ export class TrustController implements vscode.Disposable {
   optionsChanged(): void {
     if (this.view.tab === 'compare') void this.compute();
     else this.resend();
+  }
+
+  /** The panel switched to another model: nothing computed so far applies. */
+  reset(): void {
+    this.work?.cancel();
+    this.maps.clear();
+    this.images.clear();
+    this.scores.clear();
+    this.randomScores.clear();
+    this.shown.clear();
+    this.lastSanity = [];
+    this.lastError = null;
+    this.host.post({ type: 'compare.clear' });
+    this.host.post({ type: 'sanity.clear' });
   }
 
   async handle(m: FromTrustView): Promise<void> {
@@ -201,7 +215,7 @@ export class TrustController implements vscode.Disposable {
   }
 
   private randomKey(classIndex: number): string {
-    return `${this.host.state.options.preprocess}|${classIndex}`;
+    return `${this.host.state.model}|${this.host.state.options.preprocess}|${classIndex}`;
   }
 
   /** Deletion/insertion AUCs of every computed cell of the grid, and the random map's per row. */

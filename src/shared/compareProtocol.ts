@@ -28,7 +28,7 @@ export interface CellScores {
 }
 
 export interface CompareCellView {
-  /** method|layer|preprocess|class: the same map has the same key in both views. */
+  /** model|method|layer|preprocess|class. */
   key: string;
   classIndex: number;
   label: string;
@@ -63,6 +63,8 @@ export type ToTrustView =
   | { type: 'trust.idle' }
   | { type: 'trust.error'; message: string }
   | { type: 'trust.saved'; file: string }
+  /** Hide the last sanity check (the panel switched models). */
+  | { type: 'sanity.clear' }
   | { type: 'sanity.start'; method: string; label: string }
   | { type: 'sanity.stage'; index: number; total: number; stage: SanityStage | null; layer: string | null; image: PngImage }
   | { type: 'sanity.done'; record: SanityRecord; passed: boolean; sentence: string };

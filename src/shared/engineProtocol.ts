@@ -163,7 +163,8 @@ export interface EngineCalls {
   /** Loads (and caches) a model file. */
   loadModel: { params: { model: string }; result: ModelBrief };
   /** All classes, best first. */
-  predict: { params: { model: string; image: string; preprocess?: string }; result: { predictions: Prediction[]; ms: number } };
+  /** `input`: the image as decoded (channels 1 when every pixel is gray), to say how it was changed for the model. */
+  predict: { params: { model: string; image: string; preprocess?: string }; result: { predictions: Prediction[]; ms: number; input?: { width: number; height: number; channels: number } } };
   explain: { params: ExplainParams; result: ExplainOutput };
   /** Renders a map (from `explain`) as PNG: over the image, or alone. */
   render: { params: RenderParams; result: PngImage };

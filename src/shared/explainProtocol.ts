@@ -55,13 +55,15 @@ export type ToExplainView =
       modelName: string;
       model: Pick<ModelBrief, 'labels' | 'methods' | 'spatialLayers' | 'defaultLayer' | 'colormaps' | 'preprocessPresets' | 'defaultPreprocess' | 'preprocessReason' | 'canExplain' | 'format' | 'inputSize'>;
     }
-  | { type: 'predictions'; predictions: Prediction[] }
+  /** `inputNote`: what happened to the image on its way into the model ("8×8 upscaled to 224×224"), if notable. */
+  | { type: 'predictions'; predictions: Prediction[]; inputNote?: string | null }
   /** The options as the host holds them (after a change from either side). */
   | { type: 'options'; options: ExplainViewOptions }
   | { type: 'heatmap'; heatmap: HeatmapView }
   | { type: 'busy'; message: string; done?: number; total?: number }
   | { type: 'idle' }
-  | { type: 'error'; message: string }
+  /** `fatal`: the model or the image could not be loaded; the panel offers another model and Retry. */
+  | { type: 'error'; message: string; fatal?: boolean }
   | { type: 'saved'; file: string };
 
 export type FromExplainView =

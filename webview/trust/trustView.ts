@@ -7,16 +7,16 @@ import './trust.css';
 import { bestInRow, type CompareCellView, type CompareViewState, defaultCompareState, type FromTrustView, MAX_COMPARE_CLASSES, type ToTrustView } from '../../src/shared/compareProtocol';
 import type { ExplainViewOptions, MethodBrief, Prediction, ToExplainView } from '../../src/shared/protocol';
 import { h, percent } from '../common/dom';
+import { host } from '../common/vscodeApi';
 
 export interface TrustMount {
-  post(m: FromTrustView): void;
   /** Shows one cell in the single view (method and class chosen there). */
   openSingle(method: string, classIndex: number): void;
   /** Keeps the Compare choices with the panel's state. */
   saveView(view: CompareViewState): void;
 }
 
-let mount: TrustMount | null = null;
+let mount: (TrustMount & { post(m: FromTrustView): void }) | null = null;
 let view: CompareViewState = defaultCompareState();
 let methods: MethodBrief[] = [];
 let predictions: Prediction[] = [];
@@ -81,7 +81,8 @@ function sanitySection(): HTMLElement {
 
 /** Adds the trust part to the page: the switch after the header, the rest after the single view. */
 export function mountTrust(app: HTMLElement, m: TrustMount, saved: CompareViewState | undefined): void {
-  mount = m;
+  const page = host<FromTrustView, unknown>();
+  mount = { ...m, post: (msg) => page.post(msg) };
   if (saved) view = { ...defaultCompareState(), ...saved };
   const header = app.querySelector('header');
   if (header) header.after(tabs());
@@ -259,6 +260,10 @@ export function onTrustMessage(m: ToExplainView | ToTrustView): boolean {
     case 'trust.saved':
       el('compare-note').textContent = `Saved ${m.file}`;
       el('compare').dataset.saved = m.file;
+      return true;
+    case 'sanity.clear':
+      el('sanity').hidden = true;
+      el('sanity-strip').replaceChildren();
       return true;
     case 'sanity.start':
       el('sanity').hidden = false;
