@@ -251,6 +251,7 @@ export const handlers: Handlers = {
       preprocessPresets: PREPROCESS_PRESETS.map((name) => ({ name, description: PRESET_DESCRIPTIONS[name] })),
       spatialLayers: spatialLayers(m),
       defaultLayer: m.network?.defaultLayer()?.path ?? null,
+      defaultLayerReason: m.network?.defaultTarget()?.reason ?? null,
       canExplain: m.network !== null,
       methods: METHOD_NAMES.map((name) => {
         const d = METHODS[name];

@@ -50,6 +50,8 @@ export interface ModelBrief {
   /** Layers with a spatial 4-D output: the targets of the layer methods. */
   spatialLayers: LayerBrief[];
   defaultLayer: string | null;
+  /** Why the default layer is the default (one sentence). */
+  defaultLayerReason: string | null;
   /** Gradients need a layers model; a graph model only predicts. */
   canExplain: boolean;
   methods: MethodBrief[];
@@ -143,6 +145,8 @@ export interface ModelSummaryView {
   format: string;
   kind: 'layers' | 'graph';
   input: { height: number; width: number; channels: number };
+  /** How the model's input holds the image, in words ("channels first (NCHW)"). */
+  inputLayout: string;
   numClasses: number;
   labels: string[] | null;
   labelsSource: string | null;
@@ -150,6 +154,8 @@ export interface ModelSummaryView {
   defaultPreprocess: string;
   preprocessReason: string;
   defaultLayer: string | null;
+  /** Why the default layer is the default (one sentence). */
+  defaultLayerReason: string | null;
   params: { total: number; trainable: number };
   weightBytes: number;
   layerCount: number;
