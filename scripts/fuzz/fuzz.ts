@@ -19,11 +19,11 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { makeRng } from '../../src/engine/random';
-import { applyOps, int, pick, randomBytesOp, randomImageDimOp, randomJsonOp, randomZipOp, type Files, type Op, type Rng } from './mutate';
+import { applyOps, int, onnxAsJson, pick, randomBytesOp, randomImageDimOp, randomJsonOp, randomZipOp, type Files, type Op, type Rng } from './mutate';
 import type { CaseReply, CaseRequest } from './worker';
 
 type Target = CaseRequest['target'];
-const TARGETS: Target[] = ['tfjs', 'keras', 'image'];
+const TARGETS: Target[] = ['tfjs', 'keras', 'image', 'onnx'];
 
 interface Options {
   seconds: number;
@@ -43,7 +43,7 @@ interface Options {
 const HELP = `npm run fuzz -- [options]
   --seconds N         total time budget, shared equally by the targets (default 60)
   --seed S            random seed (default: from the clock; printed, so a run can be repeated)
-  --targets a,b       which of tfjs, keras, image (default: all)
+  --targets a,b       which of tfjs, keras, image, onnx (default: all)
   --case-timeout MS   a case that takes longer is a hang (default 30000)
   --memory-mb N       heap cap (--max-old-space-size) and resident-size limit of the child (default 2048)
   --corpus DIR        seed corpus (default test/fuzz/corpus)
@@ -140,6 +140,8 @@ function loadSeeds(corpus: string): Seed[] {
     if (fs.statSync(p).isDirectory()) seeds.push({ target: 'keras', name: `keras/${f}`, files: readFolder(p), entry: 'model.json', weights: 'weights.h5' });
     else seeds.push({ target: 'keras', name: `keras/${f}`, files: new Map([[f, new Uint8Array(fs.readFileSync(p))]]), entry: f });
   }
+  const onnx = path.join(corpus, 'onnx');
+  if (fs.existsSync(onnx)) for (const d of fs.readdirSync(onnx).sort()) seeds.push({ target: 'onnx', name: `onnx/${d}`, files: readFolder(path.join(onnx, d)), entry: 'model.onnx' });
   const images = path.join(corpus, 'images');
   for (const f of fs.readdirSync(images).sort()) seeds.push({ target: 'image', name: `images/${f}`, files: new Map([[f, new Uint8Array(fs.readFileSync(path.join(images, f)))]]), entry: f });
   return seeds;
@@ -174,6 +176,15 @@ function chooseOp(rng: Rng, seed: Seed, files: Files): Op {
     if (r < 0.35) return randomImageDimOp(rng, f, b) ?? randomBytesOp(rng, f, b);
     if (r < 0.45 && b[1] === 0x50) return { t: 'pngcrc', file: f };
     return randomBytesOp(rng, f, b);
+  }
+  if (seed.target === 'onnx') {
+    const b = files.get(seed.entry);
+    if (!b) return any();
+    const json = r < 0.65 ? onnxAsJson(b) : undefined;
+    if (json !== undefined) return { t: 'onnx', file: seed.entry, op: randomJsonOp(rng, seed.entry, json) };
+    if (r < 0.9) return randomBytesOp(rng, seed.entry, b);
+    const f = pick(rng, names);
+    return rng() < 0.5 ? { t: 'rm', file: f } : { t: 'mv', file: f, to: `${f}.moved` };
   }
   const jsonName = seed.entry.endsWith('.json') ? seed.entry : null;
   if (seed.target === 'tfjs' || jsonName) {

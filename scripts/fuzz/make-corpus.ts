@@ -17,6 +17,8 @@ import { saveLayersModel } from '../../test/unit/helpers';
 import { buildBmp, buildFlatJpeg, buildPng, exifApp1, fixturePath, insertAfterSoi } from '../../test/unit/image/helpers';
 import { toJson, writeKerasArchive, writeLegacyH5 } from '../../test/unit/keras/kerasWriter';
 import { modelA, modelB } from '../../test/unit/keras/models';
+import { onnxRoot } from '../../src/engine/model/onnx/schema';
+import { encodeModel, ints, weights, type GraphSpec } from '../../test/unit/onnx/onnxWriter';
 
 function seeded(seed: number) {
   return tfl.initializers.randomUniform({ minval: -0.5, maxval: 0.5, seed });
@@ -97,6 +99,55 @@ function writeGraphModel(dir: string): void {
   fs.writeFileSync(path.join(dir, 'model.json'), JSON.stringify({ format: 'graph-model', generatedBy: 'cnn-lens fuzz corpus', modelTopology: { node, versions: { producer: 1 } }, weightsManifest: manifest }));
 }
 
+/**
+ * ONNX seeds (a folder each, model.onnx): a small PyTorch-like net with the shape arithmetic exporters write,
+ * a grouped convolution, a channel shuffle and pooling; the same with its weights in an external data file.
+ */
+function writeOnnxSeeds(dir: string): void {
+  const g: GraphSpec = {
+    input: { name: 'input', dims: ['batch', 3, 8, 8] },
+    outputs: [{ name: 'logits', dims: ['batch', 3] }],
+    opset: 13,
+    metadata: { labels: '["a", "b", "c"]' },
+    nodes: [
+      { op: 'Conv', name: 'conv', inputs: ['input', 'w1', 'b1'], outputs: ['c'], attrs: { kernel_shape: [3, 3], pads: [1, 1, 1, 1], strides: [2, 2] } },
+      { op: 'Clip', name: 'relu6', inputs: ['c', 'lo', 'hi'], outputs: ['r'] },
+      { op: 'Conv', name: 'group', inputs: ['r', 'w2'], outputs: ['g'], attrs: { kernel_shape: [1, 1], group: 2 } },
+      { op: 'Reshape', name: 'split', inputs: ['g', 's5'], outputs: ['g5'] },
+      { op: 'Transpose', name: 'shuffle', inputs: ['g5'], outputs: ['t5'], attrs: { perm: [0, 2, 1, 3, 4] } },
+      { op: 'Reshape', name: 'merge', inputs: ['t5', 's4'], outputs: ['sh'] },
+      { op: 'MaxPool', name: 'pool', inputs: ['sh'], outputs: ['p'], attrs: { kernel_shape: [2, 2], strides: [2, 2], ceil_mode: 1 } },
+      { op: 'Shape', name: 'shape', inputs: ['p'], outputs: ['shp'] },
+      { op: 'Gather', name: 'n', inputs: ['shp', 'zero'], outputs: ['n'], attrs: { axis: 0 } },
+      { op: 'Unsqueeze', name: 'n1', inputs: ['n', 'ax0'], outputs: ['n1'] },
+      { op: 'Concat', name: 'target', inputs: ['n1', 'minus1'], outputs: ['tg'], attrs: { axis: 0 } },
+      { op: 'Reshape', name: 'flatten', inputs: ['p', 'tg'], outputs: ['f'] },
+      { op: 'Gemm', name: 'fc', inputs: ['f', 'wf', 'bf'], outputs: ['logits'], attrs: { transB: 1 } },
+    ],
+    initializers: [
+      weights('w1', [4, 3, 3, 3], 1), weights('b1', [4], 2), { name: 'lo', dims: [], values: [0] }, { name: 'hi', dims: [], values: [6] },
+      weights('w2', [4, 2, 1, 1], 3), ints('s5', [-1, 2, 2, 4, 4]), ints('s4', [-1, 4, 4, 4]), ints('zero', [0], []), ints('ax0', [0]), ints('minus1', [-1]),
+      weights('wf', [3, 16], 4), weights('bf', [3], 5),
+    ],
+  };
+  fs.mkdirSync(path.join(dir, 'shapes'), { recursive: true });
+  fs.writeFileSync(path.join(dir, 'shapes', 'model.onnx'), encodeModel(g));
+  // The first convolution's weights in weights.bin (offset 8), as torch.onnx.export writes models over 2 GB.
+  const w1 = g.initializers![0];
+  const ext = { ...g, initializers: g.initializers!.slice(1) };
+  const bytes = encodeModel(ext);
+  const dirExt = path.join(dir, 'external');
+  fs.mkdirSync(dirExt, { recursive: true });
+  fs.writeFileSync(path.join(dirExt, 'weights.bin'), Buffer.concat([Buffer.alloc(8), Buffer.from(new Float32Array(w1.values).buffer)]));
+  // Re-encoded with the external initializer added (the test writer has no external form).
+  const Model = onnxRoot().lookupType('onnx.ModelProto');
+  const obj = Model.toObject(Model.decode(bytes), { longs: Number, arrays: true }) as any;
+  obj.graph.initializer.unshift({ name: 'w1', dims: w1.dims, data_type: 1, data_location: 1, external_data: [{ key: 'location', value: 'weights.bin' }, { key: 'offset', value: '8' }, { key: 'length', value: String(w1.values.length * 4) }] });
+  fs.writeFileSync(path.join(dirExt, 'model.onnx'), Model.encode(Model.fromObject(obj)).finish());
+  fs.mkdirSync(path.join(dir, 'pytorch-shuffle'), { recursive: true });
+  fs.copyFileSync(path.resolve('test', 'fixtures', 'onnx', 'tiny-shuffle.onnx'), path.join(dir, 'pytorch-shuffle', 'model.onnx'));
+}
+
 function pattern(w: number, h: number, seed: number): Uint8Array {
   const rng = makeRng(seed);
   const px = new Uint8Array(w * h * 4);
@@ -170,6 +221,7 @@ async function main(): Promise<void> {
   await writeLegacyH5(path.join(arch, 'weights.h5'), modelA(4), { full: false });
 
   writeImages(path.join(out, 'images'));
+  writeOnnxSeeds(path.join(out, 'onnx'));
   let n = 0;
   let bytes = 0;
   const walk = (d: string): void => {

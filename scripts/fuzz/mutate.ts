@@ -2,6 +2,7 @@
 // looking at the current files, then applied by applyOp. Recording ops as data lets a failing case be replayed
 // exactly and shrunk by dropping ops (an op that no longer fits the files is skipped, not an error).
 import { unzipSync, zipSync } from 'fflate';
+import { onnxRoot } from '../../src/engine/model/onnx/schema';
 import { crc32 } from '../../test/unit/image/helpers';
 
 export type Rng = () => number;
@@ -37,7 +38,9 @@ export type Op =
   | { t: 'rm'; file: string }
   | { t: 'mv'; file: string; to: string }
   /** Recomputes the CRC of every PNG chunk, so that a header change reaches the decoder. */
-  | { t: 'pngcrc'; file: string };
+  | { t: 'pngcrc'; file: string }
+  /** An ONNX protobuf decoded to JSON (bytes as base64), changed by `op`, encoded again. */
+  | { t: 'onnx'; file: string; op: JsonOp };
 
 export const pick = <T>(rng: Rng, xs: readonly T[]): T => xs[Math.floor(rng() * xs.length)];
 export const int = (rng: Rng, n: number): number => Math.floor(rng() * n);
@@ -55,6 +58,10 @@ export const INTERESTING_JSON: unknown[] = [
   'float64', 'int64', 'string', 'complex64', 'bool', 'uint8', 'float16', 'int32', 'bfloat16',
   'Conv2D', 'Dense', 'Lambda', 'Model', 'Functional', 'Sequential', 'InputLayer', 'TFOpLambda', 'NoSuchLayer', '__proto__', 'constructor',
   { class_name: 'Lambda', config: { name: 'lam' } }, { __proto__: null, polluted: 1 },
+  // ONNX: op types (supported, unsupported, control flow), data types, locations of external data.
+  'Conv', 'Reshape', 'Transpose', 'Gemm', 'Loop', 'If', 'Scan', 'NoSuchOp', 'com.microsoft', 'ai.onnx.ml', 'weights.bin', 'model.onnx',
+  [{ key: 'location', value: '../weights.bin' }], [{ key: 'location', value: 'weights.bin' }, { key: 'offset', value: '-4' }], [{ key: 'location', value: 'weights.bin' }, { key: 'length', value: '99999999999' }],
+  [2 ** 31, 2 ** 31], [1, 1e9, 1e9, 3], [-1, 3, 224, 224], [0, 0, 0, 0], 8, 9, 10, 11, 16, 17,
 ];
 
 const NAMES_FOR_MEMBERS = ['../config.json', '/config.json', 'C:/model.weights.h5', 'a/../../model.weights.h5', '..\\..\\x', 'config.json ', 'Config.json', 'model.weights.npz', 'model.weights.h5/', 'dir/config.json', 'x'.repeat(300)];
@@ -192,6 +199,29 @@ function applyJsonToBytes(b: Uint8Array, op: JsonOp): Uint8Array | undefined {
   return enc.encode(JSON.stringify(out));
 }
 
+/** The ONNX file as JSON and back (undefined when it does not decode or the changed object does not encode). */
+function applyOnnxJson(b: Uint8Array, op: JsonOp): Uint8Array | undefined {
+  const Model = onnxRoot().lookupType('onnx.ModelProto');
+  try {
+    const root = Model.toObject(Model.decode(b), { longs: Number, bytes: String, arrays: true });
+    const out = applyJson(root, op);
+    if (out === undefined) return undefined;
+    return Model.encode(Model.fromObject(out)).finish();
+  } catch {
+    return undefined;
+  }
+}
+
+/** The ONNX file as JSON, for choosing a mutation (undefined when it does not decode). */
+export function onnxAsJson(b: Uint8Array): unknown {
+  const Model = onnxRoot().lookupType('onnx.ModelProto');
+  try {
+    return Model.toObject(Model.decode(b), { longs: Number, bytes: String, arrays: true });
+  } catch {
+    return undefined;
+  }
+}
+
 function fixPngCrcs(b: Uint8Array): Uint8Array {
   const c = b.slice();
   const dv = new DataView(c.buffer, c.byteOffset, c.byteLength);
@@ -233,6 +263,9 @@ export function applyOp(files: Files, op: Op): Files {
       return out;
     case 'pngcrc':
       nb = fixPngCrcs(b);
+      break;
+    case 'onnx':
+      nb = applyOnnxJson(b, op.op);
       break;
     case 'zrename':
       nb = rezip(b, (m) => {
@@ -323,7 +356,7 @@ export function jsonPaths(root: unknown, limit = 20000): { path: JsonPath; value
 }
 
 /** Keys whose values matter most to a model loader: mutated more often. */
-const HOT_KEYS = /^(class_name|name|shape|batch_input_shape|batch_shape|input_shape|dtype|paths|weights|inbound_nodes|layers|config|units|filters|kernel_size|strides|pool_size|size|target_shape|axis|input_layers|output_layers|node|op|input|attr|tensorShape|dim|args|kwargs|keras_history|module|registered_name|build_config|groups|dilation_rate|padding|activation|data_format|rate|cropping|dims|n|depth_multiplier)$/;
+const HOT_KEYS = /^(class_name|name|shape|batch_input_shape|batch_shape|input_shape|dtype|paths|weights|inbound_nodes|layers|config|units|filters|kernel_size|strides|pool_size|size|target_shape|axis|input_layers|output_layers|node|op|input|attr|tensorShape|dim|args|kwargs|keras_history|module|registered_name|build_config|groups|dilation_rate|padding|activation|data_format|rate|cropping|dims|n|depth_multiplier|op_type|data_type|raw_data|external_data|data_location|dim_value|dim_param|ints|i|f|output|initializer|opset_import|version|domain|metadata_props)$/;
 
 /** A random structural mutation of a JSON document (a tfjs model.json, a Keras config). */
 export function randomJsonOp(rng: Rng, file: string, root: unknown, member?: string): JsonOp {

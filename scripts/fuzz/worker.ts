@@ -9,7 +9,7 @@ import { loadAnyModel } from '../../src/engine/model/loadModel';
 
 export interface CaseRequest {
   id: number;
-  target: 'tfjs' | 'keras' | 'image';
+  target: 'tfjs' | 'keras' | 'image' | 'onnx';
   /** Absolute path of the file to open. */
   entry: string;
   /** Keras architecture JSON: its weights file. */

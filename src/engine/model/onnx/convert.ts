@@ -60,6 +60,12 @@ export interface Converted {
   opset: number;
 }
 
+/** A name from the file as shown in a message: control characters replaced, at most 80 characters. */
+function shown(s: string): string {
+  const clean = s.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?');
+  return clean.length > 80 ? `${clean.slice(0, 77)}...` : clean;
+}
+
 function sanitize(name: string): string {
   const s = name.replace(/[^-A-Za-z0-9._/]/g, '_').replace(/^[^A-Za-z0-9]+/, '');
   return s.length ? s : 'node';
@@ -98,8 +104,9 @@ export function convertOnnx(file: string, proto: OnnxModelProto, size?: [number,
   let weightBytes = 0;
   for (const init of graph.initializer ?? []) {
     const name = init.name ?? '';
-    const c = readTensor(init, file, `initializer '${name}'`);
+    const c = readTensor(init, file, `initializer '${shown(name)}'`);
     weightBytes += c.data.length * 4;
+    if (weightBytes > 4 * 1024 ** 3) throw fileError(file, 'its weights would need over 4 GB');
     values.set(name, { kind: 'const', c });
   }
   const inputs = (graph.input ?? []).filter((i) => !values.has(i.name ?? ''));
@@ -158,13 +165,13 @@ export function convertOnnx(file: string, proto: OnnxModelProto, size?: [number,
     const op = node.op_type ?? '';
     const display = sanitize(node.name || node.output?.[0] || `${op}_${index}`);
     const fail = (problem: string): never => {
-      throw fileError(file, `node '${node.name || node.output?.[0] || index}' (${op || 'no op type'}): ${problem}`);
+      throw fileError(file, `node '${shown(node.name || node.output?.[0] || String(index))}' (${shown(op) || 'no op type'}): ${problem}`);
     };
-    if (node.domain && node.domain !== 'ai.onnx') fail(`operator domain '${node.domain}' is not supported (standard ONNX operators only)`);
+    if (node.domain && node.domain !== 'ai.onnx') fail(`operator domain '${shown(node.domain)}' is not supported (standard ONNX operators only)`);
     const ins: (Val | null)[] = (node.input ?? []).map((name) => {
       if (!name) return null;
       const v = values.get(name);
-      if (!v) return fail(`input '${name}' is computed by no earlier node (the graph is cyclic or not in order)`);
+      if (!v) return fail(`input '${shown(name)}' is computed by no earlier node (the graph is cyclic or not in order)`);
       return v;
     });
     const outNames = (node.output ?? []).filter((o) => o);
@@ -199,10 +206,10 @@ export function convertOnnx(file: string, proto: OnnxModelProto, size?: [number,
       } catch (e) {
         return void fail(`cannot fold its constant inputs: ${(e as Error).message}`);
       }
-      if (!folded) fail(CONVERTERS[op] ? 'all its inputs are constants, which CNN Lens does not compute for this operator' : unsupported(op));
+      if (!folded) fail(Object.prototype.hasOwnProperty.call(CONVERTERS, op) ? 'all its inputs are constants, which CNN Lens does not compute for this operator' : unsupported(op));
       results = folded!.map((cc) => ({ kind: 'const', c: cc }));
     } else {
-      const conv = CONVERTERS[op];
+      const conv = Object.prototype.hasOwnProperty.call(CONVERTERS, op) ? CONVERTERS[op] : undefined;
       if (!conv) return void fail(unsupported(op));
       const ctx = makeCtx(node, op, display, attrs, ins, fail);
       try {
@@ -214,7 +221,9 @@ export function convertOnnx(file: string, proto: OnnxModelProto, size?: [number,
         results = out;
       } catch (e) {
         if ((e as Error)?.name === 'LensError') throw e;
-        return void fail(`cannot convert it: ${(e as Error)?.message?.split('\n')[0] ?? e}`);
+        const msg = (e as Error)?.message?.split('\n')[0] ?? String(e);
+        if (/memory access out of bounds|Invalid typed array length|Array buffer allocation failed|out of memory/i.test(msg)) return void fail('its output would be too large to allocate');
+        return void fail(`cannot convert it: ${shown(msg)}`);
       }
       for (const v of results) {
         if (v.kind !== 'live') continue;
@@ -298,5 +307,5 @@ export function convertOnnx(file: string, proto: OnnxModelProto, size?: [number,
 }
 
 function unsupported(op: string): string {
-  return `operator '${op}' is not supported (CNN Lens converts the operators of image classifiers: run \`cnn-lens info --help\` for the list)`;
+  return `operator '${shown(op)}' is not supported (CNN Lens converts the operators of image classifiers; the README's Model formats section lists them)`;
 }

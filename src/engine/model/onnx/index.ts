@@ -49,7 +49,9 @@ export async function loadOnnxModel(file: string, opts: LoadOptions = {}): Promi
     converted = convertOnnx(file, proto, opts.inputSize ?? metadataSize(props));
   } catch (e) {
     if ((e as Error)?.name === 'LensError') throw e;
-    throw fileError(file, `cannot build the model: ${(e as Error)?.message?.split('\n')[0] ?? e}`);
+    const msg = (e as Error)?.message?.split('\n')[0] ?? String(e);
+    if (/memory access out of bounds|Invalid typed array length|Array buffer allocation failed|out of memory/i.test(msg)) throw fileError(file, 'a layer\'s weights or outputs would be too large to allocate');
+    throw fileError(file, `cannot build the model: ${msg}`);
   }
   const labels = metadataLabels(props);
   const known: PreprocessPreset[] = ['raw', 'unit', 'tf', 'caffe', 'torch'];

@@ -13,8 +13,8 @@ export interface Const {
   int: boolean;
 }
 
-/** Largest constant the engine allocates (a guard against absurd declared sizes). */
-const MAX_ELEMENTS = 1024 ** 3;
+/** Largest constant the engine allocates (1 GB of floats; VGG16's largest weight has 103 M elements). */
+const MAX_ELEMENTS = 2 ** 28;
 
 const ELEM_BYTES: Record<number, number> = {
   [DataType.FLOAT]: 4, [DataType.UINT8]: 1, [DataType.INT8]: 1, [DataType.UINT16]: 2, [DataType.INT16]: 2, [DataType.INT32]: 4,

@@ -2,6 +2,9 @@
 // padding tfjs calls 'same' or 'valid'.
 import type { NodeCtx } from '../context';
 
+/** Largest kernel, stride, dilation or pad accepted (the input side is at most 8192; the wasm kernels index with 32-bit integers). */
+const MAX_WINDOW = 8192;
+
 export interface Padding {
   /** [top, left, bottom, right]. */
   pads: [number, number, number, number];
@@ -28,7 +31,7 @@ export function windowPadding(ctx: NodeCtx, inHW: [number, number], k: [number, 
   }
   if (auto === 'NOTSET') {
     const p = ctx.attrs.ints('pads') ?? [0, 0, 0, 0];
-    if (p.length !== 4 || p.some((v) => !Number.isSafeInteger(v) || v < 0)) ctx.fail(`pads ${JSON.stringify(p)} are not 4 whole numbers ≥ 0`);
+    if (p.length !== 4 || p.some((v) => !Number.isSafeInteger(v) || v < 0 || v > MAX_WINDOW)) ctx.fail(`pads ${JSON.stringify(p).slice(0, 60)} are not 4 whole numbers from 0 to ${MAX_WINDOW}`);
     pads.splice(0, 4, p[0], p[1], p[2], p[3]);
   } else if (auto !== 'VALID' && auto !== 'SAME_UPPER' && auto !== 'SAME_LOWER') ctx.fail(`auto_pad '${auto}' is not one of NOTSET, VALID, SAME_UPPER, SAME_LOWER`);
   const out: [number, number] = [0, 0];
@@ -54,6 +57,6 @@ export function windowPadding(ctx: NodeCtx, inHW: [number, number], k: [number, 
 export function pair(ctx: NodeCtx, name: string, d: number): [number, number] {
   const v = ctx.attrs.ints(name);
   if (!v) return [d, d];
-  if (v.length !== 2 || v.some((x) => !Number.isSafeInteger(x) || x < 1)) ctx.fail(`${name} ${JSON.stringify(v)} is not 2 whole numbers ≥ 1 (only 2-D windows are supported)`);
+  if (v.length !== 2 || v.some((x) => !Number.isSafeInteger(x) || x < 1 || x > MAX_WINDOW)) ctx.fail(`${name} ${JSON.stringify(v).slice(0, 60)} is not 2 whole numbers from 1 to ${MAX_WINDOW} (only 2-D windows are supported)`);
   return [v[0], v[1]];
 }

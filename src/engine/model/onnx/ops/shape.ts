@@ -235,6 +235,7 @@ function convertPad(ctx: NodeCtx): Val[] {
   const pads: [number, number][] = s.map(() => [0, 0]);
   axesIn.forEach((a, i) => (pads[a] = [padsIn[i], padsIn[i + axesIn.length]]));
   if (pads.flat().some((v) => v < 0 || !Number.isInteger(v))) ctx.fail('negative padding (cropping) is not supported');
+  if (pads.flat().some((v) => v > 8192)) ctx.fail('pads over 8192 are not supported');
   if (pads[0][0] || pads[0][1]) ctx.fail('padding the batch axis is not supported');
   if (mode !== 'constant' && mode !== 'reflect') ctx.fail(`mode '${mode}' is not supported (constant and reflect are)`);
   const order = rank === 4 ? [0, 2, 3, 1] : [...Array(rank).keys()];
