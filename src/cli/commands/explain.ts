@@ -9,7 +9,7 @@ import { isMethodName, METHOD_NAMES, METHODS } from '../../engine/methods';
 import { renderExplanation } from '../../engine/renderExplanation';
 import { flag, list, num, str, UsageError, type OptionSpecs, type ParsedArgs } from '../args';
 import { expandImages, runBatch } from '../batch';
-import { GLOBAL_OPTIONS, openModel, PREPROCESS_OPTION, preprocessOf, round } from '../common';
+import { GLOBAL_OPTIONS, openModel, PREPROCESS_OPTION, preprocessOf, round, uniformNote } from '../common';
 import { percent, shapeText } from '../../shared/format';
 import { progressBar, writeResult, type CliIO, type ProgressBar } from '../io';
 import { runExplainJobs } from '../jobs';
@@ -126,6 +126,7 @@ export async function runExplain(args: ParsedArgs, io: CliIO): Promise<number> {
       written.push(files);
     }
     const top = r.predictions.slice(0, 5).map((p) => ({ index: p.index, label: p.label, logit: round(p.logit), probability: round(p.probability) }));
+    const note = uniformNote(r.predictions, preset);
     const classInfo = (e: ClassExplanation) => ({ index: e.class.index, label: e.class.label, logit: round(e.class.logit), probability: round(e.class.probability) });
     const result = {
       model: model.file,
@@ -137,6 +138,7 @@ export async function runExplain(args: ParsedArgs, io: CliIO): Promise<number> {
       score: options.score,
       class: classInfo(r.explanations[0]),
       top,
+      ...(note ? { nearUniform: true, note } : {}),
       map: { shape: r.explanations[0].shape, min: r.explanations[0].min, max: r.explanations[0].max },
       outputs: written[0],
       ...(many ? { explanations: r.explanations.map((e, k) => ({ class: classInfo(e), map: { shape: e.shape, min: e.min, max: e.max }, outputs: written[k], ms: Math.round(e.ms) })) } : {}),
@@ -148,6 +150,7 @@ export async function runExplain(args: ParsedArgs, io: CliIO): Promise<number> {
       // for with --class is not the prediction).
       const best = r.predictions[0];
       io.out(`${path.basename(image)}: ${best ? `${best.label} ${percent(best.probability)}` : 'no prediction'}`);
+      if (note) io.out(`  note: ${note}`);
       for (let k = 0; k < r.explanations.length; k++) {
         const e = r.explanations[k];
         const where = [written[k].png, written[k].npy].filter(Boolean).join(', ');

@@ -12,6 +12,7 @@ import { checkFiniteWeights, validateTopology } from './topology';
 import { architectureFileOf, isKerasFile, loadKerasArtifacts, normalizeWithPlan } from './keras';
 import { matchWeightNames } from './keras/weightNames';
 import { otherFormatProblem } from './otherFormats';
+import { ownInputScaling } from './inputScaling';
 import { imageInputLayout, toInputLayout, type InputLayout } from './inputLayout';
 
 export type ModelKind = 'layers' | 'graph';
@@ -200,11 +201,14 @@ function readMetadata(modelFile: string): any {
   }
 }
 
-function defaultPreprocess(metadata: any): { preset: PreprocessPreset; reason: string } {
+function defaultPreprocess(metadata: any, network: Network | null): { preset: PreprocessPreset; reason: string } {
   const known = ['raw', 'unit', 'tf', 'caffe', 'torch'];
   if (metadata && typeof metadata.preprocess === 'string' && known.includes(metadata.preprocess)) {
     return { preset: metadata.preprocess as PreprocessPreset, reason: 'metadata.json "preprocess"' };
   }
+  // What the model itself says comes before guesses.
+  const own = network ? ownInputScaling(network) : null;
+  if (own) return { preset: own.preset, reason: own.reason };
   if (metadata && (metadata.tmVersion || String(metadata.packageName ?? '').includes('teachablemachine'))) {
     return { preset: 'tf', reason: 'Teachable Machine model (x/127.5 − 1)' };
   }
@@ -219,7 +223,7 @@ function finish(base: Omit<LoadedModel, 'labels' | 'labelsSource' | 'defaultPrep
     lab.labels = null; // labels found beside the model that don't fit are ignored, indices are shown instead
     lab.source = null;
   }
-  const pre = defaultPreprocess(metadata);
+  const pre = defaultPreprocess(metadata, base.network);
   return { ...base, labels: lab.labels, labelsSource: lab.source, defaultPreprocess: pre.preset, preprocessReason: pre.reason, metadata };
 }
 
