@@ -147,8 +147,12 @@ window.addEventListener('message', (e: MessageEvent<ToVisualizeView>) => {
       const fig = document.getElementById(`tile-${m.channel}`);
       if (!fig) return;
       fig.classList.remove('pending');
-      const img = h('img', { src: blobUrl(m.image), alt: `channel ${m.channel}`, title: `channel ${m.channel}: mean activation ${m.objective.toFixed(3)}` });
+      const img = h('img', { src: blobUrl(m.image), alt: `channel ${m.channel}`, title: m.note ?? `channel ${m.channel}: mean activation ${m.objective.toFixed(3)}` });
       fig.querySelector('.placeholder, img')?.replaceWith(img);
+      // A dead or input-independent channel: its image is leftover noise; the caption says why.
+      fig.classList.toggle('degenerate', !!m.note);
+      const cap = fig.querySelector('figcaption');
+      if (cap) cap.textContent = m.note ? `#${m.channel} · ${/dead unit/.test(m.note) ? 'dead: never activates' : 'flat: ignores the image'}` : `#${m.channel}`;
       if (!runEnded) status(`${document.querySelectorAll('.tile:not(.pending)').length} of ${document.querySelectorAll('.tile').length} channels`);
       return;
     }

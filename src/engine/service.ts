@@ -345,7 +345,7 @@ export const handlers: Handlers = {
     const t0 = performance.now();
     const tiles: { channel: number; image: PngImage; objective: number }[] = [];
     maximizeRange(m, { layer: p.layer, first: p.first, last: p.last, steps: p.steps, size: p.size, seed: p.seed }, visHooks(ctx, false), (index, r) => {
-      const tile = { channel: p.first + index, image: png(r.rgba), objective: r.objective };
+      const tile = { channel: p.first + index, image: png(r.rgba), objective: r.objective, note: r.note ?? null };
       tiles.push(tile);
       ctx.emit({ type: 'tile', index, ...tile });
     });

@@ -66,7 +66,7 @@ export class VisualizePanel implements vscode.Disposable {
   /** Frames received in the current run (tests count them); only the last is kept for display. */
   frameCount = 0;
   lastFrame: { image: PngImage; step: number; total: number } | null = null;
-  readonly tiles: { index: number; channel: number; image: PngImage; objective: number }[] = [];
+  readonly tiles: { index: number; channel: number; image: PngImage; objective: number; note?: string | null }[] = [];
   result: { description: string; image: PngImage | null; ms: number } | null = null;
   lastError: string | null = null;
   private progress: { done: number; total: number; message?: string } | null = null;
@@ -166,7 +166,7 @@ export class VisualizePanel implements vscode.Disposable {
           this.lastFrame = { image: e.image, step: e.step, total: e.total };
           this.post({ type: 'frame', run, ...this.lastFrame, index: this.frameCount });
         } else if (e.type === 'tile') {
-          const t = { index: e.index, channel: e.channel, image: e.image, objective: e.objective };
+          const t = { index: e.index, channel: e.channel, image: e.image, objective: e.objective, note: e.note ?? null };
           this.tiles.push(t);
           this.post({ type: 'tile', run, ...t });
         }

@@ -207,12 +207,14 @@ export type EngineResult<K extends EngineRequestType> = EngineCalls[K]['result']
 export type EngineEvent =
   | { type: 'note'; message: string }
   | { type: 'frame'; image: PngImage; step: number; total: number }
-  | { type: 'tile'; index: number; channel: number; image: PngImage; objective: number };
+  | { type: 'tile'; index: number; channel: number; image: PngImage; objective: number; note?: string | null };
 
 export interface TileResult {
   channel: number;
   image: PngImage;
   objective: number;
+  /** A dead or input-independent channel, in one sentence (its image shows nothing). */
+  note?: string | null;
 }
 
 export interface VisResult {

@@ -17,7 +17,7 @@ export type ToVisualizeView =
   | { type: 'started'; run: number }
   | { type: 'progress'; run: number; done: number; total: number; message?: string }
   | { type: 'frame'; run: number; image: PngImage; step: number; total: number; index: number }
-  | { type: 'tile'; run: number; index: number; channel: number; image: PngImage; objective: number }
+  | { type: 'tile'; run: number; index: number; channel: number; image: PngImage; objective: number; note?: string | null }
   | { type: 'done'; run: number; description: string; image: PngImage | null; ms: number }
   | { type: 'cancelled'; run: number }
   | { type: 'error'; run: number; message: string };

@@ -320,11 +320,14 @@ async function runMaximize(args: ParsedArgs, io: CliIO): Promise<number> {
     if (flag(args, 'json')) {
       io.out(JSON.stringify({
         model: model.file, backend, layer: r0.layer, preprocess: options.preprocess, size: [h, w], steps: r0.steps, seed: r0.seed, param: r0.param,
-        results: results.map((r) => ({ target: r.target, objective: round(r.objective), ms: r.ms })),
+        results: results.map((r) => ({ target: r.target, objective: round(r.objective), ...(r.dead ? { dead: true } : {}), ...(r.flat ? { flat: true } : {}), ...(r.note ? { note: r.note } : {}), ms: r.ms })),
         outputs: files, frames: opt.frames, timings: { loadMs: Math.round(loadMs), ms: Math.round(ms) },
       }));
     } else {
-      for (const r of results) io.out(`${r.target}: ${what(r)} ${r.objective.toPrecision(4)} after ${r.steps} steps (${h}×${w}, ${r.param}, seed ${r.seed}) in ${secs(r.ms)}`);
+      for (const r of results) {
+        io.out(`${r.target}: ${what(r)} ${r.objective.toPrecision(4)} after ${r.steps} steps (${h}×${w}, ${r.param}, seed ${r.seed}) in ${secs(r.ms)}`);
+        if (r.note) io.out(`  note: ${r.note}`);
+      }
       if (arrow(files)) io.out(`wrote${arrow(files).slice(2)}`);
     }
   } finally {

@@ -15,7 +15,8 @@ import { channelObjective, classObjective, neuronObjective, type Objective } fro
 import { evaluate, imageOf, optimize, type VisHooks } from './optimize';
 import { makeParam, type ParamKind } from './param';
 import { NO_REGULARIZERS, type Regularizers } from './regularizers';
-import { outputReader, smoothReluReader } from './readers';
+import { endsInRelu, outputReader, smoothReluReader } from './readers';
+import { degenerateUnit } from './deadUnits';
 import { inputSpace } from './space';
 import type { TransformOptions } from './transforms';
 
@@ -63,6 +64,15 @@ export interface MaximizeResult extends VisImage {
   layer: string | null;
   /** The objective on the final image without transformations (mean activation, neuron value or logit). */
   objective: number;
+  /**
+   * The channel or neuron is 0 on every input tried (the result, black, white, gray and noise), after
+   * optimizing its pre-activation where the layer ends in a ReLU: a dead unit. The image is meaningless.
+   */
+  dead?: boolean;
+  /** The value is the same on every input tried (not 0): it does not depend on the image. */
+  flat?: boolean;
+  /** One sentence for a dead or flat result (null otherwise), for the CLI, the JSON and tile captions. */
+  note?: string | null;
   steps: number;
   seed: number;
   param: ParamKind;
@@ -191,12 +201,16 @@ function run(r: MaximizeRun): MaximizeResult[] {
         for (let b = 0; b < chs.length; b++) {
           const ch = chs[b];
           const row = tf.slice(p, b, 1);
-          const value = evaluate({ ...spec, objective: target.reportFor(ch === undefined ? undefined : [ch]) }, row);
+          const report = target.reportFor(ch === undefined ? undefined : [ch]);
+          const value = evaluate({ ...spec, objective: report }, row);
+          const label = ch === undefined ? target.label : `channel ${ch} of ${target.node!.path}`;
+          const degenerate = target.node ? degenerateUnit({ ...spec, objective: report }, value, label, endsInRelu(target.node)) : null;
           row.dispose();
           const res: MaximizeResult = {
             ...imageOf(space, param, p, b),
-            target: ch === undefined ? target.label : `channel ${ch} of ${target.node!.path}`,
+            target: label,
             layer: target.node?.path ?? null, objective: value, steps, seed, param: paramKind, ms: Math.round(since(t0) / chs.length),
+            ...(degenerate ?? {}),
           };
           results.push(res);
           r.onTile?.(g * batchSize + b, res);
