@@ -57,6 +57,26 @@ let currentRun = 0;
 /** Whether the run on show has ended: frames that arrive late must not overwrite the final status. */
 let runEnded = false;
 
+/**
+ * An estimate of the time left from the steps' pace so far, shown from the third step on (the first step
+ * includes warming up the backend): "· about 40 s left".
+ */
+let pace: { done: number; t: number } | null = null;
+function remaining(done: number, total: number): string {
+  const now = performance.now();
+  if (!pace || done < pace.done) pace = { done, t: now };
+  if (done === pace.done) return '';
+  if (done < 3) {
+    pace = { done, t: now };
+    return '';
+  }
+  const perStep = (now - pace.t) / (done - pace.done);
+  const left = (total - done) * perStep;
+  if (!(left > 0)) return '';
+  const s = left / 1000;
+  return ` · about ${s < 90 ? `${Math.max(1, Math.round(s))} s` : `${Math.round(s / 60)} min`} left`;
+}
+
 window.addEventListener('message', (e: MessageEvent<ToVisualizeView>) => {
   const m = e.data;
   if (m.type !== 'init') {
@@ -97,6 +117,7 @@ window.addEventListener('message', (e: MessageEvent<ToVisualizeView>) => {
       }
       currentRun = m.run;
       runEnded = false;
+      pace = null;
       frames = 0;
       byId('strip').replaceChildren();
       // The last run's image stays in place (no jump in the layout) until this run's first frame, marked as old.
@@ -120,7 +141,7 @@ window.addEventListener('message', (e: MessageEvent<ToVisualizeView>) => {
     case 'progress':
       if (runEnded) return;
       byId('bar').style.width = `${m.total ? Math.round((100 * m.done) / m.total) : 0}%`;
-      status(`Step ${m.done} of ${m.total}${frames ? ` · ${frames} frame${frames === 1 ? '' : 's'}` : ''}`);
+      status(`Step ${m.done} of ${m.total}${frames ? ` · ${frames} frame${frames === 1 ? '' : 's'}` : ''}${remaining(m.done, m.total)}`);
       return;
     case 'frame': {
       frames = m.index;
