@@ -71,10 +71,29 @@ const KINDS: Record<string, LayerKind> = {
   Resize: 'reshape',
   Squeeze: 'reshape',
   Unsqueeze: 'reshape',
+  Split: 'reshape',
+  Slice: 'reshape',
+  Gather: 'reshape',
+  LeakyRelu: 'activation',
+  PRelu: 'activation',
+  Softplus: 'activation',
+  Mish: 'activation',
+  Gelu: 'activation',
+  LogSoftmax: 'activation',
+  Sub: 'merge',
+  Div: 'merge',
+  Max: 'merge',
+  Min: 'merge',
+  Mean: 'merge',
+  // ONNX Conv with 1 < groups < channels (an OnnxLayer of its own)
+  GroupedConv2D: 'conv',
 };
 
 export function layerKind(className: string): LayerKind {
-  return Object.prototype.hasOwnProperty.call(KINDS, className) ? KINDS[className] : 'other';
+  if (Object.prototype.hasOwnProperty.call(KINDS, className)) return KINDS[className];
+  // ONNX operators without a Keras layer run as OnnxLayers whose class is 'Onnx' + the op type.
+  const op = className.startsWith('Onnx') ? className.slice(4) : '';
+  return op && Object.prototype.hasOwnProperty.call(KINDS, op) ? KINDS[op] : 'other';
 }
 
 /** Words for a kind in messages ("a convolution"). */

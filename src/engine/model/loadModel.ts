@@ -14,6 +14,8 @@ import { matchWeightNames } from './keras/weightNames';
 import { otherFormatProblem } from './otherFormats';
 import { ownInputScaling } from './inputScaling';
 import { imageInputLayout, toInputLayout, type InputLayout } from './inputLayout';
+import { assumedLabels } from './imagenetLabels';
+import { isOnnxPath, loadOnnxModel } from './onnx';
 
 export type ModelKind = 'layers' | 'graph';
 
@@ -22,6 +24,8 @@ export interface LoadOptions {
   weightsFile?: string;
   /** Labels: a .txt with one label a line, or a JSON array / Teachable Machine metadata.json. */
   labelsFile?: string;
+  /** [height, width] for a model whose input size is symbolic (ONNX); 224×224 otherwise. */
+  inputSize?: [number, number];
 }
 
 export interface LoadedModel {
@@ -215,15 +219,24 @@ function defaultPreprocess(metadata: any, network: Network | null): { preset: Pr
   return { preset: 'unit', reason: 'default (x/255)' };
 }
 
-function finish(base: Omit<LoadedModel, 'labels' | 'labelsSource' | 'defaultPreprocess' | 'preprocessReason' | 'metadata'>, modelFile: string, opts: LoadOptions): LoadedModel {
+/** What a format says about itself (ONNX metadata_props, PyTorch's conventions), used when nothing beside the file says more. */
+export interface FormatDefaults {
+  labels?: { labels: string[]; source: string } | null;
+  preprocess?: { preset: PreprocessPreset; reason: string };
+}
+
+function finish(base: Omit<LoadedModel, 'labels' | 'labelsSource' | 'defaultPreprocess' | 'preprocessReason' | 'metadata'>, modelFile: string, opts: LoadOptions, formatDefaults: FormatDefaults = {}): LoadedModel {
   const metadata = readMetadata(modelFile);
-  const lab = findLabels(modelFile, opts, metadata);
+  let lab = findLabels(modelFile, opts, metadata);
   if (lab.labels && lab.labels.length !== base.numClasses) {
     if (opts.labelsFile) throw fileError(opts.labelsFile, `has ${lab.labels.length} labels but the model has ${base.numClasses} classes`);
     lab.labels = null; // labels found beside the model that don't fit are ignored, indices are shown instead
     lab.source = null;
   }
-  const pre = defaultPreprocess(metadata, base.network);
+  if (!lab.labels && formatDefaults.labels && formatDefaults.labels.labels.length === base.numClasses) lab = { ...formatDefaults.labels };
+  if (!lab.labels) lab = assumedLabels(base.numClasses) ?? lab;
+  let pre = defaultPreprocess(metadata, base.network);
+  if (pre.reason.startsWith('default') && formatDefaults.preprocess) pre = formatDefaults.preprocess;
   return { ...base, labels: lab.labels, labelsSource: lab.source, defaultPreprocess: pre.preset, preprocessReason: pre.reason, metadata };
 }
 
@@ -347,7 +360,7 @@ function checkLayersRun(network: Network, size: LoadedModel['inputSize'], file: 
  * Wraps a built tfjs layers model (from model.json, a Keras file, or built in code) as a LoadedModel.
  * `file` names it in messages and is where metadata.json / labels.txt are looked for.
  */
-export function wrapLayersModel(model: tfl.LayersModel, file: string, opts: LoadOptions = {}, weightBytes = 0, format = 'TensorFlow.js layers model'): LoadedModel {
+export function wrapLayersModel(model: tfl.LayersModel, file: string, opts: LoadOptions = {}, weightBytes = 0, format = 'TensorFlow.js layers model', formatDefaults: FormatDefaults = {}): LoadedModel {
   let network: Network;
   try {
     network = new Network(model);
@@ -370,7 +383,7 @@ export function wrapLayersModel(model: tfl.LayersModel, file: string, opts: Load
   }
   const outShape = network.graph.outputs[0].shape;
   const numClasses = (outShape[outShape.length - 1] as number) ?? 1;
-  return finish({ file, kind: 'layers', format, network, graphModel: null, inputSize, inputLayout, numClasses, weightBytes, dispose: () => network.dispose() }, file, opts);
+  return finish({ file, kind: 'layers', format, network, graphModel: null, inputSize, inputLayout, numClasses, weightBytes, dispose: () => network.dispose() }, file, opts, formatDefaults);
 }
 
 /**
@@ -490,6 +503,7 @@ export function isKerasPath(file: string, opts: LoadOptions = {}): boolean {
 
 /** Loads a model of any supported format, chosen by the file. */
 export async function loadAnyModel(file: string, opts: LoadOptions = {}): Promise<LoadedModel> {
+  if (isOnnxPath(file)) return loadOnnxModel(path.resolve(file), opts);
   // PyTorch, TensorFlow Lite, SavedModel…: say what the file is and what opens it.
   const other = fs.existsSync(file) && fs.statSync(file).isFile() ? otherFormatProblem(file) : null;
   if (other) throw fileError(file, other);
