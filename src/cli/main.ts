@@ -1,7 +1,7 @@
 // cnn-lens: the command line over the CNN Lens engine (runs the engine in-process).
 import { CancelledError, errorMessage, LensError } from '../engine/errors';
 import { formatOptions, parseArgs, UsageError, type OptionSpecs, type ParsedArgs } from './args';
-import { EXPLAIN_OPTIONS, runExplain } from './commands/explain';
+import { EXPLAIN_OPTIONS, methodsHelp, runExplain } from './commands/explain';
 import { INFO_OPTIONS, runInfo } from './commands/info';
 import { PREDICT_OPTIONS, runPredict } from './commands/predict';
 import { VIS_COMMANDS, runVisCommand } from './commands/vis';
@@ -11,6 +11,8 @@ interface Command {
   usage: string;
   summary: string;
   options: OptionSpecs;
+  /** Printed after the options by --help. */
+  more?: string;
   run: (args: ParsedArgs, io: CliIO) => Promise<number>;
 }
 
@@ -19,8 +21,9 @@ const COMMANDS: Record<string, Command> = {
   predict: { usage: 'cnn-lens predict MODEL IMAGE... [--top K] [--json]', summary: 'top classes for each image', options: PREDICT_OPTIONS, run: runPredict },
   explain: {
     usage: 'cnn-lens explain MODEL IMAGE... [--method M] [--class C] [--layer L] [--out heat.png | --out-dir DIR] [--raw map.npy] [--json]',
-    summary: 'where the evidence for a class lies (Grad-CAM and seven other methods)',
+    summary: 'where the evidence for a class lies (Grad-CAM and 17 other methods)',
     options: EXPLAIN_OPTIONS,
+    more: methodsHelp(),
     run: runExplain,
   },
   ...Object.fromEntries(Object.entries(VIS_COMMANDS).map(([name, c]) => [name, { ...c, run: (a: ParsedArgs, io: CliIO) => runVisCommand(name, a, io) }])),
@@ -61,7 +64,7 @@ export async function main(argv: string[], io?: CliIO): Promise<number> {
     if (!cmd) throw new UsageError(`unknown command '${name}' (commands: ${Object.keys(COMMANDS).join(', ')})`);
     const args = parseArgs(rest, cmd.options);
     if (args.options.help) {
-      io.out(`Usage: ${cmd.usage}\n\n${cmd.summary}\n\nOptions:\n${formatOptions(cmd.options)}`);
+      io.out(`Usage: ${cmd.usage}\n\n${cmd.summary}\n\nOptions:\n${formatOptions(cmd.options)}${cmd.more ? `\n\n${cmd.more}` : ''}`);
       return 0;
     }
     return await cmd.run(args, io);

@@ -10,6 +10,8 @@ import type { GraphNode } from './graph';
 export interface OpContext {
   /** Guided backpropagation: ReLUs pass back only positive gradient at positive input. */
   guided: boolean;
+  /** Deconvnet (Zeiler & Fergus 2014): ReLUs pass back ReLU(gradient) whatever their input. */
+  deconv?: boolean;
   /** Skip this node's output activation (used to read logits before a final softmax). */
   skipActivation: boolean;
   /** Per-node prepared constants (folded batch-norm scale/shift, flipped convolution kernels), kept across calls. */
@@ -43,6 +45,10 @@ const guidedRelu = customGrad(((x: tf.Tensor, save: tf.GradSaveFunc) => {
   };
   // customGrad's typing wants (...inputs, save) in one union; the call shape is (x, save).
 }) as any) as (x: tf.Tensor) => tf.Tensor;
+
+/** ReLU (and ReLU6) with the deconvnet rule: the gradient passed back is ReLU(dy), whatever the input's sign. */
+const deconvRelu = customGrad(((x: tf.Tensor) => ({ value: tf.relu(x), gradFunc: (dy: tf.Tensor) => tf.relu(dy) })) as any) as (x: tf.Tensor) => tf.Tensor;
+const deconvRelu6 = customGrad(((x: tf.Tensor) => ({ value: tf.clipByValue(x, 0, 6), gradFunc: (dy: tf.Tensor) => tf.relu(dy) })) as any) as (x: tf.Tensor) => tf.Tensor;
 
 /** [0 < y < 6] for y = ReLU6(x), from float ops (wasm's comparisons and logical ops are slow loops). */
 function inside06(y: tf.Tensor): tf.Tensor {
@@ -277,11 +283,13 @@ interface Epilogue {
   bias: tf.Tensor | null;
   activation: 'linear' | 'relu' | 'relu6';
   guided: boolean;
+  deconv?: boolean;
 }
 
 /** dy through the epilogue's activation, from the convolution's output y (see fastRelu, guidedRelu). */
 function epilogueGrad(dy: tf.Tensor, y: tf.Tensor, e: Epilogue): tf.Tensor {
   if (e.activation === 'linear') return dy;
+  if (e.deconv) return tf.relu(dy);
   const mask = e.activation === 'relu' ? tf.step(y) : inside06(y);
   return tf.mul(e.guided ? tf.relu(dy) : dy, mask);
 }
@@ -290,6 +298,7 @@ function epilogueGrad(dy: tf.Tensor, y: tf.Tensor, e: Epilogue): tf.Tensor {
 function plainEpilogue(y: tf.Tensor, e: Epilogue): tf.Tensor {
   const b = e.bias ? tf.add(y, e.bias) : y;
   if (e.activation === 'linear') return b;
+  if (e.deconv) return e.activation === 'relu' ? deconvRelu(b) : deconvRelu6(b);
   if (e.guided) return e.activation === 'relu' ? guidedRelu(b) : guidedRelu6(b);
   return e.activation === 'relu' ? tf.relu(b) : tf.clipByValue(b, 0, 6);
 }
@@ -364,7 +373,7 @@ function layerEpilogue(layer: L, ctx: OpContext): Epilogue | null {
   if (!fuseEpilogues()) return null;
   const name = ctx.skipActivation ? 'linear' : activationName(layer) ?? 'linear';
   if (name !== 'linear' && name !== 'relu' && name !== 'relu6') return null;
-  return { bias: layer.useBias === false ? null : read(layer.bias), activation: name, guided: ctx.guided };
+  return { bias: layer.useBias === false ? null : read(layer.bias), activation: name, guided: ctx.guided, deconv: ctx.deconv };
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -482,11 +491,13 @@ function maxPoolFastGrad(x: tf.Tensor4D, size: [number, number], strides: [numbe
 }
 
 function relu(x: tf.Tensor, ctx: OpContext): tf.Tensor {
+  if (ctx.deconv) return deconvRelu(x);
   if (ctx.guided) return guidedRelu(x);
   return fastGradients('activation') ? fastRelu(x) : tf.relu(x);
 }
 
 function relu6(x: tf.Tensor, ctx: OpContext): tf.Tensor {
+  if (ctx.deconv) return deconvRelu6(x);
   if (ctx.guided) return guidedRelu6(x);
   return fastGradients('activation') ? fastRelu6(x) : tf.clipByValue(x, 0, 6);
 }
@@ -645,7 +656,7 @@ export function applyConvBatchNorm(conv: GraphNode, bn: GraphNode, x: tf.Tensor,
   const c = conv.layer as unknown as L;
   const cfg: L = c.__cnnLensConfig ?? (c.__cnnLensConfig = c.getConfig());
   const { key, kernel, bias } = foldedWeights(conv, bn, ctx);
-  const e: Epilogue = { bias, activation, guided: ctx.guided };
+  const e: Epilogue = { bias, activation, guided: ctx.guided, deconv: ctx.deconv };
   if (!fuseEpilogues()) {
     const args = [pair(cfg.strides, 1), convPadding(cfg), pair(cfg.dilationRate, 1), ctx] as const;
     return plainEpilogue(conv.className === 'Conv2D' ? conv2dFastGrad(key, 2, x as tf.Tensor4D, kernel, ...args) : depthwiseFastGrad(key, 2, x as tf.Tensor4D, kernel, ...args), e);
