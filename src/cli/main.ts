@@ -1,9 +1,12 @@
 // cnn-lens: the command line over the CNN Lens engine (runs the engine in-process).
 import { CancelledError, errorMessage, LensError } from '../engine/errors';
 import { formatOptions, parseArgs, UsageError, type OptionSpecs, type ParsedArgs } from './args';
+import { AUDIT_OPTIONS, runAuditCommand } from './commands/audit';
+import { EVALUATE_OPTIONS, runEvaluate } from './commands/evaluate';
 import { EXPLAIN_OPTIONS, methodsHelp, runExplain } from './commands/explain';
 import { INFO_OPTIONS, runInfo } from './commands/info';
 import { PREDICT_OPTIONS, runPredict } from './commands/predict';
+import { runSanity, SANITY_OPTIONS } from './commands/sanity';
 import { VIS_COMMANDS, runVisCommand } from './commands/vis';
 import { processIO, type CliIO } from './io';
 
@@ -26,6 +29,24 @@ const COMMANDS: Record<string, Command> = {
     more: methodsHelp(),
     run: runExplain,
   },
+  evaluate: {
+    usage: 'cnn-lens evaluate MODEL IMAGE [--method M[,M…] | --method all] [--class C] [--layer L] [--steps N] [--baseline black|blur|mean] [--raw map.npy] [--plot curves.png] [--json]',
+    summary: 'faithfulness of the maps: deletion and insertion curves and AUCs, beside a random map',
+    options: EVALUATE_OPTIONS,
+    run: runEvaluate,
+  },
+  sanity: {
+    usage: 'cnn-lens sanity MODEL IMAGE [--method M] [--class C] [--layer L] [--seed S] [--out strip.png] [--json]',
+    summary: "whether a method's map depends on the model: cascading weight randomization, Spearman and SSIM per stage",
+    options: SANITY_OPTIONS,
+    run: runSanity,
+  },
+  audit: {
+    usage: 'cnn-lens audit MODEL FOLDER [--truth FILE.csv] [--method M] [--layer L] [--top K] [--out DIR] [--jobs N] [--limit N] [--json]',
+    summary: 'accuracy, confusion matrix and the mistakes with their heatmaps, for a labelled folder (report in --out)',
+    options: AUDIT_OPTIONS,
+    run: runAuditCommand,
+  },
   ...Object.fromEntries(Object.entries(VIS_COMMANDS).map(([name, c]) => [name, { ...c, run: (a: ParsedArgs, io: CliIO) => runVisCommand(name, a, io) }])),
 };
 
@@ -43,7 +64,8 @@ function mainHelp(): string {
     ...names.map((n) => `  ${n.padEnd(w)}${COMMANDS[n].summary}`),
     '',
     "Run 'cnn-lens COMMAND --help' for a command's options.",
-    'MODEL is a TensorFlow.js model.json, a Keras .h5 or .keras file, or a Keras architecture .json with --weights.',
+    'MODEL is a TensorFlow.js model.json, a Keras .h5 or .keras file, a Keras architecture .json with --weights,',
+    'or an ONNX .onnx file (torch.onnx.export, tf2onnx; image classifiers: see the README for the operators).',
   ].join('\n');
 }
 

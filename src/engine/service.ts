@@ -31,6 +31,7 @@ import { methodApplicability } from './methods/applicability';
 import { emptyMapAdvice, methodInfo } from '../shared/methods';
 import { loadAnyModel, type LoadedModel } from './model/loadModel';
 import { summarizeModel } from './model/summary';
+import { trustHandlers } from './trustService';
 import { dream, filterWeights, invert, layerActivations, maximize, maximizeRange, type VisHooks } from './vis';
 import { featureMapGrid, tileGrid } from './image/render';
 
@@ -178,6 +179,13 @@ function methodBriefs(m: LoadedModel): MethodBrief[] {
   });
 }
 
+/** Whether every pixel has R = G = B (a grayscale file, whatever its encoding). */
+function isGray(img: RgbaImage): boolean {
+  const d = img.data;
+  for (let i = 0; i < d.length; i += 4) if (d[i] !== d[i + 1] || d[i] !== d[i + 2]) return false;
+  return true;
+}
+
 function spatialLayers(model: LoadedModel): LayerBrief[] {
   if (!model.network) return [];
   return model.network.graph.nodes
@@ -255,6 +263,7 @@ export const handlers: Handlers = {
       preprocessPresets: PREPROCESS_PRESETS.map((name) => ({ name, description: PRESET_DESCRIPTIONS[name] })),
       spatialLayers: spatialLayers(m),
       defaultLayer: m.network?.defaultLayer()?.path ?? null,
+      defaultLayerReason: m.network?.defaultTarget()?.reason ?? null,
       canExplain: m.network !== null,
       methods: methodBriefs(m),
       colormaps: [...COLORMAPS],
@@ -265,11 +274,14 @@ export const handlers: Handlers = {
 
   async predict(p, ctx) {
     const m = await getModel(p.model, ctx);
+    ctx.step(0, 2, `Decoding ${p.image.split(/[\\/]/).pop()}…`);
     const img = await getImage(p.image);
+    ctx.step(1, 2, 'Predicting the classes…');
     const t0 = performance.now();
     const x = imageToInput(m, img, preprocessOf(m, p.preprocess));
     try {
-      return { predictions: predict(m, x).map((q) => ({ index: q.index, label: q.label, probability: q.probability, logit: q.logit })), ms: performance.now() - t0 };
+      const input = { width: img.width, height: img.height, channels: isGray(img) ? 1 : 3 };
+      return { predictions: predict(m, x).map((q) => ({ index: q.index, label: q.label, probability: q.probability, logit: q.logit })), ms: performance.now() - t0, input };
     } finally {
       x.dispose();
     }
@@ -387,6 +399,9 @@ export const handlers: Handlers = {
   async summary(p, ctx) {
     return summarizeModel(await getModel(p.model, ctx));
   },
+
+  // faithfulness, sanity, compareGrid: the explain panel's Compare view and Sanity check.
+  ...trustHandlers({ getModel, getImage, preprocessOf, colormapOf, png }),
 
   async encodeNpy(p) {
     const buf = encodeNpy(p.map, p.shape);

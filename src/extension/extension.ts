@@ -48,6 +48,12 @@ export function activate(context: vscode.ExtensionContext): CnnLensApi {
   );
 
   const models = new ModelPicker(context);
+  // Palette commands use the model of the panel in front (model browser, explain or visualization panel).
+  models.activeModel = () =>
+    [...ModelBrowser.open].find((b) => b.panel.active)?.file ??
+    [...ExplainPanel.panels].find((p) => p.panel.active)?.state.model ??
+    [...VisualizePanel.panels].find((p) => p.panel.active)?.job.model ??
+    null;
   const deps: PanelDeps = { context, engine, models, log };
   context.subscriptions.push(
     vscode.window.registerWebviewPanelSerializer(ExplainPanel.viewType, {
@@ -63,7 +69,7 @@ export function activate(context: vscode.ExtensionContext): CnnLensApi {
       },
     }),
     { dispose: () => [...VisualizePanel.panels].forEach((p) => p.dispose()) },
-    ...registerVisCommands(deps, () => models.resolve()),
+    ...registerVisCommands(deps, () => models.forCommand()),
   );
   const command = (id: string, f: (...args: any[]) => unknown) => context.subscriptions.push(vscode.commands.registerCommand(id, f));
 
@@ -79,7 +85,7 @@ export function activate(context: vscode.ExtensionContext): CnnLensApi {
     }
   });
   command('cnnLens.openModelBrowser', async (arg?: unknown) => {
-    const uri = arg instanceof vscode.Uri ? arg : await models.resolve().then((f) => (f ? vscode.Uri.file(f) : undefined));
+    const uri = arg instanceof vscode.Uri ? arg : await models.forCommand().then((f) => (f ? vscode.Uri.file(f) : undefined));
     if (uri) await vscode.commands.executeCommand('vscode.openWith', uri, ModelBrowser.viewType);
     return uri;
   });
@@ -94,7 +100,7 @@ export function activate(context: vscode.ExtensionContext): CnnLensApi {
       if (!image) return undefined;
       // A second argument { model } picks the model (from the explorer it is the list of selected files).
       const given = opts && typeof opts === 'object' && !Array.isArray(opts) ? (opts as { model?: unknown }).model : undefined;
-      const model = typeof given === 'string' ? given : await models.resolve();
+      const model = typeof given === 'string' ? given : await models.forCommand();
       if (!model) return undefined;
       log.info(`explain ${image} with ${method} using ${model}`);
       return ExplainPanel.open(deps, image, model, method);

@@ -9,6 +9,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { env, Harness, sleep, waitFor } from './lib/harness';
 import { type Frame, type Page } from 'playwright-core';
+import { trustChecks } from './lib/trustChecks';
 import { clickSubmenuItem, closeQuickInput, enginePids, explorerContextMenu, frameWith, launch, paletteEntries, runCommand, statusText, workbenchUrl } from './lib/workbench';
 
 const origin = env('E2E_ORIGIN');
@@ -128,6 +129,8 @@ async function explainChecks(page: Page, image: string, shot: (n: string) => Pro
     await fr.waitForFunction(() => (document.getElementById('error-message')?.textContent ?? '').includes('Cancelled'), undefined, { timeout: 15_000 });
     await fr.locator('#busy[hidden]').waitFor({ state: 'attached', timeout: 15_000 });
   });
+
+  await trustChecks(h, page, fr, shot);
 }
 
 async function modelBrowserChecks(page: Page, shot: (n: string) => Promise<unknown>): Promise<void> {

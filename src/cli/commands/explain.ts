@@ -11,7 +11,9 @@ import { SMOOTHGRAD_SAMPLES } from '../../engine/methods/smoothGrad';
 import { emptyMapAdvice, METHOD_GROUPS, METHOD_INFO, methodTitle, usesLayer } from '../../shared/methods';
 import { renderExplanation } from '../../engine/renderExplanation';
 import { flag, list, num, str, UsageError, type OptionSpecs, type ParsedArgs } from '../args';
-import { GLOBAL_OPTIONS, openModel, PREPROCESS_OPTION, preprocessOf, requireImages, round } from '../common';
+import { expandImages, runBatch } from '../batch';
+import { GLOBAL_OPTIONS, openModel, PREPROCESS_OPTION, preprocessOf, round } from '../common';
+import { percent, shapeText } from '../../shared/format';
 import { progressBar, writeResult, type CliIO, type ProgressBar } from '../io';
 import { runExplainJobs } from '../jobs';
 
@@ -94,19 +96,17 @@ export async function runExplain(args: ParsedArgs, io: CliIO): Promise<number> {
   const methodOptions = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined));
 
   const jobs = num(args, 'jobs', { min: 1, max: 64, integer: true }) ?? 1;
-  if (jobs > 1 && images.length > 1) return runExplainJobs(args, io, modelFile, images, jobs);
+  const batch = expandImages(images);
+  if (jobs > 1 && batch.images.length > 1) return runExplainJobs(args, io, modelFile, batch.images, jobs);
   const { model, backend, loadMs } = await openModel(args, modelFile);
-  requireImages(images);
-  if (images.length > 1 && (out || raw)) throw new UsageError('with several images use --out-dir (and --npy for raw maps), not --out/--raw');
+  if (batch.batch && (out || raw)) throw new UsageError('with several images use --out-dir (and --npy for raw maps), not --out/--raw');
   if (flag(args, 'npy') && !outDir) throw new UsageError('--npy goes with --out-dir');
   const preset = preprocessOf(args, model);
-  const protectedFiles = [model.file, ...images];
+  const protectedFiles = [model.file, ...batch.images];
   const json = flag(args, 'json');
-  const bar = images.length > 1 ? progressBar(io, 'explain') : null;
   const results: unknown[] = [];
 
-  for (let i = 0; i < images.length; i++) {
-    const image = images[i];
+  const code = await runBatch(io, 'explain', 'explained', batch, json, async (image) => {
     const t0 = performance.now();
     const original = await readImageFile(image);
     const x = imageToInput(model, original, preset);
@@ -115,7 +115,7 @@ export async function runExplain(args: ParsedArgs, io: CliIO): Promise<number> {
     let singleBar: ProgressBar | null = null;
     try {
       r = explain(model, x, { method: methodName, classes, topK, layer: str(args, 'layer'), preprocess: preset, options: methodOptions }, {
-        onProgress: images.length === 1 && !json && io.interactive ? (p) => (singleBar ??= progressBar(io, methodTitle(methodName))).update(p.done, p.total, p.stage) : undefined,
+        onProgress: !batch.batch && !json && io.interactive ? (p) => (singleBar ??= progressBar(io, methodTitle(methodName))).update(p.done, p.total, p.stage) : undefined,
       });
     } finally {
       x.dispose();
@@ -168,20 +168,20 @@ export async function runExplain(args: ParsedArgs, io: CliIO): Promise<number> {
     };
     results.push(result);
     if (!json) {
-      const e0 = r.explanations[0];
-      io.out(`${path.basename(image)}: ${e0.class.label} ${(e0.class.probability * 100).toFixed(1)}%`);
+      // The header is the model's prediction; each explained class follows on its own line (a class asked
+      // for with --class is not the prediction).
+      const best = r.predictions[0];
+      io.out(`${path.basename(image)}: ${best ? `${best.label} ${percent(best.probability)}` : 'no prediction'}`);
       for (let k = 0; k < r.explanations.length; k++) {
         const e = r.explanations[k];
         const where = [written[k].png, written[k].npy].filter(Boolean).join(', ');
-        io.out(`  ${methodTitle(methodName)}${r.layer ? ` at ${r.layer}` : ''} for '${e.class.label}' (p=${e.class.probability.toFixed(3)}): map ${e.shape.join('×')} in [${e.min.toPrecision(3)}, ${e.max.toPrecision(3)}], ${Math.round(e.ms)} ms${where ? ` → ${where}` : ''}`);
+        io.out(`  ${methodTitle(methodName)}${r.layer ? ` at ${r.layer}` : ''} for '${e.class.label}' (${percent(e.class.probability)}): map ${shapeText(e.shape)} in [${e.min.toPrecision(3)}, ${e.max.toPrecision(3)}], ${Math.round(e.ms)} ms${where ? ` → ${where}` : ''}`);
         if (e.empty) io.out(`  ${advice(e)}`);
       }
     }
-    bar?.update(i + 1, images.length, path.basename(image));
-  }
-  bar?.finish(`${images.length} images`);
-  if (json) io.out(JSON.stringify(results.length === 1 ? results[0] : { results }));
+  }, (image, message) => results.push({ image, error: message }));
+  if (json) io.out(JSON.stringify(!batch.batch ? results[0] : { results }));
   model.dispose();
-  return 0;
+  return code;
 }
 
