@@ -87,6 +87,14 @@ async function explainFrame(page: Page, imageName: string, timeoutMs = 60_000): 
   }, timeoutMs);
 }
 
+/** Closes the active editor tab with its close button (a palette search for "Close Editor" can match "Close All Editors"). */
+async function closeActiveTab(page: Page): Promise<void> {
+  const tab = page.locator('.tabs-container .tab.active').first();
+  await tab.hover();
+  await tab.locator('.tab-actions .action-label').first().click();
+  await sleep(300);
+}
+
 async function pickQuick(page: Page, text: string): Promise<void> {
   const row = page.locator('.quick-input-list .monaco-list-row', { hasText: text }).first();
   await row.waitFor({ timeout: 20_000 });
@@ -166,7 +174,7 @@ async function explainChecks(page: Page, image: string, shot: (n: string) => Pro
 
   await h.check('layer picker: typing filters the layers, the shared prefix is dropped, Enter chooses', async () => {
     await fr.locator('#method').click();
-    await fr.locator('#method vscode-option', { hasText: /^Grad-CAM$/ }).click();
+    await fr.locator('#method vscode-option[value="gradcam"]').click();
     await heatmapLoaded(fr);
     const before = await imageFingerprint(fr, '#heatmap');
     const all = await fr.evaluate(() => {
@@ -261,7 +269,7 @@ async function portraitAndErrorChecks(page: Page, shot: (n: string) => Promise<u
     await vf.locator('#cancel').click().catch(() => undefined);
     await vf.waitForFunction(() => !/^Step|^Starting/.test(document.getElementById('status')?.textContent ?? ''), undefined, { timeout: 15_000 });
     // Close it: the Deep Dream checks below look for their own panel.
-    await runCommand(page, 'View: Close Editor');
+    await closeActiveTab(page);
     return `${rows.length} choices; ${sub}`;
   });
 }
@@ -468,7 +476,7 @@ async function dreamChecks(page: Page, image: string, shot: (n: string) => Promi
     await fr.waitForFunction(() => Number((document.getElementById('frame') as HTMLElement | null)?.dataset.frames ?? 0) >= 1, undefined, { timeout: 90_000 }).catch(() => undefined);
     await shot('15d-invert-middle-layer.png');
     await fr.locator('#cancel').click().catch(() => undefined);
-    await runCommand(page, 'View: Close Editor');
+    await closeActiveTab(page);
     return `layer ${r.index + 1} of ${r.count}`;
   });
 }

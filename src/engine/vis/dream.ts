@@ -118,7 +118,7 @@ export function dream(model: LoadedModel, image: RgbaImage | tf.Tensor, options:
     H = Math.max(1, Math.round(ih * f));
     W = Math.max(1, Math.round(iw * f));
   } else if (options.size !== undefined && options.size !== Math.max(MH, MW)) {
-    throw new LensError(`this model needs its input size ${MH}x${MW} at the dream layers (a layer between input and them fixes the size); leave out the size`);
+    throw new LensError(`this model needs its input size ${MH}×${MW} at the dream layers (a layer between input and them fixes the size); leave out the size`);
   }
   const octaveSizes: [number, number][] = [];
   for (let i = octaves - 1; i >= 0; i--) {
