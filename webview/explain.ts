@@ -5,22 +5,32 @@
 // status (busy / error), classes, figure (image, heatmap, legend, notes).
 import './common/toolkit';
 import './explain.css';
-import type { ToExplainView } from '../src/shared/protocol';
+import type { ToExplainView, ToTrustView } from '../src/shared/protocol';
 import { byId, h } from './common/dom';
 import { classesSection, showPredictions } from './explain/classes';
 import { clearFigures, figureSection, showHeatmap, showImage, showInputNote, watchPanelSize } from './explain/figure';
 import { header, showHeader, showModelInfo } from './explain/header';
 import { clearError, showBusy, showError, showIdle, statusLine } from './explain/status';
 import { fillToolbar, toolbar } from './explain/toolbar';
-import { fromCode, onRefresh, refresh, view, vscode } from './explain/view';
+import { change, fromCode, onRefresh, refresh, view, vscode } from './explain/view';
+import { mountTrust, onTrustMessage } from './trust/trustView';
 
 function build(): void {
   byId('app').replaceChildren(header(), toolbar(), statusLine(), h('main', {}, classesSection(), figureSection()));
   onRefresh(showModelInfo);
+  // The Compare view and Sanity check (webview/trust/): a Single | Compare switch and their sections.
+  mountTrust(byId('app'), {
+    openSingle: (method, classIndex) => change({ method, classIndex }),
+    saveView: (compare) => {
+      if (view.state) vscode.setState((view.state = { ...view.state, compare }));
+    },
+  }, view.state?.compare);
 }
 
-window.addEventListener('message', (e: MessageEvent<ToExplainView>) => {
-  const m = e.data;
+window.addEventListener('message', (e: MessageEvent<ToExplainView | ToTrustView>) => {
+  // The trust part handles its own messages and watches the panel's (init, options, predictions).
+  if (onTrustMessage(e.data)) return;
+  const m = e.data as ToExplainView;
   switch (m.type) {
     case 'init':
       if (view.init && view.init.modelName !== m.modelName) {

@@ -55,13 +55,13 @@ function build(): void {
 function summaryTable(s: ModelSummaryView, backend: string | null): HTMLElement {
   const rows: [string, string][] = [
     ['Format', s.format],
-    ['Input', shapeText([s.input.height, s.input.width, s.input.channels])],
+    ['Input', `${shapeText([s.input.height, s.input.width, s.input.channels])}, ${s.inputLayout}`],
     ['Output', `${s.numClasses} classes · ${s.outputActivation}`],
     ['Labels', s.labels ? `${s.labels.slice(0, 6).join(', ')}${s.labels.length > 6 ? ', …' : ''} (${s.labelsSource})` : 'none (class indices)'],
     ['Parameters', `${fmt(s.params.total)} (${fmt(s.params.trainable)} trainable) · ${(s.weightBytes / 2 ** 20).toFixed(2)} MB of weights`],
     ['Layers', `${s.layerCount}`],
     ['Preprocessing', `${s.defaultPreprocess} — ${s.preprocessReason}`],
-    ['Default target layer', s.defaultLayer ?? '—'],
+    ['Default target layer', s.defaultLayer ? `${s.defaultLayer} (${s.defaultLayerReason})` : 'none: no layer has a spatial output (input-gradient methods apply)'],
     ['Engine backend', backend ?? '—'],
   ];
   return h('dl', { class: 'facts' }, ...rows.flatMap(([k, v]) => [h('dt', {}, k), h('dd', { 'data-fact': k }, v)]));

@@ -102,7 +102,7 @@ function runWorker(script: string, argv: string[], threads: number, onImageDone:
  * worst of the workers' (2 usage, 1 error).
  */
 export async function runExplainJobs(args: ParsedArgs, io: CliIO, modelFile: string | undefined, images: string[], jobs: number): Promise<number> {
-  if (!modelFile) throw new UsageError('missing MODEL (a model.json, .h5 or .keras file)');
+  if (!modelFile) throw new UsageError('missing MODEL (a model.json, .h5, .keras or .onnx file)');
   if (images.length === 0) throw new UsageError('missing IMAGE (image files or folders of images)');
   if (args.options.out || args.options.raw) throw new UsageError('with several images use --out-dir (and --npy for raw maps), not --out/--raw');
   if (args.options.npy && !args.options['out-dir']) throw new UsageError('--npy goes with --out-dir');

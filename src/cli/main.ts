@@ -61,7 +61,8 @@ function mainHelp(): string {
     ...names.map((n) => `  ${n.padEnd(w)}${COMMANDS[n].summary}`),
     '',
     "Run 'cnn-lens COMMAND --help' for a command's options.",
-    'MODEL is a TensorFlow.js model.json, a Keras .h5 or .keras file, or a Keras architecture .json with --weights.',
+    'MODEL is a TensorFlow.js model.json, a Keras .h5 or .keras file, a Keras architecture .json with --weights,',
+    'or an ONNX .onnx file (torch.onnx.export, tf2onnx; image classifiers: see the README for the operators).',
   ].join('\n');
 }
 

@@ -7,6 +7,7 @@ import { toModelInput, type PreprocessPreset } from './image/preprocess';
 import type { GraphNode } from './model/graph';
 import type { LoadedModel } from './model/loadModel';
 import type { Network } from './model/network';
+import { toInputLayout } from './model/inputLayout';
 import { DEFAULT_METHOD_OPTIONS, METHODS, type MethodContext, type MethodName, type MethodOptions } from './methods';
 import { inputGradientAndLogits, layerPass, type LayerPass } from './methods/gradients';
 
@@ -98,7 +99,7 @@ function scores(model: LoadedModel, x: tf.Tensor): { logits: Float32Array; probs
       logits = model.network.logits(x);
       probs = model.network.probabilities(logits);
     } else {
-      let out = model.graphModel!.predict(x) as tf.Tensor | tf.Tensor[];
+      let out = model.graphModel!.predict(toInputLayout(x, model.inputLayout)) as tf.Tensor | tf.Tensor[];
       if (Array.isArray(out)) out = out[0];
       const rows = tf.reshape(out, [x.shape[0], -1]);
       // A graph model's output may already be probabilities; if rows sum to 1 we take them as such.
@@ -159,7 +160,10 @@ export function resolveClass(model: LoadedModel, spec: number | string): number 
 export function resolveLayer(net: Network, name: string | undefined): { node: GraphNode; isDefault: boolean } {
   if (name) return { node: net.findLayer(name), isDefault: false };
   const node = net.defaultLayer();
-  if (!node) throw new LensError('the model has no layer with a spatial 4-D output to explain; give --layer');
+  if (!node) {
+    const apply = (Object.keys(METHODS) as MethodName[]).filter((m) => !METHODS[m].usesLayer);
+    throw new LensError(`the model has no layer with a spatial output (h×w×channels) for layer methods; methods that apply: ${apply.join(', ')}`);
+  }
   return { node, isDefault: true };
 }
 

@@ -28,6 +28,7 @@ import { resizeRgba, upscaleNearest } from './image/resize';
 import { isMethodName, METHOD_NAMES, METHODS } from './methods';
 import { loadAnyModel, type LoadedModel } from './model/loadModel';
 import { summarizeModel } from './model/summary';
+import { trustHandlers } from './trustService';
 import { dream, filterWeights, invert, layerActivations, maximize, maximizeRange, type VisHooks } from './vis';
 import { featureMapGrid, tileGrid } from './image/render';
 
@@ -273,6 +274,7 @@ export const handlers: Handlers = {
       preprocessPresets: PREPROCESS_PRESETS.map((name) => ({ name, description: PRESET_DESCRIPTIONS[name] })),
       spatialLayers: spatialLayers(m),
       defaultLayer: m.network?.defaultLayer()?.path ?? null,
+      defaultLayerReason: m.network?.defaultTarget()?.reason ?? null,
       canExplain: m.network !== null,
       methods: METHOD_NAMES.map((name) => {
         const d = METHODS[name];
@@ -422,6 +424,9 @@ export const handlers: Handlers = {
   async summary(p, ctx) {
     return summarizeModel(await getModel(p.model, ctx));
   },
+
+  // faithfulness, sanity, compareGrid: the explain panel's Compare view and Sanity check.
+  ...trustHandlers({ getModel, getImage, preprocessOf, colormapOf, png }),
 
   async encodeNpy(p) {
     const buf = encodeNpy(p.map, p.shape);

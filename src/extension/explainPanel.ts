@@ -16,12 +16,15 @@ import {
   parseFromExplainView,
   type Prediction,
   type ToExplainView,
+  type ToTrustView,
 } from '../shared/protocol';
 import { type EngineClient, EngineRequestError, isCancelled } from './engineClient';
 import { heatmapView, MapCache } from './explainMaps';
 import { saveTarget, writeMap } from './explainSave';
 import { modelDisplayName, type ModelPicker } from './modelPicker';
 import { readSettings } from './settings';
+import { parseFromTrustView } from '../shared/compareProtocol';
+import { TrustController } from './trustController';
 import { webviewHtml, webviewOptions } from './webviewHtml';
 
 export interface PanelDeps {
@@ -97,6 +100,8 @@ export class ExplainPanel implements vscode.Disposable {
   private idleWaiters: (() => void)[] = [];
   private readonly disposables: vscode.Disposable[] = [];
   private disposed = false;
+  /** The Compare view and Sanity check (their own messages, busy state and cancel). */
+  readonly trust: TrustController;
   /** The heatmap on show (tests read it). */
   current: HeatmapView | null = null;
   lastError: string | null = null;
@@ -111,8 +116,15 @@ export class ExplainPanel implements vscode.Disposable {
     ExplainPanel.panels.add(this);
     panel.iconPath = vscode.Uri.joinPath(deps.context.extensionUri, 'media', 'icons', 'cnn-lens.svg');
     panel.webview.html = webviewHtml(panel.webview, deps.context.extensionUri, 'explain', panel.title);
+    this.trust = new TrustController({ engine: deps.engine, log: deps.log, state, brief: () => this.brief, predictions: () => this.predictionList, post: (m) => this.post(m) });
     this.disposables.push(
+      this.trust,
       panel.webview.onDidReceiveMessage((raw) => {
+        const t = parseFromTrustView(raw);
+        if (t) {
+          void this.trust.handle(t);
+          return;
+        }
         const m = parseFromExplainView(raw);
         if (!m) {
           deps.log.warn(`explain panel: ignored a malformed message ${JSON.stringify(raw)?.slice(0, 200)}`);
@@ -146,7 +158,7 @@ export class ExplainPanel implements vscode.Disposable {
     return this.busy === 0 ? Promise.resolve() : new Promise((r) => this.idleWaiters.push(r));
   }
 
-  private post(m: ToExplainView): void {
+  private post(m: ToExplainView | ToTrustView): void {
     if (!this.disposed) void this.panel.webview.postMessage(m);
   }
 
@@ -202,6 +214,7 @@ export class ExplainPanel implements vscode.Disposable {
         this.sendInit();
         if (this.predictionList) this.post({ type: 'predictions', predictions: this.predictionList, inputNote: this.note });
         if (this.current) this.post({ type: 'heatmap', heatmap: this.current });
+        this.trust.resend();
         if (this.busy > 0) this.post({ type: 'busy', message: this.busyMessage ?? 'Working…' });
         else if (this.lastError) this.post({ type: 'error', message: this.lastError, fatal: this.lastErrorFatal });
         return;
@@ -216,8 +229,10 @@ export class ExplainPanel implements vscode.Disposable {
         if (next.preprocess !== before.preprocess) {
           this.predictionList = null;
           await this.load();
-        } else if (next.method !== before.method || next.layer !== before.layer || next.colormap !== before.colormap || next.classIndex !== before.classIndex) {
-          await this.compute();
+          this.trust.optionsChanged();
+        } else {
+          if (next.layer !== before.layer || next.colormap !== before.colormap) this.trust.optionsChanged();
+          if (next.method !== before.method || next.layer !== before.layer || next.colormap !== before.colormap || next.classIndex !== before.classIndex) await this.compute();
         }
         return;
       }
@@ -251,10 +266,12 @@ export class ExplainPanel implements vscode.Disposable {
     this.lastError = null;
     this.lastErrorFatal = false;
     this.maps.clear();
+    this.trust.reset();
     this.state.options = { ...this.state.options, layer: null, classIndex: null };
     this.panel.title = explainTitle(this.state.image, file);
     this.sendInit();
     await this.load();
+    this.trust.optionsChanged();
   }
 
   private sendInit(): void {
@@ -266,8 +283,8 @@ export class ExplainPanel implements vscode.Disposable {
       imageUri: this.panel.webview.asWebviewUri(vscode.Uri.file(this.state.image)).toString(),
       modelName: vscode.workspace.asRelativePath(this.state.model),
       model: b
-        ? { labels: b.labels, methods: b.methods, spatialLayers: b.spatialLayers, defaultLayer: b.defaultLayer, colormaps: b.colormaps, preprocessPresets: b.preprocessPresets, defaultPreprocess: b.defaultPreprocess, preprocessReason: b.preprocessReason, canExplain: b.canExplain, format: b.format, inputSize: b.inputSize }
-        : { labels: [], methods: [], spatialLayers: [], defaultLayer: null, colormaps: [], preprocessPresets: [], defaultPreprocess: '', preprocessReason: '', canExplain: false, format: '', inputSize: { height: 0, width: 0, channels: 0 } },
+        ? { labels: b.labels, methods: b.methods, spatialLayers: b.spatialLayers, defaultLayer: b.defaultLayer, defaultLayerReason: b.defaultLayerReason, colormaps: b.colormaps, preprocessPresets: b.preprocessPresets, defaultPreprocess: b.defaultPreprocess, preprocessReason: b.preprocessReason, canExplain: b.canExplain, format: b.format, inputSize: b.inputSize }
+        : { labels: [], methods: [], spatialLayers: [], defaultLayer: null, defaultLayerReason: null, colormaps: [], preprocessPresets: [], defaultPreprocess: '', preprocessReason: '', canExplain: false, format: '', inputSize: { height: 0, width: 0, channels: 0 } },
     });
   }
 

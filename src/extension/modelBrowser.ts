@@ -1,4 +1,4 @@
-// The model browser: a read-only custom editor for model files (model.json, .h5, .keras). Shows the
+// The model browser: a read-only custom editor for model files (model.json, .h5, .keras, .onnx). Shows the
 // model's summary (inputs, outputs, parameters, backend) and its layer tree with output shapes and
 // parameter counts, nested models expandable. The text editor stays available through "Reopen With".
 import * as path from 'node:path';

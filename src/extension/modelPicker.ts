@@ -8,7 +8,7 @@ import * as vscode from 'vscode';
 import { readSettings } from './settings';
 
 const STATE_KEY = 'cnnLens.model';
-export const MODEL_GLOB = '**/{model.json,*.h5,*.keras}';
+export const MODEL_GLOB = '**/{model.json,*.h5,*.keras,*.onnx}';
 
 /** Bundled demo models: every model.json under the extension's media/ folder (two levels deep). */
 export function demoModels(extensionPath: string): string[] {
@@ -110,7 +110,7 @@ export class ModelPicker {
     if (current && !items.some((i) => i.file && path.resolve(i.file) === path.resolve(current))) {
       items.unshift({ label: `$(check) ${path.basename(path.dirname(current))}${path.sep}${path.basename(current)}`, description: `${vscode.workspace.asRelativePath(current)} · in use`, file: current });
     }
-    items.push({ label: '$(folder-opened) Browse…', description: 'a model.json, .h5 or .keras file', browse: true });
+    items.push({ label: '$(folder-opened) Browse…', description: 'a model.json, .h5, .keras or .onnx file', browse: true });
     const setting = modelFromSetting();
     const qp = vscode.window.createQuickPick<Item>();
     qp.items = items;
@@ -136,7 +136,7 @@ export class ModelPicker {
     if (!choice) return undefined;
     let file = choice.file;
     if (choice.browse) {
-      const picked = await vscode.window.showOpenDialog({ canSelectMany: false, openLabel: 'Use this model', filters: { Models: ['json', 'h5', 'keras'] } });
+      const picked = await vscode.window.showOpenDialog({ canSelectMany: false, openLabel: 'Use this model', filters: { Models: ['json', 'h5', 'keras', 'onnx'] } });
       file = picked?.[0]?.fsPath;
     }
     if (!file) return undefined;

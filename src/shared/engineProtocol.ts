@@ -1,6 +1,7 @@
 // host ↔ engine: the messages between the extension host and the engine child process (Node IPC,
 // structured clone). Plain data only: no vscode, DOM or tfjs imports. Every union is keyed by `type`.
 import { isObject } from './guards';
+import type { FaithfulnessRecord, SanityRecord, SanityStage } from './trustRecords';
 
 export type BackendPreference = 'auto' | 'native' | 'wasm' | 'cpu';
 export const BACKEND_PREFERENCES: readonly BackendPreference[] = ['auto', 'native', 'wasm', 'cpu'];
@@ -49,6 +50,8 @@ export interface ModelBrief {
   /** Layers with a spatial 4-D output: the targets of the layer methods. */
   spatialLayers: LayerBrief[];
   defaultLayer: string | null;
+  /** Why the default layer is the default (one sentence). */
+  defaultLayerReason: string | null;
   /** Gradients need a layers model; a graph model only predicts. */
   canExplain: boolean;
   methods: MethodBrief[];
@@ -150,6 +153,8 @@ export interface ModelSummaryView {
   format: string;
   kind: 'layers' | 'graph';
   input: { height: number; width: number; channels: number };
+  /** How the model's input holds the image, in words ("channels first (NCHW)"). */
+  inputLayout: string;
   numClasses: number;
   labels: string[] | null;
   labelsSource: string | null;
@@ -157,6 +162,8 @@ export interface ModelSummaryView {
   defaultPreprocess: string;
   preprocessReason: string;
   defaultLayer: string | null;
+  /** Why the default layer is the default (one sentence). */
+  defaultLayerReason: string | null;
   params: { total: number; trainable: number };
   weightBytes: number;
   layerCount: number;
@@ -198,6 +205,46 @@ export interface EngineCalls {
    * exercises queueing, progress, cancel, time limits and restarts without a model.
    */
   debugSleep: { params: { ms: number; steps: number; ignoreCancel?: boolean }; result: { steps: number } };
+  // ── trust: src/engine/trust/ through src/engine/trustService.ts ──
+  /** Deletion/insertion curves of a map (from `explain`), or of the seeded random map when no map is given. */
+  faithfulness: { params: FaithfulnessParams; result: FaithfulnessRecord & { ms: number } };
+  /** The cascading randomization test; the original map and each stage stream as `sanityStage` events. */
+  sanity: { params: SanityParams; result: SanityRecord };
+  /** The Compare view's grid as one PNG: rows of classes, columns of methods, captions, the best cell per row framed. */
+  compareGrid: { params: CompareGridParams; result: PngImage };
+}
+
+export interface FaithfulnessParams {
+  model: string;
+  image: string;
+  preprocess?: string;
+  classIndex: number;
+  /** The raw map with its shape and kind; absent: the random map of `seed`. */
+  map?: { map: Float32Array; shape: number[]; kind: MapKind };
+  seed?: number;
+  steps?: number;
+  baseline?: 'black' | 'blur' | 'mean';
+}
+
+export interface SanityParams {
+  model: string;
+  image: string;
+  preprocess?: string;
+  method: string;
+  classIndex: number;
+  layer?: string;
+  seed?: number;
+  colormap?: string;
+  /** Longest side of the streamed stage images (default 128). */
+  tileSize?: number;
+}
+
+export interface CompareGridParams {
+  title: string;
+  rowLabels: string[];
+  colLabels: string[];
+  /** Row-major, rows × cols; null where a cell was not computed. */
+  cells: ({ png: Uint8Array; caption: string; best: boolean } | null)[];
 }
 
 export type EngineRequestType = keyof EngineCalls;
@@ -209,7 +256,9 @@ export type EngineResult<K extends EngineRequestType> = EngineCalls[K]['result']
 export type EngineEvent =
   | { type: 'note'; message: string }
   | { type: 'frame'; image: PngImage; step: number; total: number }
-  | { type: 'tile'; index: number; channel: number; image: PngImage; objective: number };
+  | { type: 'tile'; index: number; channel: number; image: PngImage; objective: number }
+  /** A sanity check's map: index −1 is the original (stage null), then the stages in the order randomized. */
+  | { type: 'sanityStage'; index: number; total: number; stage: SanityStage | null; layer: string | null; image: PngImage };
 
 export interface TileResult {
   channel: number;

@@ -1,5 +1,6 @@
 // host ↔ explain panel (postMessage). Plain data only; every union is keyed by `type`; messages from the
 // webview are untrusted and parsed here.
+import { type CompareViewState, defaultCompareState, parseCompareView } from './compareProtocol';
 import { isObject } from './guards';
 import type { MapKind, ModelBrief, Prediction, PngImage } from './engineProtocol';
 
@@ -24,6 +25,8 @@ export interface ExplainPanelState {
   image: string;
   model: string;
   options: ExplainViewOptions;
+  /** The Compare view's choices (src/shared/compareProtocol.ts). */
+  compare?: CompareViewState;
 }
 
 export interface HeatmapView {
@@ -50,7 +53,7 @@ export type ToExplainView =
       /** webview URI of the image file. */
       imageUri: string;
       modelName: string;
-      model: Pick<ModelBrief, 'labels' | 'methods' | 'spatialLayers' | 'defaultLayer' | 'colormaps' | 'preprocessPresets' | 'defaultPreprocess' | 'preprocessReason' | 'canExplain' | 'format' | 'inputSize'>;
+      model: Pick<ModelBrief, 'labels' | 'methods' | 'spatialLayers' | 'defaultLayer' | 'defaultLayerReason' | 'colormaps' | 'preprocessPresets' | 'defaultPreprocess' | 'preprocessReason' | 'canExplain' | 'format' | 'inputSize'>;
     }
   /** `inputNote`: what happened to the image on its way into the model ("8×8 upscaled to 224×224"), if notable. */
   | { type: 'predictions'; predictions: Prediction[]; inputNote?: string | null }
@@ -107,6 +110,7 @@ export function parseExplainPanelState(s: unknown, defaults: ExplainViewOptions)
   if (!isObject(s) || typeof s.image !== 'string' || typeof s.model !== 'string') return null;
   const parsed = parseFromExplainView({ type: 'setOptions', options: s.options ?? {} });
   const options = { ...defaults, ...(parsed && parsed.type === 'setOptions' ? parsed.options : {}) };
-  return { image: s.image, model: s.model, options };
+  const compare = s.compare === undefined ? {} : { compare: { ...defaultCompareState(), ...parseCompareView(s.compare) } };
+  return { image: s.image, model: s.model, options, ...compare };
 }
 

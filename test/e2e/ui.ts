@@ -9,6 +9,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { env, Harness, sleep, waitFor } from './lib/harness';
 import { type Frame, type Page } from 'playwright-core';
+import { trustChecks } from './lib/trustChecks';
 import { clickSubmenuItem, closeQuickInput, enginePids, explorerContextMenu, frameWith, launch, paletteEntries, runCommand, statusText, workbenchUrl } from './lib/workbench';
 
 const origin = env('E2E_ORIGIN');
@@ -195,6 +196,8 @@ async function explainChecks(page: Page, image: string, shot: (n: string) => Pro
     if (!caption.includes('block_1')) throw new Error(`caption: ${caption}`);
     return `${all.length} layers listed, ${names.length} match 'block_1'; ${caption}`;
   });
+
+  await trustChecks(h, page, fr, shot);
 }
 
 async function portraitAndErrorChecks(page: Page, shot: (n: string) => Promise<unknown>): Promise<void> {

@@ -8,6 +8,7 @@ export function header(): HTMLElement {
     h('div', { class: 'title' }, h('span', { id: 'image-name' }), h('span', { class: 'sep' }, ' · '), h('span', { id: 'model-name' }),
       h('vscode-button', { id: 'change-model', appearance: 'icon', title: 'Explain this image with another model (this panel only)', 'aria-label': 'Use another model in this panel', onclick: () => vscode.post({ type: 'selectModel' }) }, '⇄')),
     h('div', { id: 'model-info', class: 'muted' }),
+    h('div', { id: 'layer-reason', class: 'muted' }),
   );
 }
 
@@ -25,4 +26,5 @@ export function showModelInfo(): void {
     : b.format
       ? `${b.format} · input ${b.inputSize.height}×${b.inputSize.width}×${b.inputSize.channels} · ${b.labels.length} classes · preprocessing ${b.defaultPreprocess} (${b.preprocessReason})`
       : 'Loading the model…';
+  byId('layer-reason').textContent = !view.failed && b.defaultLayer ? `Default layer ${b.defaultLayer}: ${b.defaultLayerReason ?? ''}` : '';
 }

@@ -31,11 +31,11 @@ export async function runInfo(args: ParsedArgs, io: CliIO): Promise<number> {
   kv('model', s.file);
   kv('format', s.format);
   kv('backend', backend);
-  kv('input', `${s.input.height}×${s.input.width}×${s.input.channels}, preprocessing '${s.defaultPreprocess}' (${s.preprocessReason})`);
+  kv('input', `${s.input.height}×${s.input.width}×${s.input.channels} ${s.inputLayout}, preprocessing '${s.defaultPreprocess}' (${s.preprocessReason})`);
   kv('output', `${s.numClasses} classes (${s.outputActivation})${s.labels ? `, labels from ${s.labelsSource}` : ', no labels (indices shown)'}`);
   if (s.labels) kv('labels', s.labels.slice(0, 12).join(', ') + (s.labels.length > 12 ? `, … (${s.labels.length})` : ''));
   kv('parameters', `${fmtCount(s.params.total)} (${fmtCount(s.params.trainable)} trainable), ${(s.weightBytes / 1e6).toFixed(2)} MB of weights`);
-  kv('default layer', s.defaultLayer ?? '(none: no spatial layer)');
+  kv('default layer', s.defaultLayer ? `${s.defaultLayer}: ${s.defaultLayerReason}` : '(none: no layer has a spatial output; the layer methods do not apply, the input-gradient methods do)');
   io.out('');
   io.out(`${'layer'.padEnd(56)}${'class'.padEnd(24)}${'output shape'.padEnd(22)}params`);
   const walk = (ls: LayerSummary[], depth: number) => {
