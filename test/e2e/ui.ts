@@ -424,8 +424,9 @@ async function dreamChecks(page: Page, image: string, shot: (n: string) => Promi
     const fr = await frameWith(page, 'body[data-kind="dream"] #frame', 30_000);
     await fr.waitForFunction(() => Number((document.getElementById('frame') as HTMLElement).dataset.frames ?? 0) >= 3, undefined, { timeout: 120_000 });
     const n = await fr.$eval('#frame', (e) => Number((e as HTMLElement).dataset.frames));
-    await shot('14-deep-dream.png');
+    // Cancel at once (a screenshot first can take longer than the rest of the run on a busy machine).
     await fr.locator('#cancel').click();
+    await shot('14-deep-dream.png');
     await fr.waitForFunction(() => (document.getElementById('status')?.textContent ?? '') === 'Cancelled.', undefined, { timeout: 15_000 });
     const after = await fr.$eval('#frame', (e) => Number((e as HTMLElement).dataset.frames));
     await page.waitForTimeout(1500);
@@ -482,6 +483,18 @@ async function dreamChecks(page: Page, image: string, shot: (n: string) => Promi
     await closeActiveTab(page);
     return `layer ${r.index + 1} of ${r.count}`;
   });
+
+  await h.check('Show Engine Log lists visualizations, cancels and timings', async () => {
+    await runCommand(page, 'CNN Lens: Show Engine Log');
+    const lines = page.locator('.part.panel .view-lines');
+    const text = await waitFor('the log to show a cancelled dream', async () => {
+      const t = ((await lines.first().textContent().catch(() => '')) ?? '').replace(/\u00a0/g, ' ');
+      return /dream .*cancelled after [\d.]+ s/.test(t) && /done in [\d.]+ s/.test(t) ? t : undefined;
+    }, 15_000);
+    await shot('15e-engine-log.png');
+    await page.locator('.part.panel .action-label[aria-label^="Hide Panel"], .part.panel .action-label[aria-label^="Close Panel"]').first().click({ timeout: 5000 }).catch(() => undefined);
+    return `${(text.match(/done in/g) ?? []).length} requests done, ${(text.match(/cancelled after/g) ?? []).length} cancelled`;
+  });
 }
 
 async function reloadChecks(page: Page, shot: (n: string) => Promise<unknown>): Promise<void> {
@@ -510,8 +523,13 @@ async function reloadChecks(page: Page, shot: (n: string) => Promise<unknown>): 
 /** The same panels in a light theme: every colour comes from the theme, so they must read there too. */
 async function lightThemeChecks(page: Page, shot: (n: string) => Promise<unknown>): Promise<void> {
   await h.check('light theme: the explain panel, the model browser and a visualization read well', async () => {
-    await runCommand(page, 'Preferences: Color Theme');
+    await closeQuickInput(page);
+    await page.keyboard.press('F1');
     const input = page.locator('.quick-input-widget input.input');
+    await input.waitFor({ state: 'visible' });
+    await input.fill('>Preferences: Color Theme');
+    await page.locator('.quick-input-list .monaco-list-row', { has: page.locator('.label-name', { hasText: /^Preferences: Color Theme$/ }) }).first().click();
+    await sleep(500);
     await input.waitFor({ state: 'visible' });
     await input.fill('Light Modern');
     await page.locator('.quick-input-list .monaco-list-row', { hasText: 'Light Modern' }).first().waitFor();
