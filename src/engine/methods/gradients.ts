@@ -15,7 +15,8 @@ export function classScore(net: Network, logits: tf.Tensor, classIndices: number
   const scores = mode === 'probability' ? net.probabilities(logits) : logits;
   const classes = scores.shape[scores.rank - 1] as number;
   const rows = scores.rank === 2 ? scores : tf.reshape(scores, [scores.shape[0], classes]);
-  const onehot = tf.cast(tf.oneHot(tf.tensor1d(classIndices, 'int32'), classes), 'float32');
+  // A one-unit output (a sigmoid binary classifier) has the one class: oneHot needs a depth of at least 2.
+  const onehot = classes === 1 ? tf.onesLike(rows) : tf.cast(tf.oneHot(tf.tensor1d(classIndices, 'int32'), classes), 'float32');
   return tf.sum(tf.mul(rows, onehot));
 }
 
