@@ -8,7 +8,7 @@ import './explain.css';
 import type { ToExplainView, ToTrustView } from '../src/shared/protocol';
 import { byId, h } from './common/dom';
 import { classesSection, showPredictions } from './explain/classes';
-import { figureSection, showHeatmap, showImage, showInputNote, watchPanelSize } from './explain/figure';
+import { clearFigures, figureSection, showHeatmap, showImage, showInputNote, watchPanelSize } from './explain/figure';
 import { header, showHeader, showModelInfo } from './explain/header';
 import { clearError, showBusy, showError, showIdle, statusLine } from './explain/status';
 import { fillToolbar, toolbar } from './explain/toolbar';
@@ -33,6 +33,10 @@ window.addEventListener('message', (e: MessageEvent<ToExplainView | ToTrustView>
   const m = e.data as ToExplainView;
   switch (m.type) {
     case 'init':
+      if (view.init && view.init.modelName !== m.modelName) {
+        clearFigures();
+        view.predictions = null;
+      }
       view.init = m;
       view.state = m.state;
       vscode.setState(view.state);

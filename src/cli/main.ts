@@ -21,9 +21,9 @@ interface Command {
 
 const COMMANDS: Record<string, Command> = {
   info: { usage: 'cnn-lens info MODEL [--json]', summary: 'layers, shapes, parameters, labels, preprocessing, default target layer', options: INFO_OPTIONS, run: runInfo },
-  predict: { usage: 'cnn-lens predict MODEL IMAGE... [--top K] [--json]', summary: 'top classes for each image', options: PREDICT_OPTIONS, run: runPredict },
+  predict: { usage: 'cnn-lens predict MODEL IMAGE|FOLDER... [--top K] [--json]', summary: 'top classes for each image', options: PREDICT_OPTIONS, run: runPredict },
   explain: {
-    usage: 'cnn-lens explain MODEL IMAGE... [--method M] [--class C] [--layer L] [--out heat.png | --out-dir DIR] [--raw map.npy] [--json]',
+    usage: 'cnn-lens explain MODEL IMAGE|FOLDER... [--method M] [--class C] [--layer L] [--out heat.png | --out-dir DIR] [--raw map.npy] [--json]',
     summary: 'where the evidence for a class lies (Grad-CAM and 17 other methods)',
     options: EXPLAIN_OPTIONS,
     more: methodsHelp(),

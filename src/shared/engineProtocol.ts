@@ -108,6 +108,14 @@ export interface ExplainOutput {
   heatmap: PngImage;
 }
 
+/** One tile of a layer picture (a filter's weights, a channel's feature map) with the values it shows. */
+export interface LayerTile extends PngImage {
+  /** "#12": the filter or channel. */
+  label: string;
+  min: number;
+  max: number;
+}
+
 export interface PngImage {
   png: Uint8Array;
   width: number;
@@ -184,9 +192,9 @@ export interface EngineCalls {
   /** Renders a map (from `explain`) as PNG: over the image, or alone. */
   render: { params: RenderParams; result: PngImage };
   /** A conv layer's kernels, one tile per filter, as a labelled grid. */
-  filterWeights: { params: { model: string; layer: string }; result: { image: PngImage; description: string; count: number } };
+  filterWeights: { params: { model: string; layer: string }; result: { image: PngImage; description: string; count: number; tiles?: LayerTile[] } };
   /** A layer's feature maps for an image, as a labelled grid. */
-  activations: { params: { model: string; layer: string; image: string; preprocess?: string; maxChannels?: number }; result: { image: PngImage; shape: number[]; layer: string } };
+  activations: { params: { model: string; layer: string; image: string; preprocess?: string; maxChannels?: number }; result: { image: PngImage; shape: number[]; layer: string; tiles?: LayerTile[] } };
   /** Activation maximization of channels first..last of a layer; tiles stream as each finishes. */
   maximizeFilters: { params: { model: string; layer: string; first: number; last: number; steps?: number; size?: number; seed?: number }; result: { tiles: TileResult[]; ms: number } };
   /** An image that maximizes a class logit; frames stream. */

@@ -20,7 +20,9 @@ export function figureSection(): HTMLElement {
     byId('side').hidden = !side || !have;
     byId('pair').classList.toggle('side-by-side', side && have);
     byId('legend').hidden = !have;
-    byId('stack').hidden = view.failed;
+    // After a load error only the image stays: no map, caption or note of another model.
+    byId('caption').hidden = view.failed || !view.current;
+    if (view.failed) byId('input-note').hidden = true;
   });
   return h('section', { class: 'figures', 'aria-label': 'Image and heatmap' },
     h('div', { id: 'pair', class: 'pair' },
@@ -74,6 +76,15 @@ export function showImage(uri: string): void {
     for (const id of ['stack', 'side']) byId(id).style.setProperty('--ar', String(ar));
   };
   img.src = uri;
+}
+
+/** A new model in this panel: nothing of the old one's maps stays on show. */
+export function clearFigures(): void {
+  view.current = null;
+  if (heatmapUrl) URL.revokeObjectURL(heatmapUrl);
+  heatmapUrl = null;
+  byId('caption').textContent = '';
+  showInputNote(null);
 }
 
 export function showInputNote(note: string | null): void {
