@@ -9,6 +9,7 @@ import type {
   EngineRequestType,
   ExplainOutput,
   LayerBrief,
+  MethodBrief,
   MapKind,
   ModelBrief,
   PngImage,
@@ -26,6 +27,8 @@ import { isPreprocessPreset, PRESET_DESCRIPTIONS, PREPROCESS_PRESETS, type Prepr
 import { absPercentile, featureMapTiles, heatmapImage, heatmapOverlay, renderSignedOrRgb } from './image/render';
 import { resizeRgba, upscaleNearest } from './image/resize';
 import { isMethodName, METHOD_NAMES, METHODS } from './methods';
+import { methodApplicability } from './methods/applicability';
+import { emptyMapAdvice, methodInfo } from '../shared/methods';
 import { loadAnyModel, type LoadedModel } from './model/loadModel';
 import { summarizeModel } from './model/summary';
 import { trustHandlers } from './trustService';
@@ -167,6 +170,15 @@ function render(p: RenderParams, base: RgbaImage): RgbaImage {
   return heatmapOverlay(p.map, p.shape[0], p.shape[1], img, { colormap, range: mapRange(p.map, p.kind), alpha: Math.max(0, Math.min(1, p.alpha)) });
 }
 
+function methodBriefs(m: LoadedModel): MethodBrief[] {
+  const unavailable = methodApplicability(m);
+  return METHOD_NAMES.map((name) => {
+    const d = METHODS[name];
+    const info = methodInfo(name);
+    return { name, title: d.title, paper: d.paper, usesLayer: d.usesLayer, output: d.output, group: info.group, description: info.description, classIndependent: info.classIndependent === true, unavailable: unavailable[name] };
+  });
+}
+
 /**
  * The weight range of each filter tile: per output filter over [kh, kw, in], or per (input, multiplier)
  * for depthwise kernels (tiles in the order filterWeights draws them).
@@ -276,10 +288,7 @@ export const handlers: Handlers = {
       defaultLayer: m.network?.defaultLayer()?.path ?? null,
       defaultLayerReason: m.network?.defaultTarget()?.reason ?? null,
       canExplain: m.network !== null,
-      methods: METHOD_NAMES.map((name) => {
-        const d = METHODS[name];
-        return { name, title: d.title, paper: d.paper, usesLayer: d.usesLayer, output: d.output };
-      }),
+      methods: methodBriefs(m),
       colormaps: [...COLORMAPS],
       defaultColormap: DEFAULT_COLORMAP,
       weightBytes: m.weightBytes,
@@ -333,6 +342,7 @@ export const handlers: Handlers = {
       min: e.min,
       max: e.max,
       ms: e.ms,
+      ...(e.empty ? { empty: { advice: emptyMapAdvice(p.method, { layer: r.layer, label: e.class.label, cli: false }) } } : {}),
       heatmap: png(renderMapAlone(e.map, e.shape, kind, colormap, size)),
     };
   },

@@ -1,5 +1,6 @@
 // host ↔ engine: the messages between the extension host and the engine child process (Node IPC,
 // structured clone). Plain data only: no vscode, DOM or tfjs imports. Every union is keyed by `type`.
+import type { MethodGroup } from './methods';
 import { isObject } from './guards';
 import type { FaithfulnessRecord, SanityRecord, SanityStage } from './trustRecords';
 
@@ -24,6 +25,12 @@ export interface MethodBrief {
   paper: string;
   usesLayer: boolean;
   output: MapKind;
+  /** From src/shared/methods.ts. */
+  group: MethodGroup;
+  description: string;
+  classIndependent: boolean;
+  /** Why the method cannot run on this model (the panel disables it with this as its tooltip); null when it can. */
+  unavailable: string | null;
 }
 
 export interface LayerBrief {
@@ -95,6 +102,8 @@ export interface ExplainOutput {
   min: number;
   max: number;
   ms: number;
+  /** Zero everywhere; `advice` says what shows more (src/shared/methods.ts emptyMapAdvice). */
+  empty?: { advice: string };
   /** The map rendered alone (colormap, or signed RGB for input-channels maps). */
   heatmap: PngImage;
 }
