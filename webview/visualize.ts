@@ -92,6 +92,8 @@ window.addEventListener('message', (e: MessageEvent<ToVisualizeView>) => {
       if (currentRun === 0) {
         setRunning(false);
         status('Ready.');
+        // Nothing ran in this page yet (a panel restored after a reload): the button runs, not "again".
+        byId('run').textContent = 'Run';
       }
       return;
     }
@@ -103,6 +105,7 @@ window.addEventListener('message', (e: MessageEvent<ToVisualizeView>) => {
       }
       currentRun = m.run;
       runEnded = false;
+      byId('run').textContent = 'Run again';
       frames = 0;
       byId('strip').replaceChildren();
       // The last run's image stays in place (no jump in the layout) until this run's first frame, marked as old.

@@ -7,6 +7,7 @@ import { type FromModelBrowser, type LayerAction, type LayerImageKind, type Mode
 import { isCancelled } from './engineClient';
 import type { PanelDeps } from './explainPanel';
 import { askForImage } from './imagePicker';
+import { modelDisplayName } from './modelPicker';
 import { webviewHtml, webviewOptions } from './webviewHtml';
 
 export class ModelBrowser implements vscode.Disposable {
@@ -63,7 +64,7 @@ export class ModelBrowser implements vscode.Disposable {
 
   private load(): Promise<void> {
     this.loading ??= (async () => {
-      this.post({ type: 'busy', message: `Loading ${path.basename(this.file)}…` });
+      this.post({ type: 'busy', message: `Reading the model ${modelDisplayName(this.file)}…` });
       try {
         this.summary = await this.deps.engine.request({ type: 'summary', model: this.file });
         this.lastError = null;
@@ -83,7 +84,7 @@ export class ModelBrowser implements vscode.Disposable {
       case 'ready':
         if (this.summary) this.sendSummary();
         else if (this.lastError) this.post({ type: 'error', message: this.lastError });
-        else this.post({ type: 'busy', message: `Loading ${path.basename(this.file)}…` });
+        else this.post({ type: 'busy', message: `Reading the model ${modelDisplayName(this.file)}…` });
         return;
       case 'retry':
         this.loading = null;
