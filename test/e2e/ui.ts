@@ -269,6 +269,8 @@ async function portraitAndErrorChecks(page: Page, shot: (n: string) => Promise<u
   await h.check('Choose another model… switches this panel only; a palette command then uses its model and the workspace image picker', async () => {
     await f.locator('#choose-model').click();
     await pickQuick(page, 'demo');
+    // The demo model's own map (its default layer is last_conv), not the one left from before.
+    await f.waitForFunction(() => (document.getElementById('model-name')?.textContent ?? '').includes('demo') && !document.body.classList.contains('failed') && (document.getElementById('caption')?.textContent ?? '').includes('last_conv'), undefined, { timeout: 60_000 });
     await heatmapLoaded(f);
     const tab = (await page.locator('.tab.active').textContent()) ?? '';
     if (!tab.includes('portrait.png · demo')) throw new Error(`tab title: ${tab}`);
