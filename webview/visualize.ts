@@ -6,6 +6,7 @@ import './visualize.css';
 import type { FromVisualizeView, PngImage, ToVisualizeView, VisJob } from '../src/shared/protocol';
 import { byId, h } from './common/dom';
 import { host } from './common/vscodeApi';
+import { currentSettings, settingsForm } from './visualize/settings';
 
 const vscode = host<FromVisualizeView, { job: VisJob }>();
 const urls = new Set<string>();
@@ -25,10 +26,11 @@ function build(): void {
     h('header', {}, h('div', { class: 'title', id: 'title' }), h('div', { class: 'muted', id: 'subtitle' })),
     h('section', { class: 'toolbar' },
       h('vscode-button', { id: 'cancel', appearance: 'secondary', onclick: () => vscode.post({ type: 'cancel' }) }, 'Cancel'),
-      h('vscode-button', { id: 'run', appearance: 'secondary', onclick: () => vscode.post({ type: 'run' }) }, 'Run again'),
+      h('vscode-button', { id: 'run', appearance: 'secondary', onclick: () => vscode.post({ type: 'run', settings: currentSettings() }) }, 'Run again'),
       h('vscode-button', { id: 'save', appearance: 'secondary', onclick: () => vscode.post({ type: 'save' }) }, 'Save PNG…'),
       h('span', { id: 'status', class: 'status', role: 'status', 'aria-live': 'polite' }),
     ),
+    h('div', { id: 'settings-slot' }),
     h('div', { class: 'progress', 'aria-hidden': 'true' }, h('div', { id: 'bar' })),
     h('div', { id: 'error', class: 'error', hidden: true, role: 'alert' }, h('span', { id: 'error-message' })),
     h('main', {},
@@ -89,6 +91,10 @@ window.addEventListener('message', (e: MessageEvent<ToVisualizeView>) => {
       document.body.dataset.kind = m.job.kind;
       byId('title').textContent = m.title;
       byId('subtitle').textContent = m.subtitle;
+      {
+        const form = settingsForm(m.job, m.choices);
+        byId('settings-slot').replaceChildren(...(form ? [form] : []));
+      }
       if (m.imageUri) {
         byId<HTMLImageElement>('source').src = m.imageUri;
         byId('source-figure').hidden = false;
@@ -106,6 +112,8 @@ window.addEventListener('message', (e: MessageEvent<ToVisualizeView>) => {
       if (currentRun === 0) {
         setRunning(false);
         status('Ready.');
+        // Nothing ran in this page yet (a panel restored after a reload): the button runs, not "again".
+        byId('run').textContent = 'Run';
       }
       return;
     }
@@ -118,6 +126,7 @@ window.addEventListener('message', (e: MessageEvent<ToVisualizeView>) => {
       currentRun = m.run;
       runEnded = false;
       pace = null;
+      byId('run').textContent = 'Run again';
       frames = 0;
       byId('strip').replaceChildren();
       // The last run's image stays in place (no jump in the layout) until this run's first frame, marked as old.

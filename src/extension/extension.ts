@@ -2,6 +2,7 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { EngineClient, isCancelled } from './engineClient';
+import { METHOD_INFO } from '../shared/methods';
 import { ExplainPanel, type PanelDeps } from './explainPanel';
 import { ModelBrowser } from './modelBrowser';
 import { ModelPicker } from './modelPicker';
@@ -10,17 +11,8 @@ import { EngineStatusBar } from './statusBar';
 import { pickImage, registerVisCommands } from './visCommands';
 import { VisualizePanel } from './visualizePanel';
 
-/** Explain commands: command id → attribution method (engine names). */
-export const EXPLAIN_COMMANDS: Record<string, string> = {
-  'cnnLens.explain': 'gradcam',
-  'cnnLens.explainGradCamPlusPlus': 'gradcam++',
-  'cnnLens.explainCam': 'cam',
-  'cnnLens.explainGuidedGradCam': 'guided-gradcam',
-  'cnnLens.explainSaliency': 'saliency',
-  'cnnLens.explainGuidedBackprop': 'guided-backprop',
-  'cnnLens.explainSmoothGrad': 'smoothgrad',
-  'cnnLens.explainIntegratedGradients': 'integrated-gradients',
-};
+/** Explain commands: command id → attribution method (from the registry, src/shared/methods.ts). */
+export const EXPLAIN_COMMANDS: Record<string, string> = Object.fromEntries(METHOD_INFO.map((m) => [m.command, m.id]));
 
 /** What activate() returns: used by the tests inside the extension host. */
 export interface CnnLensApi {

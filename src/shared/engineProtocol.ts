@@ -1,5 +1,6 @@
 // host ↔ engine: the messages between the extension host and the engine child process (Node IPC,
 // structured clone). Plain data only: no vscode, DOM or tfjs imports. Every union is keyed by `type`.
+import type { MethodGroup } from './methods';
 import { isObject } from './guards';
 import type { FaithfulnessRecord, SanityRecord, SanityStage } from './trustRecords';
 
@@ -24,6 +25,12 @@ export interface MethodBrief {
   paper: string;
   usesLayer: boolean;
   output: MapKind;
+  /** From src/shared/methods.ts. */
+  group: MethodGroup;
+  description: string;
+  classIndependent: boolean;
+  /** Why the method cannot run on this model (the panel disables it with this as its tooltip); null when it can. */
+  unavailable: string | null;
 }
 
 export interface LayerBrief {
@@ -95,8 +102,18 @@ export interface ExplainOutput {
   min: number;
   max: number;
   ms: number;
+  /** Zero everywhere; `advice` says what shows more (src/shared/methods.ts emptyMapAdvice). */
+  empty?: { advice: string };
   /** The map rendered alone (colormap, or signed RGB for input-channels maps). */
   heatmap: PngImage;
+}
+
+/** One tile of a layer picture (a filter's weights, a channel's feature map) with the values it shows. */
+export interface LayerTile extends PngImage {
+  /** "#12": the filter or channel. */
+  label: string;
+  min: number;
+  max: number;
 }
 
 export interface PngImage {
@@ -175,9 +192,9 @@ export interface EngineCalls {
   /** Renders a map (from `explain`) as PNG: over the image, or alone. */
   render: { params: RenderParams; result: PngImage };
   /** A conv layer's kernels, one tile per filter, as a labelled grid. */
-  filterWeights: { params: { model: string; layer: string }; result: { image: PngImage; description: string; count: number } };
+  filterWeights: { params: { model: string; layer: string }; result: { image: PngImage; description: string; count: number; tiles?: LayerTile[] } };
   /** A layer's feature maps for an image, as a labelled grid. */
-  activations: { params: { model: string; layer: string; image: string; preprocess?: string; maxChannels?: number }; result: { image: PngImage; shape: number[]; layer: string } };
+  activations: { params: { model: string; layer: string; image: string; preprocess?: string; maxChannels?: number }; result: { image: PngImage; shape: number[]; layer: string; tiles?: LayerTile[] } };
   /** Activation maximization of channels first..last of a layer; tiles stream as each finishes. */
   maximizeFilters: { params: { model: string; layer: string; first: number; last: number; steps?: number; size?: number; seed?: number }; result: { tiles: TileResult[]; ms: number } };
   /** An image that maximizes a class logit; frames stream. */

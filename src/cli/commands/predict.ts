@@ -1,4 +1,4 @@
-// cnn-lens predict MODEL IMAGE... [--top K] [--json]
+// cnn-lens predict MODEL IMAGE|FOLDER... [--top K] [--json]
 import * as path from 'node:path';
 import { imageToInput, predict } from '../../engine/explain';
 import { readImageFile } from '../../engine/image/decode';
