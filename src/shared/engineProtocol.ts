@@ -1,5 +1,7 @@
 // host ↔ engine: the messages between the extension host and the engine child process (Node IPC,
 // structured clone). Plain data only: no vscode, DOM or tfjs imports. Every union is keyed by `type`.
+import type { AuditReport } from './auditRecords';
+import type { AuditParams } from './auditProtocol';
 import { isObject } from './guards';
 
 export type BackendPreference = 'auto' | 'native' | 'wasm' | 'cpu';
@@ -182,6 +184,8 @@ export interface EngineCalls {
   tileGrid: { params: { tiles: Uint8Array[]; labels: string[] }; result: PngImage };
   /** The model's summary and layer tree (the model browser). */
   summary: { params: { model: string }; result: ModelSummaryView };
+  /** Audits a labelled folder; the report so far streams as `audit` events (the last one also when cancelled). */
+  audit: { params: AuditParams; result: AuditReport };
   /** A map as float32 .npy bytes. */
   encodeNpy: { params: { map: Float32Array; shape: number[] }; result: { npy: Uint8Array } };
   /**
@@ -200,7 +204,8 @@ export type EngineResult<K extends EngineRequestType> = EngineCalls[K]['result']
 export type EngineEvent =
   | { type: 'note'; message: string }
   | { type: 'frame'; image: PngImage; step: number; total: number }
-  | { type: 'tile'; index: number; channel: number; image: PngImage; objective: number };
+  | { type: 'tile'; index: number; channel: number; image: PngImage; objective: number }
+  | { type: 'audit'; report: AuditReport };
 
 export interface TileResult {
   channel: number;

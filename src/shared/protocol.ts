@@ -3,9 +3,11 @@
 //   explainProtocol.ts       host ↔ explain panel
 //   modelBrowserProtocol.ts  host ↔ model browser
 //   visualizeProtocol.ts     host ↔ visualization panel
+//   auditProtocol.ts         host ↔ Audit panel (and the engine's audit request)
 // This file re-exports them all; new code imports the module of its own boundary.
 export * from './guards';
 export * from './engineProtocol';
 export * from './explainProtocol';
 export * from './modelBrowserProtocol';
 export * from './visualizeProtocol';
+export * from './auditProtocol';

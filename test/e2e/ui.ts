@@ -9,6 +9,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { env, Harness, sleep, waitFor } from './lib/harness';
 import { type Frame, type Page } from 'playwright-core';
+import { auditChecks } from './uiAudit';
 import { clickSubmenuItem, closeQuickInput, enginePids, explorerContextMenu, frameWith, launch, paletteEntries, runCommand, statusText, workbenchUrl } from './lib/workbench';
 
 const origin = env('E2E_ORIGIN');
@@ -379,6 +380,7 @@ async function main(): Promise<void> {
       await dreamChecks(page, image, shot);
       await reloadChecks(page, shot);
     }
+    await auditChecks(h, page, workspace, shot);
     await sleep(200);
   } catch (e) {
     await h.check('suite ran to the end', async () => {
