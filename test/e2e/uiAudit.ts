@@ -10,13 +10,13 @@ import { explorerContextMenu, frameWith } from './lib/workbench';
 
 export async function auditChecks(h: Harness, page: Page, workspace: string, shot: (n: string) => Promise<unknown>): Promise<void> {
   const folder = 'samples-by-class';
-  if (!fs.existsSync(path.join(workspace, folder)) || !fs.existsSync(path.join(workspace, 'demo-model', 'model.json'))) {
+  if (!fs.existsSync(path.join(workspace, folder)) || !fs.existsSync(path.join(workspace, 'demo', 'model.json'))) {
     h.skip('audit panel checks', `no ${folder} folder or demo model in the e2e workspace`);
     return;
   }
   const settingsFile = path.join(workspace, '.vscode', 'settings.json');
   const saved = fs.readFileSync(settingsFile, 'utf8');
-  fs.writeFileSync(settingsFile, JSON.stringify({ ...JSON.parse(saved), 'cnnLens.model': 'demo-model/model.json' }, null, 2));
+  fs.writeFileSync(settingsFile, JSON.stringify({ ...JSON.parse(saved), 'cnnLens.model': 'demo/model.json' }, null, 2));
   await sleep(1500); // the configuration watcher picks the change up
   try {
     let frame: Frame | null = null;
@@ -40,6 +40,8 @@ export async function auditChecks(h: Harness, page: Page, workspace: string, sho
       await fr.locator('.cell.shown').waitFor({ timeout: 5000 });
       await fr.locator('table.matrix').scrollIntoViewIfNeeded();
       await shot('20-audit-panel.png');
+      await fr.locator('#mistakes').scrollIntoViewIfNeeded();
+      await shot('20b-audit-mistakes.png');
       return `accuracy ${accuracy}, ${cells} non-empty cells, ${mistakes} mistakes shown`;
     });
     if (!frame) return;

@@ -18,7 +18,7 @@ describe('audit panel', function () {
   before(async function () {
     await api();
     folder = path.join(ws(), 'samples-by-class');
-    const model = path.join(ws(), 'demo-model', 'model.json');
+    const model = path.join(ws(), 'demo', 'model.json');
     if (!fs.existsSync(folder) || !fs.existsSync(model)) {
       console.log('[host-tests] audit panel: skipped — no samples-by-class folder or demo model in the e2e workspace');
       this.skip();
