@@ -2,9 +2,11 @@
 import { CancelledError, errorMessage, LensError } from '../engine/errors';
 import { formatOptions, parseArgs, UsageError, type OptionSpecs, type ParsedArgs } from './args';
 import { AUDIT_OPTIONS, runAuditCommand } from './commands/audit';
+import { EVALUATE_OPTIONS, runEvaluate } from './commands/evaluate';
 import { EXPLAIN_OPTIONS, runExplain } from './commands/explain';
 import { INFO_OPTIONS, runInfo } from './commands/info';
 import { PREDICT_OPTIONS, runPredict } from './commands/predict';
+import { runSanity, SANITY_OPTIONS } from './commands/sanity';
 import { VIS_COMMANDS, runVisCommand } from './commands/vis';
 import { processIO, type CliIO } from './io';
 
@@ -23,6 +25,18 @@ const COMMANDS: Record<string, Command> = {
     summary: 'where the evidence for a class lies (Grad-CAM and seven other methods)',
     options: EXPLAIN_OPTIONS,
     run: runExplain,
+  },
+  evaluate: {
+    usage: 'cnn-lens evaluate MODEL IMAGE [--method M[,M…] | --method all] [--class C] [--layer L] [--steps N] [--baseline black|blur|mean] [--raw map.npy] [--plot curves.png] [--json]',
+    summary: 'faithfulness of the maps: deletion and insertion curves and AUCs, beside a random map',
+    options: EVALUATE_OPTIONS,
+    run: runEvaluate,
+  },
+  sanity: {
+    usage: 'cnn-lens sanity MODEL IMAGE [--method M] [--class C] [--layer L] [--seed S] [--out strip.png] [--json]',
+    summary: "whether a method's map depends on the model: cascading weight randomization, Spearman and SSIM per stage",
+    options: SANITY_OPTIONS,
+    run: runSanity,
   },
   audit: {
     usage: 'cnn-lens audit MODEL FOLDER [--truth FILE.csv] [--method M] [--layer L] [--top K] [--out DIR] [--jobs N] [--limit N] [--json]',
