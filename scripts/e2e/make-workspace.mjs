@@ -69,6 +69,27 @@ writeFileSync(join(ws, 'generated-disc.png'), PNG.sync.write(png));
 made.images.push('generated-disc.png');
 writeFileSync(join(ws, 'notes.txt'), 'Not an image: CNN Lens offers nothing here.\n');
 
+// A portrait photo-sized image (9:16), for the fit of tall images in the explain panel.
+const PW = 360;
+const PH = 640;
+const portrait = new PNG({ width: PW, height: PH });
+for (let y = 0; y < PH; y++) {
+  for (let x = 0; x < PW; x++) {
+    const i = (y * PW + x) * 4;
+    const disc = (x - 180) ** 2 + (y - 420) ** 2 < 90 ** 2;
+    portrait.data[i] = disc ? 240 : 60 + (y * 120) / PH;
+    portrait.data[i + 1] = disc ? 120 : 90;
+    portrait.data[i + 2] = disc ? 40 : 160 - (y * 100) / PH;
+    portrait.data[i + 3] = 255;
+  }
+}
+writeFileSync(join(ws, 'portrait.png'), PNG.sync.write(portrait));
+made.images.push('portrait.png');
+
+// A model file that does not load, for the explain panel's error state.
+mkdirSync(join(ws, 'broken-model'), { recursive: true });
+writeFileSync(join(ws, 'broken-model', 'model.json'), JSON.stringify({ format: 'layers-model', modelTopology: null, weightsManifest: [] }));
+
 // Shared fixtures: linked, never copied.
 const fixtureRoots = [process.env.CNN_LENS_FIXTURES, join(repo, '..', 'shared', 'fixtures', 'models'), '/work/shared/fixtures/models'].filter(Boolean);
 const fixtures = fixtureRoots.find((d) => existsSync(join(d, 'tm-waste-12', 'model.json')));

@@ -4,12 +4,14 @@ import { BACKEND_PREFERENCES, initBackend, type BackendName, type BackendPrefere
 import { LensError } from '../engine/errors';
 import { PREPROCESS_PRESETS, type PreprocessPreset } from '../engine/image/preprocess';
 import { loadAnyModel, type LoadedModel } from '../engine/model/loadModel';
+import { nearUniformNote, spreadOf } from '../shared/predictionSpread';
 import { str, UsageError, type OptionSpecs, type ParsedArgs } from './args';
 
 export const GLOBAL_OPTIONS: OptionSpecs = {
   backend: { type: 'string', choices: BACKEND_PREFERENCES, help: 'TensorFlow.js backend (default auto: native, else wasm, else cpu)' },
   weights: { type: 'string', valueName: 'FILE', help: 'weights .h5 for an architecture-only JSON (Keras to_json)' },
   labels: { type: 'string', valueName: 'FILE', help: 'class labels: .txt (one a line) or .json list' },
+  size: { type: 'string', valueName: 'H,W', help: 'input size of an ONNX model whose height and width are symbolic (default: its metadata_props, else 224,224)' },
   verbose: { type: 'boolean', help: 'show stack traces of errors' },
   help: { type: 'boolean', help: 'show this help' },
 };
@@ -25,15 +27,36 @@ export interface OpenedModel {
 }
 
 export async function openModel(args: ParsedArgs, file: string | undefined): Promise<OpenedModel> {
-  if (!file) throw new UsageError('missing MODEL (a model.json, .h5 or .keras file)');
+  if (!file) throw new UsageError('missing MODEL (a model.json, .h5, .keras or .onnx file)');
+  const inputSize = sizeOption(args);
   const backend = await initBackend((str(args, 'backend') as BackendPreference) ?? 'auto');
   const t0 = performance.now();
-  const model = await loadAnyModel(file, { weightsFile: str(args, 'weights'), labelsFile: str(args, 'labels') });
+  const model = await loadAnyModel(file, { weightsFile: str(args, 'weights'), labelsFile: str(args, 'labels'), inputSize });
   return { model, backend, loadMs: performance.now() - t0 };
+}
+
+/** --size H,W (or S for a square). */
+function sizeOption(args: ParsedArgs): [number, number] | undefined {
+  const raw = str(args, 'size');
+  if (raw === undefined) return undefined;
+  const m = /^(\d+)(?:[,x](\d+))?$/.exec(raw.trim());
+  const h = m ? Number(m[1]) : NaN;
+  const w = m ? Number(m[2] ?? m[1]) : NaN;
+  if (!(h >= 1 && w >= 1 && h <= 8192 && w <= 8192)) throw new UsageError(`--size '${raw}' is not H,W (two whole numbers from 1 to 8192, e.g. 224,224)`);
+  return [h, w];
 }
 
 export function preprocessOf(args: ParsedArgs, model: LoadedModel): PreprocessPreset {
   return (str(args, 'preprocess') as PreprocessPreset | undefined) ?? model.defaultPreprocess;
+}
+
+/**
+ * A note for a prediction close to uniform (src/shared/predictionSpread.ts), naming the other presets to try
+ * as --preprocess options; null otherwise.
+ */
+export function uniformNote(predictions: { probability: number }[], preset: PreprocessPreset): string | null {
+  const others = PREPROCESS_PRESETS.filter((p) => p !== preset).map((p) => `--preprocess ${p}`);
+  return nearUniformNote(spreadOf(predictions.map((p) => p.probability)), preset, others);
 }
 
 export function requireImages(files: string[]): string[] {

@@ -22,14 +22,20 @@ export function processIO(verbose: boolean): CliIO {
 
 export interface ProgressBar {
   update(done: number, total: number, note?: string): void;
+  /** Prints a line of its own (a failure) without tearing the bar. */
+  log(line: string): void;
   finish(note?: string): void;
 }
 
-/** A progress bar on stderr, redrawn at most 10 times a second (one line per 10% when not a terminal). */
-export function progressBar(io: CliIO, label: string): ProgressBar {
+/**
+ * A progress bar on stderr, redrawn at most 10 times a second. When stderr is not a terminal: one line
+ * per item with `perItem` (a batch of images), else one line per 10%.
+ */
+export function progressBar(io: CliIO, label: string, opts: { perItem?: boolean } = {}): ProgressBar {
   const start = Date.now();
   let lastDraw = 0;
   let lastDecile = -1;
+  let lastDone = -1;
   let drawn = false;
   const render = (done: number, total: number, note?: string) => {
     const frac = total > 0 ? Math.min(1, done / total) : 0;
@@ -46,12 +52,24 @@ export function progressBar(io: CliIO, label: string): ProgressBar {
         lastDraw = now;
         process.stderr.write('\r\x1b[2K' + render(done, total, note));
         drawn = true;
+      } else if (opts.perItem) {
+        if (done === lastDone || done === 0) return;
+        lastDone = done;
+        io.err(`${label} ${done}/${total}${note ? ' ' + note : ''}`);
       } else {
         const decile = Math.floor((10 * done) / Math.max(1, total));
         if (decile === lastDecile) return;
         lastDecile = decile;
         io.err(render(done, total, note));
       }
+    },
+    log(line) {
+      if (io.interactive && drawn) {
+        process.stderr.write('\r\x1b[2K');
+        drawn = false;
+        lastDraw = 0;
+      }
+      io.err(line);
     },
     finish(note) {
       if (io.interactive && drawn) process.stderr.write('\r\x1b[2K');

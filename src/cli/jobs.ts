@@ -11,7 +11,6 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { UsageError, type ParsedArgs } from './args';
-import { requireImages } from './common';
 import { progressBar, type CliIO } from './io';
 
 /** The bundled CLI (dist/cli.js) the workers run; null when it cannot be found. */
@@ -54,11 +53,18 @@ interface WorkerRun {
   code: number;
   out: string;
   errLines: string[];
+  /** Images of its share that failed, from its tally line (null: no tally, e.g. a one-image share). */
+  failed: number | null;
 }
 
 /** A worker's progress lines (its own bar) are replaced by the parent's; everything else is passed on. */
 function isProgressLine(line: string): boolean {
-  return /^explain \[[#-]*\] \d+\/\d+/.test(line) || /^explain: \d+ images in /.test(line) || /^\S+ \[[#-]*\] \d+\/\d+ [\d.]+s/.test(line);
+  return (
+    /^explain \[[#-]*\] \d+\/\d+/.test(line) ||
+    /^explain \d+\/\d+( |$)/.test(line) ||
+    /^explain: \d+ (images in|of \d+ explained)/.test(line) ||
+    /^\S+ \[[#-]*\] \d+\/\d+ [\d.]+s/.test(line)
+  );
 }
 
 function runWorker(script: string, argv: string[], threads: number, onImageDone: () => void): Promise<WorkerRun> {
@@ -79,11 +85,13 @@ function runWorker(script: string, argv: string[], threads: number, onImageDone:
       for (const line of lines) if (line && !line.startsWith(' ') && !line.startsWith('{')) onImageDone();
     });
     child.stderr.on('data', (d: string) => (err += d));
-    child.on('error', (e) => resolve({ code: 1, out, errLines: [`cnn-lens: cannot start a worker: ${e.message}`] }));
+    child.on('error', (e) => resolve({ code: 1, out, errLines: [`cnn-lens: cannot start a worker: ${e.message}`], failed: null }));
     child.on('close', (code, signal) => {
-      const errLines = err.split(/\r?\n|\r/).map((l) => l.split('\u001b[2K').join('')).filter((l) => l.trim() && !isProgressLine(l));
+      const lines = err.split(/\r?\n|\r/).map((l) => l.split('\u001b[2K').join(''));
+      const errLines = lines.filter((l) => l.trim() && !isProgressLine(l));
       if (signal) errLines.push(`cnn-lens: a worker was stopped by ${signal}`);
-      resolve({ code: code ?? 1, out, errLines });
+      const tally = lines.map((l) => /^explain: (\d+) of (\d+) explained(?:, (\d+) failed)?/.exec(l)).find(Boolean);
+      resolve({ code: code ?? 1, out, errLines, failed: tally ? Number(tally[3] ?? 0) : null });
     });
   });
 }
@@ -94,8 +102,8 @@ function runWorker(script: string, argv: string[], threads: number, onImageDone:
  * worst of the workers' (2 usage, 1 error).
  */
 export async function runExplainJobs(args: ParsedArgs, io: CliIO, modelFile: string | undefined, images: string[], jobs: number): Promise<number> {
-  if (!modelFile) throw new UsageError('missing MODEL (a model.json, .h5 or .keras file)');
-  requireImages(images);
+  if (!modelFile) throw new UsageError('missing MODEL (a model.json, .h5, .keras or .onnx file)');
+  if (images.length === 0) throw new UsageError('missing IMAGE (image files or folders of images)');
   if (args.options.out || args.options.raw) throw new UsageError('with several images use --out-dir (and --npy for raw maps), not --out/--raw');
   if (args.options.npy && !args.options['out-dir']) throw new UsageError('--npy goes with --out-dir');
   const script = cliScript();
@@ -116,6 +124,13 @@ export async function runExplainJobs(args: ParsedArgs, io: CliIO, modelFile: str
     ),
   );
   bar?.finish(`${images.length} images, ${shares.length} workers`);
+  // Each worker tallies its share ("explain: 2 of 3 explained, 1 failed"); a one-image share that failed
+  // ends with status 1 and its error line instead.
+  let failed = 0;
+  runs.forEach((r, k) => {
+    if (r.failed !== null) failed += r.failed;
+    else if (r.code !== 0) failed += shares[k].length;
+  });
   const results: unknown[] = [];
   for (const r of runs) {
     for (const line of r.errLines) io.err(line);
@@ -132,6 +147,7 @@ export async function runExplainJobs(args: ParsedArgs, io: CliIO, modelFile: str
     }
   }
   if (json) io.out(JSON.stringify({ results }));
+  io.err(failed ? `explain: ${images.length - failed} of ${images.length} explained, ${failed} failed` : `explain: ${images.length} of ${images.length} explained`);
   const codes = runs.map((r) => r.code);
   return codes.includes(2) ? 2 : codes.some((c) => c !== 0) ? 1 : 0;
 }

@@ -7,6 +7,7 @@ import { toModelInput, type PreprocessPreset } from './image/preprocess';
 import type { GraphNode } from './model/graph';
 import type { LoadedModel } from './model/loadModel';
 import type { Network } from './model/network';
+import { toInputLayout } from './model/inputLayout';
 import { DEFAULT_METHOD_OPTIONS, METHODS, type MethodContext, type MethodName, type MethodOptions } from './methods';
 import { inputGradientAndLogits, layerPass, type LayerPass } from './methods/gradients';
 
@@ -50,6 +51,8 @@ export interface ClassExplanation {
   min: number;
   max: number;
   ms: number;
+  /** Zero everywhere (e.g. a ReLU'd CAM with no positive evidence at the layer): say so, with what to try. */
+  empty: boolean;
 }
 
 export interface ExplainResult {
@@ -98,7 +101,7 @@ function scores(model: LoadedModel, x: tf.Tensor): { logits: Float32Array; probs
       logits = model.network.logits(x);
       probs = model.network.probabilities(logits);
     } else {
-      let out = model.graphModel!.predict(x) as tf.Tensor | tf.Tensor[];
+      let out = model.graphModel!.predict(toInputLayout(x, model.inputLayout)) as tf.Tensor | tf.Tensor[];
       if (Array.isArray(out)) out = out[0];
       const rows = tf.reshape(out, [x.shape[0], -1]);
       // A graph model's output may already be probabilities; if rows sum to 1 we take them as such.
@@ -159,7 +162,10 @@ export function resolveClass(model: LoadedModel, spec: number | string): number 
 export function resolveLayer(net: Network, name: string | undefined): { node: GraphNode; isDefault: boolean } {
   if (name) return { node: net.findLayer(name), isDefault: false };
   const node = net.defaultLayer();
-  if (!node) throw new LensError('the model has no layer with a spatial 4-D output to explain; give --layer');
+  if (!node) {
+    const apply = (Object.keys(METHODS) as MethodName[]).filter((m) => !METHODS[m].usesLayer);
+    throw new LensError(`the model has no layer with a spatial output (h×w×channels) for layer methods; methods that apply: ${apply.join(', ')}`);
+  }
   return { node, isDefault: true };
 }
 
@@ -203,7 +209,7 @@ export function explain(model: LoadedModel, x: tf.Tensor, req: ExplainRequest, h
     if (target) predictions = predictionsFromLogits(model, layerPassOnce().logits);
     else if (method.inputGradient) {
       const first = req.classes?.length ? resolveClass(model, req.classes[0]) : null;
-      const r = inputGradientAndLogits(net, x, (logits) => first ?? argmax(logits), { guided: method.inputGradient === 'guided', score: options.score });
+      const r = inputGradientAndLogits(net, x, (logits) => first ?? argmax(logits), { guided: method.inputGradient === 'guided', deconv: method.inputGradient === 'deconv', score: options.score });
       predictions = predictionsFromLogits(model, r.logits);
       r.logits.dispose();
       precomputed = { classIndex: r.classIndex, gradient: r.gradient };
@@ -213,7 +219,7 @@ export function explain(model: LoadedModel, x: tf.Tensor, req: ExplainRequest, h
     for (let ci = 0; ci < classes.length; ci++) {
       const classIndex = classes[ci];
       const prediction = byIndex.get(classIndex)!;
-      const stage = `${req.method} for '${prediction.label}'`;
+      const stage = `${method.title} for '${prediction.label}'`;
       const check = () => {
         if (hooks.isCancelled?.()) throw new CancelledError();
       };
@@ -248,7 +254,7 @@ export function explain(model: LoadedModel, x: tf.Tensor, req: ExplainRequest, h
         if (v < min) min = v;
         if (v > max) max = v;
       }
-      explanations.push({ class: prediction, map: Float32Array.from(map), shape, min, max, ms: performance.now() - t0 });
+      explanations.push({ class: prediction, map: Float32Array.from(map), shape, min, max, ms: performance.now() - t0, empty: min === 0 && max === 0 });
       hooks.onProgress?.({ done: ci + 1, total: classes.length, stage });
     }
   } finally {

@@ -9,6 +9,7 @@ import type {
   EngineRequestType,
   ExplainOutput,
   LayerBrief,
+  MethodBrief,
   MapKind,
   ModelBrief,
   PngImage,
@@ -24,11 +25,14 @@ import { decodeImage, readImageFile, type RgbaImage } from './image/decode';
 import { encodeNpy } from './image/npy';
 import { encodePng } from './image/png';
 import { isPreprocessPreset, PRESET_DESCRIPTIONS, PREPROCESS_PRESETS, type PreprocessPreset } from './image/preprocess';
-import { absPercentile, heatmapImage, heatmapOverlay, renderSignedOrRgb } from './image/render';
+import { absPercentile, featureMapTiles, heatmapImage, heatmapOverlay, renderSignedOrRgb } from './image/render';
 import { resizeRgba, upscaleNearest } from './image/resize';
 import { isMethodName, METHOD_NAMES, METHODS } from './methods';
+import { methodApplicability } from './methods/applicability';
+import { emptyMapAdvice, methodInfo } from '../shared/methods';
 import { loadAnyModel, type LoadedModel } from './model/loadModel';
 import { summarizeModel } from './model/summary';
+import { trustHandlers } from './trustService';
 import { dream, filterWeights, invert, layerActivations, maximize, maximizeRange, type VisHooks } from './vis';
 import { featureMapGrid, tileGrid } from './image/render';
 
@@ -167,6 +171,45 @@ function render(p: RenderParams, base: RgbaImage): RgbaImage {
   return heatmapOverlay(p.map, p.shape[0], p.shape[1], img, { colormap, range: mapRange(p.map, p.kind), alpha: Math.max(0, Math.min(1, p.alpha)) });
 }
 
+function methodBriefs(m: LoadedModel): MethodBrief[] {
+  const unavailable = methodApplicability(m);
+  return METHOD_NAMES.map((name) => {
+    const d = METHODS[name];
+    const info = methodInfo(name);
+    return { name, title: d.title, paper: d.paper, usesLayer: d.usesLayer, output: d.output, group: info.group, description: info.description, classIndependent: info.classIndependent === true, unavailable: unavailable[name] };
+  });
+}
+
+/**
+ * The weight range of each filter tile: per output filter over [kh, kw, in], or per (input, multiplier)
+ * for depthwise kernels (tiles in the order filterWeights draws them).
+ */
+function filterRanges(kernel: Float32Array, shape: number[], depthwise: boolean): [number, number][] {
+  const [kh, kw, cin, cout] = shape;
+  const n = depthwise ? cin * cout : cout;
+  const out: [number, number][] = Array.from({ length: n }, () => [Infinity, -Infinity]);
+  for (let y = 0; y < kh; y++) {
+    for (let x = 0; x < kw; x++) {
+      for (let i = 0; i < cin; i++) {
+        for (let o = 0; o < cout; o++) {
+          const v = kernel[((y * kw + x) * cin + i) * cout + o];
+          const r = out[depthwise ? i * cout + o : o];
+          if (v < r[0]) r[0] = v;
+          if (v > r[1]) r[1] = v;
+        }
+      }
+    }
+  }
+  return out;
+}
+
+/** Whether every pixel has R = G = B (a grayscale file, whatever its encoding). */
+function isGray(img: RgbaImage): boolean {
+  const d = img.data;
+  for (let i = 0; i < d.length; i += 4) if (d[i] !== d[i + 1] || d[i] !== d[i + 2]) return false;
+  return true;
+}
+
 function spatialLayers(model: LoadedModel): LayerBrief[] {
   if (!model.network) return [];
   return model.network.graph.nodes
@@ -244,11 +287,9 @@ export const handlers: Handlers = {
       preprocessPresets: PREPROCESS_PRESETS.map((name) => ({ name, description: PRESET_DESCRIPTIONS[name] })),
       spatialLayers: spatialLayers(m),
       defaultLayer: m.network?.defaultLayer()?.path ?? null,
+      defaultLayerReason: m.network?.defaultTarget()?.reason ?? null,
       canExplain: m.network !== null,
-      methods: METHOD_NAMES.map((name) => {
-        const d = METHODS[name];
-        return { name, title: d.title, paper: d.paper, usesLayer: d.usesLayer, output: d.output };
-      }),
+      methods: methodBriefs(m),
       colormaps: [...COLORMAPS],
       defaultColormap: DEFAULT_COLORMAP,
       weightBytes: m.weightBytes,
@@ -257,11 +298,14 @@ export const handlers: Handlers = {
 
   async predict(p, ctx) {
     const m = await getModel(p.model, ctx);
+    ctx.step(0, 2, `Decoding ${p.image.split(/[\\/]/).pop()}…`);
     const img = await getImage(p.image);
+    ctx.step(1, 2, 'Predicting the classes…');
     const t0 = performance.now();
     const x = imageToInput(m, img, preprocessOf(m, p.preprocess));
     try {
-      return { predictions: predict(m, x).map((q) => ({ index: q.index, label: q.label, probability: q.probability, logit: q.logit })), ms: performance.now() - t0 };
+      const input = { width: img.width, height: img.height, channels: isGray(img) ? 1 : 3 };
+      return { predictions: predict(m, x).map((q) => ({ index: q.index, label: q.label, probability: q.probability, logit: q.logit })), ms: performance.now() - t0, input };
     } finally {
       x.dispose();
     }
@@ -299,6 +343,7 @@ export const handlers: Handlers = {
       min: e.min,
       max: e.max,
       ms: e.ms,
+      ...(e.empty ? { empty: { advice: emptyMapAdvice(p.method, { layer: r.layer, label: e.class.label, cli: false }) } } : {}),
       heatmap: png(renderMapAlone(e.map, e.shape, kind, colormap, size)),
     };
   },
@@ -314,7 +359,9 @@ export const handlers: Handlers = {
     const shown = f.tiles.slice(0, 256);
     const scale = Math.max(1, Math.floor(32 / Math.max(shown[0]?.width ?? 1, shown[0]?.height ?? 1)));
     const grid = tileGrid(shown.map((t) => upscaleNearest(t, scale)), { labels: shown.map((_, i) => `#${i}`) });
-    return { image: png(grid), description: f.description + (f.tiles.length > shown.length ? ` (first ${shown.length} of ${f.tiles.length})` : ''), count: f.tiles.length };
+    const ranges = filterRanges(f.kernel, f.shape, f.kind === 'depthwise');
+    const tiles = shown.map((t, i) => ({ ...png(upscaleNearest(t, scale)), label: `#${i}`, min: ranges[i][0], max: ranges[i][1] }));
+    return { image: png(grid), description: f.description + (f.tiles.length > shown.length ? ` (first ${shown.length} of ${f.tiles.length})` : ''), count: f.tiles.length, tiles };
   },
 
   async activations(p, ctx) {
@@ -324,7 +371,17 @@ export const handlers: Handlers = {
     try {
       const a = layerActivations(m, x, p.layer);
       const [h, w, c] = a.shape;
-      return { image: png(featureMapGrid(a.data, h, w, c, { maxChannels: p.maxChannels ?? 64 })), shape: a.shape, layer: a.layer };
+      const maxChannels = p.maxChannels ?? 64;
+      const tiles = featureMapTiles(a.data, h, w, c, { maxChannels }).map((t, k) => {
+        let lo = Infinity;
+        let hi = -Infinity;
+        for (let i = k; i < a.data.length; i += c) {
+          if (a.data[i] < lo) lo = a.data[i];
+          if (a.data[i] > hi) hi = a.data[i];
+        }
+        return { ...png(t), label: `#${k}`, min: lo, max: hi };
+      });
+      return { image: png(featureMapGrid(a.data, h, w, c, { maxChannels })), shape: a.shape, layer: a.layer, tiles };
     } finally {
       x.dispose();
     }
@@ -335,7 +392,7 @@ export const handlers: Handlers = {
     const t0 = performance.now();
     const tiles: { channel: number; image: PngImage; objective: number }[] = [];
     maximizeRange(m, { layer: p.layer, first: p.first, last: p.last, steps: p.steps, size: p.size, seed: p.seed }, visHooks(ctx, false), (index, r) => {
-      const tile = { channel: p.first + index, image: png(r.rgba), objective: r.objective };
+      const tile = { channel: p.first + index, image: png(r.rgba), objective: r.objective, note: r.note ?? null };
       tiles.push(tile);
       ctx.emit({ type: 'tile', index, ...tile });
     });
@@ -389,6 +446,8 @@ export const handlers: Handlers = {
       },
     });
   },
+  // faithfulness, sanity, compareGrid: the explain panel's Compare view and Sanity check.
+  ...trustHandlers({ getModel, getImage, preprocessOf, colormapOf, png }),
 
   async encodeNpy(p) {
     const buf = encodeNpy(p.map, p.shape);

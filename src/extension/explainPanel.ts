@@ -1,11 +1,12 @@
 // The Explain panel: one image, one model. Shows the top classes with their probabilities and, for the
 // chosen class, the attribution map of the chosen method (computed on demand by the engine, then cached),
 // over the image or beside it; saves the heatmap as PNG and the raw map as .npy through a save dialog.
-// The webview (webview/explain.ts) holds the view state; this side holds the engine work and the cache.
+// The webview (webview/explain.ts) holds the view state; this side holds the engine work. The maps and
+// their cache are explainMaps.ts; saving is explainSave.ts.
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { inputNote } from '../shared/format';
 import {
-  type ExplainOutput,
   type ExplainPanelState,
   type ExplainViewOptions,
   type FromExplainView,
@@ -13,13 +14,17 @@ import {
   type ModelBrief,
   parseExplainPanelState,
   parseFromExplainView,
-  type PngImage,
   type Prediction,
   type ToExplainView,
+  type ToTrustView,
 } from '../shared/protocol';
 import { type EngineClient, EngineRequestError, isCancelled } from './engineClient';
-import type { ModelPicker } from './modelPicker';
+import { heatmapView, MapCache } from './explainMaps';
+import { saveTarget, writeMap } from './explainSave';
+import { modelDisplayName, type ModelPicker } from './modelPicker';
 import { readSettings } from './settings';
+import { parseFromTrustView } from '../shared/compareProtocol';
+import { TrustController } from './trustController';
 import { webviewHtml, webviewOptions } from './webviewHtml';
 
 export interface PanelDeps {
@@ -29,16 +34,26 @@ export interface PanelDeps {
   log: vscode.LogOutputChannel;
 }
 
-/** Longest side of the heatmaps the panel shows (saving renders at the image's own size). */
-const VIEW_SIZE = 512;
+/** The colormap and opacity chosen last (in any explain panel): new panels start with them. */
+const LAST_VIEW_KEY = 'cnnLens.explain.lastView';
 
-export function defaultExplainOptions(method?: string): ExplainViewOptions {
+export function defaultExplainOptions(method?: string, context?: vscode.ExtensionContext): ExplainViewOptions {
   const s = readSettings();
-  return { method: method ?? s.defaultMethod, layer: null, colormap: s.colormap, preprocess: s.preprocess, opacity: 0.5, layout: 'overlay', classIndex: null };
+  const last = context?.globalState.get<{ colormap?: string; opacity?: number }>(LAST_VIEW_KEY) ?? {};
+  return {
+    method: method ?? s.defaultMethod,
+    layer: null,
+    colormap: typeof last.colormap === 'string' ? last.colormap : s.colormap,
+    preprocess: s.preprocess,
+    opacity: typeof last.opacity === 'number' && last.opacity >= 0 && last.opacity <= 1 ? last.opacity : 0.5,
+    layout: 'overlay',
+    classIndex: null,
+  };
 }
 
-function safeName(s: string): string {
-  return s.replace(/[^A-Za-z0-9_-]+/g, '_').replace(/^_+|_+$/g, '') || 'class';
+/** The panel's tab title: the image and the model ("Explain: jin.jpg · tm-bts-lookalike"). */
+export function explainTitle(image: string, model: string): string {
+  return `Explain: ${path.basename(image)} · ${modelDisplayName(model)}`;
 }
 
 export class ExplainPanel implements vscode.Disposable {
@@ -54,18 +69,19 @@ export class ExplainPanel implements vscode.Disposable {
         return p;
       }
     }
-    const panel = vscode.window.createWebviewPanel(ExplainPanel.viewType, `Explain: ${path.basename(image)}`, vscode.ViewColumn.Active, ExplainPanel.options(deps, image));
-    return new ExplainPanel(deps, panel, { image, model, options: defaultExplainOptions(method) });
+    const panel = vscode.window.createWebviewPanel(ExplainPanel.viewType, explainTitle(image, model), vscode.ViewColumn.Active, ExplainPanel.options(deps, image));
+    return new ExplainPanel(deps, panel, { image, model, options: defaultExplainOptions(method, deps.context) });
   }
 
   /** Brings a panel back after a window reload, from the state its webview saved. */
   static revive(deps: PanelDeps, panel: vscode.WebviewPanel, saved: unknown): ExplainPanel | undefined {
-    const state = parseExplainPanelState(saved, defaultExplainOptions());
+    const state = parseExplainPanelState(saved, defaultExplainOptions(undefined, deps.context));
     if (!state) {
       panel.webview.html = '<!DOCTYPE html><html><body><p>This CNN Lens panel could not be restored. Run "CNN Lens: Explain with Grad-CAM" on the image again.</p></body></html>';
       return undefined;
     }
     panel.webview.options = ExplainPanel.options(deps, state.image);
+    panel.title = explainTitle(state.image, state.model);
     return new ExplainPanel(deps, panel, state);
   }
 
@@ -75,9 +91,8 @@ export class ExplainPanel implements vscode.Disposable {
 
   private brief: ModelBrief | null = null;
   private predictionList: Prediction[] | null = null;
-  /** Maps by method|layer|preprocess|class, and their renderings by that key + colormap. */
-  private readonly maps = new Map<string, ExplainOutput>();
-  private readonly renders = new Map<string, PngImage>();
+  private note: string | null = null;
+  private readonly maps = new MapCache();
   private work: vscode.CancellationTokenSource | null = null;
   private loading: Promise<void> | null = null;
   private busy = 0;
@@ -85,9 +100,13 @@ export class ExplainPanel implements vscode.Disposable {
   private idleWaiters: (() => void)[] = [];
   private readonly disposables: vscode.Disposable[] = [];
   private disposed = false;
+  /** The Compare view and Sanity check (their own messages, busy state and cancel). */
+  readonly trust: TrustController;
   /** The heatmap on show (tests read it). */
   current: HeatmapView | null = null;
   lastError: string | null = null;
+  /** The last error was the model's or the image's: nothing else works until another model or a retry. */
+  lastErrorFatal = false;
 
   private constructor(
     private readonly deps: PanelDeps,
@@ -97,8 +116,15 @@ export class ExplainPanel implements vscode.Disposable {
     ExplainPanel.panels.add(this);
     panel.iconPath = vscode.Uri.joinPath(deps.context.extensionUri, 'media', 'icons', 'cnn-lens.svg');
     panel.webview.html = webviewHtml(panel.webview, deps.context.extensionUri, 'explain', panel.title);
+    this.trust = new TrustController({ engine: deps.engine, log: deps.log, state, brief: () => this.brief, predictions: () => this.predictionList, post: (m) => this.post(m) });
     this.disposables.push(
+      this.trust,
       panel.webview.onDidReceiveMessage((raw) => {
+        const t = parseFromTrustView(raw);
+        if (t) {
+          void this.trust.handle(t);
+          return;
+        }
         const m = parseFromExplainView(raw);
         if (!m) {
           deps.log.warn(`explain panel: ignored a malformed message ${JSON.stringify(raw)?.slice(0, 200)}`);
@@ -122,12 +148,17 @@ export class ExplainPanel implements vscode.Disposable {
     return this.predictionList;
   }
 
+  /** What the panel says about the image's way into the model (tests read it). */
+  get inputNote(): string | null {
+    return this.note;
+  }
+
   /** Resolves when no engine work is running for this panel. */
   whenIdle(): Promise<void> {
     return this.busy === 0 ? Promise.resolve() : new Promise((r) => this.idleWaiters.push(r));
   }
 
-  private post(m: ToExplainView): void {
+  private post(m: ToExplainView | ToTrustView): void {
     if (!this.disposed) void this.panel.webview.postMessage(m);
   }
 
@@ -146,22 +177,28 @@ export class ExplainPanel implements vscode.Disposable {
     }
   }
 
-  /** Runs engine work with busy/idle bookkeeping; reports errors to the panel. */
-  private async track<T>(message: string, f: () => Promise<T>): Promise<T | undefined> {
-    this.enter();
+  private showBusy(message: string, done?: number, total?: number): void {
     this.busyMessage = message;
-    this.post({ type: 'busy', message });
+    this.post({ type: 'busy', message, done, total });
+  }
+
+  /** Runs engine work with busy/idle bookkeeping; reports errors to the panel (`fatal`: the model's or image's). */
+  private async track<T>(message: string, f: () => Promise<T>, fatal = false): Promise<T | undefined> {
+    this.enter();
+    this.showBusy(message);
     try {
       return await f();
     } catch (e) {
       if (isCancelled(e)) {
         this.lastError = 'Cancelled.';
+        this.lastErrorFatal = false;
         this.post({ type: 'error', message: 'Cancelled.' });
       } else {
         const msg = e instanceof EngineRequestError || e instanceof Error ? e.message : String(e);
         this.lastError = msg;
+        this.lastErrorFatal = fatal;
         this.deps.log.error(`explain panel (${path.basename(this.state.image)}): ${msg}`);
-        this.post({ type: 'error', message: msg });
+        this.post({ type: 'error', message: msg, fatal });
       }
       return undefined;
     } finally {
@@ -175,21 +212,27 @@ export class ExplainPanel implements vscode.Disposable {
         // The page was (re)loaded: a new panel, or a hidden one shown again. Send all we have; work in
         // progress posts the rest when it ends.
         this.sendInit();
-        if (this.predictionList) this.post({ type: 'predictions', predictions: this.predictionList });
+        if (this.predictionList) this.post({ type: 'predictions', predictions: this.predictionList, inputNote: this.note });
         if (this.current) this.post({ type: 'heatmap', heatmap: this.current });
+        this.trust.resend();
         if (this.busy > 0) this.post({ type: 'busy', message: this.busyMessage ?? 'Working…' });
-        else if (this.lastError) this.post({ type: 'error', message: this.lastError });
+        else if (this.lastError) this.post({ type: 'error', message: this.lastError, fatal: this.lastErrorFatal });
         return;
       case 'setOptions': {
         const before = this.state.options;
         const next = { ...before, ...m.options };
         this.state.options = next;
         this.post({ type: 'options', options: next });
+        if (next.colormap !== before.colormap || next.opacity !== before.opacity) {
+          void this.deps.context.globalState.update(LAST_VIEW_KEY, { colormap: next.colormap, opacity: next.opacity });
+        }
         if (next.preprocess !== before.preprocess) {
           this.predictionList = null;
           await this.load();
-        } else if (next.method !== before.method || next.layer !== before.layer || next.colormap !== before.colormap || next.classIndex !== before.classIndex) {
-          await this.compute();
+          this.trust.optionsChanged();
+        } else {
+          if (next.layer !== before.layer || next.colormap !== before.colormap) this.trust.optionsChanged();
+          if (next.method !== before.method || next.layer !== before.layer || next.colormap !== before.colormap || next.classIndex !== before.classIndex) await this.compute();
         }
         return;
       }
@@ -205,13 +248,30 @@ export class ExplainPanel implements vscode.Disposable {
         await this.save(m.format);
         return;
       case 'selectModel': {
-        const file = await this.deps.models.pick();
-        if (file && file !== this.state.model) {
-          ExplainPanel.open(this.deps, this.state.image, file, this.state.options.method);
-        }
+        const file = await this.deps.models.pick({ remember: false, current: this.state.model, title: `CNN Lens: a model for ${path.basename(this.state.image)} (this panel only)` });
+        if (file && file !== this.state.model) await this.useModel(file);
         return;
       }
     }
+  }
+
+  /** Explains the same image with another model, in this panel (the workspace's choice is untouched). */
+  async useModel(file: string): Promise<void> {
+    this.work?.cancel();
+    this.state.model = file;
+    this.brief = null;
+    this.predictionList = null;
+    this.note = null;
+    this.current = null;
+    this.lastError = null;
+    this.lastErrorFatal = false;
+    this.maps.clear();
+    this.trust.reset();
+    this.state.options = { ...this.state.options, layer: null, classIndex: null };
+    this.panel.title = explainTitle(this.state.image, file);
+    this.sendInit();
+    await this.load();
+    this.trust.optionsChanged();
   }
 
   private sendInit(): void {
@@ -223,8 +283,8 @@ export class ExplainPanel implements vscode.Disposable {
       imageUri: this.panel.webview.asWebviewUri(vscode.Uri.file(this.state.image)).toString(),
       modelName: vscode.workspace.asRelativePath(this.state.model),
       model: b
-        ? { labels: b.labels, methods: b.methods, spatialLayers: b.spatialLayers, defaultLayer: b.defaultLayer, colormaps: b.colormaps, preprocessPresets: b.preprocessPresets, defaultPreprocess: b.defaultPreprocess, preprocessReason: b.preprocessReason, canExplain: b.canExplain, format: b.format, inputSize: b.inputSize }
-        : { labels: [], methods: [], spatialLayers: [], defaultLayer: null, colormaps: [], preprocessPresets: [], defaultPreprocess: '', preprocessReason: '', canExplain: false, format: '', inputSize: { height: 0, width: 0, channels: 0 } },
+        ? { labels: b.labels, methods: b.methods, spatialLayers: b.spatialLayers, defaultLayer: b.defaultLayer, defaultLayerReason: b.defaultLayerReason, colormaps: b.colormaps, preprocessPresets: b.preprocessPresets, defaultPreprocess: b.defaultPreprocess, preprocessReason: b.preprocessReason, canExplain: b.canExplain, format: b.format, inputSize: b.inputSize }
+        : { labels: [], methods: [], spatialLayers: [], defaultLayer: null, defaultLayerReason: null, colormaps: [], preprocessPresets: [], defaultPreprocess: '', preprocessReason: '', canExplain: false, format: '', inputSize: { height: 0, width: 0, channels: 0 } },
     });
   }
 
@@ -234,16 +294,27 @@ export class ExplainPanel implements vscode.Disposable {
     this.enter(); // held until the first map is computed, so whenIdle() covers the whole start
     this.loading = (async () => {
       const engine = this.deps.engine;
-      const ok = await this.track(`Loading ${path.basename(this.state.model)}…`, async () => {
-        if (!this.brief) {
-          this.brief = await engine.request({ type: 'loadModel', model: this.state.model });
-          this.sendInit();
-        }
-        const { predictions } = await engine.request({ type: 'predict', model: this.state.model, image: this.state.image, preprocess: this.state.options.preprocess });
-        this.predictionList = predictions;
-        this.post({ type: 'predictions', predictions });
-        return true;
-      });
+      const model = this.state.model;
+      const ok = await this.track(
+        `Loading the model ${modelDisplayName(model)}…`,
+        async () => {
+          if (!this.brief) {
+            this.brief = await engine.request({ type: 'loadModel', model });
+            this.sendInit();
+          }
+          this.showBusy(`Reading ${path.basename(this.state.image)}…`);
+          const r = await engine.request(
+            { type: 'predict', model, image: this.state.image, preprocess: this.state.options.preprocess },
+            { onProgress: (p) => p.message && this.showBusy(p.message, p.done, p.total) },
+          );
+          if (model !== this.state.model) return false;
+          this.predictionList = r.predictions;
+          this.note = r.input ? inputNote(r.input, this.brief.inputSize) : null;
+          this.post({ type: 'predictions', predictions: r.predictions, inputNote: this.note });
+          return true;
+        },
+        true,
+      );
       this.loading = null;
       if (ok) await this.compute();
     })().finally(() => this.leave());
@@ -257,18 +328,17 @@ export class ExplainPanel implements vscode.Disposable {
   }
 
   private mapKey(): string | null {
-    const o = this.state.options;
     const c = this.classIndex();
-    const method = this.brief?.methods.find((m) => m.name === o.method);
-    if (c === null || !method) return null;
-    return [o.method, method.usesLayer ? (o.layer ?? '(default)') : '-', o.preprocess, c].join('|');
+    if (c === null || !this.brief) return null;
+    return MapCache.key(this.brief, this.state.options, c);
   }
 
   /** Shows the map for the current options: from the cache, re-coloured, or computed by the engine. */
   private async compute(): Promise<void> {
     if (!this.brief || !this.predictionList) return;
     const o = this.state.options;
-    if (!this.brief.methods.some((m) => m.name === o.method)) {
+    const methodInfo = this.brief.methods.find((m) => m.name === o.method);
+    if (!methodInfo) {
       this.post({ type: 'error', message: `Unknown method '${o.method}'.` });
       return;
     }
@@ -284,43 +354,20 @@ export class ExplainPanel implements vscode.Disposable {
     const cts = new vscode.CancellationTokenSource();
     this.work = cts;
     const label = this.brief.labels[classIndex] ?? String(classIndex);
-    await this.track(`${o.method} for '${label}'…`, async () => {
-      let out = this.maps.get(key);
-      if (!out) {
-        out = await this.superseded(cts, () => this.deps.engine.request(
-          { type: 'explain', model: this.state.model, image: this.state.image, method: o.method, classIndex, layer: o.layer ?? undefined, preprocess: o.preprocess, colormap: o.colormap, maxSize: VIEW_SIZE },
-          { token: cts.token, onProgress: (p) => this.post({ type: 'busy', message: p.message ?? `${o.method} for '${label}'…`, done: p.done, total: p.total }) },
-        ));
-        if (!out) return;
-        this.maps.set(key, out);
-        this.renders.set(`${key}|${o.colormap}`, out.heatmap);
-      }
-      let image = this.renders.get(`${key}|${o.colormap}`);
-      if (!image) {
-        const map = out;
-        image = await this.superseded(cts, () =>
-          this.deps.engine.request({ type: 'render', image: this.state.image, map: map.map, shape: map.shape, kind: map.kind, colormap: o.colormap, style: 'heatmap', alpha: 1, maxSize: VIEW_SIZE }, { token: cts.token }),
-        );
-        if (!image) return;
-        this.renders.set(`${key}|${o.colormap}`, image);
-      }
+    const doing = `${methodInfo.title} for '${label}'…`;
+    await this.track(doing, async () => {
+      const got = await this.maps.obtain(
+        this.deps.engine,
+        key,
+        { model: this.state.model, image: this.state.image, options: o, classIndex },
+        cts.token,
+        (p) => this.showBusy(doing, p.done, p.total),
+        (f) => this.superseded(cts, f),
+      );
+      if (!got) return;
       // Only show it if the options did not change meanwhile.
       if (this.mapKey() !== key || this.state.options.colormap !== o.colormap) return;
-      this.current = {
-        key,
-        classIndex: out.classIndex,
-        label: out.label,
-        probability: out.probability,
-        method: out.method,
-        layer: out.layer,
-        layerIsDefault: out.layerIsDefault,
-        kind: out.kind,
-        colormap: o.colormap,
-        image,
-        min: out.min,
-        max: out.max,
-        ms: out.ms,
-      };
+      this.current = heatmapView(key, got.out, o.colormap, got.image);
       this.post({ type: 'heatmap', heatmap: this.current });
     });
     if (this.work === cts) this.work = null;
@@ -355,22 +402,10 @@ export class ExplainPanel implements vscode.Disposable {
       return undefined;
     }
     const o = this.state.options;
-    const base = path.basename(this.state.image, path.extname(this.state.image));
-    const name = `${base}.${o.method}.${safeName(out.label)}.${format}`;
-    const uri =
-      target ??
-      (await vscode.window.showSaveDialog({
-        defaultUri: vscode.Uri.file(path.join(path.dirname(this.state.image), name)),
-        filters: format === 'png' ? { 'PNG image': ['png'] } : { 'NumPy array': ['npy'] },
-        title: format === 'png' ? 'Save heatmap as PNG' : 'Save raw map as .npy',
-      }));
+    const uri = await saveTarget(this.state.image, out, o, format, target);
     if (!uri) return undefined;
     const ok = await this.track(`Saving ${path.basename(uri.fsPath)}…`, async () => {
-      const bytes =
-        format === 'png'
-          ? (await this.deps.engine.request({ type: 'render', image: this.state.image, map: out.map, shape: out.shape, kind: out.kind, colormap: o.colormap, style: o.layout === 'overlay' ? 'overlay' : 'heatmap', alpha: o.opacity })).png
-          : (await this.deps.engine.request({ type: 'encodeNpy', map: out.map, shape: out.shape })).npy;
-      await vscode.workspace.fs.writeFile(uri, bytes);
+      await writeMap(this.deps.engine, this.state.image, out, o, format, uri);
       return true;
     });
     if (!ok) return undefined;

@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { AuditPanel } from './auditPanel';
 import { EngineClient, isCancelled } from './engineClient';
+import { METHOD_INFO } from '../shared/methods';
 import { ExplainPanel, type PanelDeps } from './explainPanel';
 import { ModelBrowser } from './modelBrowser';
 import { ModelPicker } from './modelPicker';
@@ -11,17 +12,8 @@ import { EngineStatusBar } from './statusBar';
 import { pickImage, registerVisCommands } from './visCommands';
 import { VisualizePanel } from './visualizePanel';
 
-/** Explain commands: command id → attribution method (engine names). */
-export const EXPLAIN_COMMANDS: Record<string, string> = {
-  'cnnLens.explain': 'gradcam',
-  'cnnLens.explainGradCamPlusPlus': 'gradcam++',
-  'cnnLens.explainCam': 'cam',
-  'cnnLens.explainGuidedGradCam': 'guided-gradcam',
-  'cnnLens.explainSaliency': 'saliency',
-  'cnnLens.explainGuidedBackprop': 'guided-backprop',
-  'cnnLens.explainSmoothGrad': 'smoothgrad',
-  'cnnLens.explainIntegratedGradients': 'integrated-gradients',
-};
+/** Explain commands: command id → attribution method (from the registry, src/shared/methods.ts). */
+export const EXPLAIN_COMMANDS: Record<string, string> = Object.fromEntries(METHOD_INFO.map((m) => [m.command, m.id]));
 
 /** What activate() returns: used by the tests inside the extension host. */
 export interface CnnLensApi {
@@ -58,6 +50,12 @@ export function activate(context: vscode.ExtensionContext): CnnLensApi {
   );
 
   const models = new ModelPicker(context);
+  // Palette commands use the model of the panel in front (model browser, explain or visualization panel).
+  models.activeModel = () =>
+    [...ModelBrowser.open].find((b) => b.panel.active)?.file ??
+    [...ExplainPanel.panels].find((p) => p.panel.active)?.state.model ??
+    [...VisualizePanel.panels].find((p) => p.panel.active)?.job.model ??
+    null;
   const deps: PanelDeps = { context, engine, models, log };
   context.subscriptions.push(
     vscode.window.registerWebviewPanelSerializer(ExplainPanel.viewType, {
@@ -73,7 +71,7 @@ export function activate(context: vscode.ExtensionContext): CnnLensApi {
       },
     }),
     { dispose: () => [...VisualizePanel.panels].forEach((p) => p.dispose()) },
-    ...registerVisCommands(deps, () => models.resolve()),
+    ...registerVisCommands(deps, () => models.forCommand()),
     vscode.window.registerWebviewPanelSerializer(AuditPanel.viewType, {
       async deserializeWebviewPanel(panel, state) {
         AuditPanel.revive(deps, panel, state);
@@ -95,7 +93,7 @@ export function activate(context: vscode.ExtensionContext): CnnLensApi {
     }
   });
   command('cnnLens.openModelBrowser', async (arg?: unknown) => {
-    const uri = arg instanceof vscode.Uri ? arg : await models.resolve().then((f) => (f ? vscode.Uri.file(f) : undefined));
+    const uri = arg instanceof vscode.Uri ? arg : await models.forCommand().then((f) => (f ? vscode.Uri.file(f) : undefined));
     if (uri) await vscode.commands.executeCommand('vscode.openWith', uri, ModelBrowser.viewType);
     return uri;
   });
@@ -110,7 +108,7 @@ export function activate(context: vscode.ExtensionContext): CnnLensApi {
       if (!image) return undefined;
       // A second argument { model } picks the model (from the explorer it is the list of selected files).
       const given = opts && typeof opts === 'object' && !Array.isArray(opts) ? (opts as { model?: unknown }).model : undefined;
-      const model = typeof given === 'string' ? given : await models.resolve();
+      const model = typeof given === 'string' ? given : await models.forCommand();
       if (!model) return undefined;
       log.info(`explain ${image} with ${method} using ${model}`);
       return ExplainPanel.open(deps, image, model, method);
@@ -122,7 +120,7 @@ export function activate(context: vscode.ExtensionContext): CnnLensApi {
     const folder = arg instanceof vscode.Uri ? arg : (await vscode.window.showOpenDialog({ canSelectFolders: true, canSelectFiles: false, openLabel: 'Audit', title: 'Audit: choose a folder with one subfolder per class' }))?.[0];
     if (!folder) return undefined;
     const given = opts && typeof opts === 'object' && !Array.isArray(opts) ? (opts as { model?: unknown }).model : undefined;
-    const model = typeof given === 'string' ? given : await models.resolve();
+    const model = typeof given === 'string' ? given : await models.forCommand();
     if (!model) return undefined;
     log.info(`audit ${folder.fsPath} using ${model}`);
     return AuditPanel.open(deps, folder.fsPath, model);

@@ -2,7 +2,9 @@
 // structured clone). Plain data only: no vscode, DOM or tfjs imports. Every union is keyed by `type`.
 import type { AuditReport } from './auditRecords';
 import type { AuditParams } from './auditProtocol';
+import type { MethodGroup } from './methods';
 import { isObject } from './guards';
+import type { FaithfulnessRecord, SanityRecord, SanityStage } from './trustRecords';
 
 export type BackendPreference = 'auto' | 'native' | 'wasm' | 'cpu';
 export const BACKEND_PREFERENCES: readonly BackendPreference[] = ['auto', 'native', 'wasm', 'cpu'];
@@ -25,6 +27,12 @@ export interface MethodBrief {
   paper: string;
   usesLayer: boolean;
   output: MapKind;
+  /** From src/shared/methods.ts. */
+  group: MethodGroup;
+  description: string;
+  classIndependent: boolean;
+  /** Why the method cannot run on this model (the panel disables it with this as its tooltip); null when it can. */
+  unavailable: string | null;
 }
 
 export interface LayerBrief {
@@ -51,6 +59,8 @@ export interface ModelBrief {
   /** Layers with a spatial 4-D output: the targets of the layer methods. */
   spatialLayers: LayerBrief[];
   defaultLayer: string | null;
+  /** Why the default layer is the default (one sentence). */
+  defaultLayerReason: string | null;
   /** Gradients need a layers model; a graph model only predicts. */
   canExplain: boolean;
   methods: MethodBrief[];
@@ -94,8 +104,18 @@ export interface ExplainOutput {
   min: number;
   max: number;
   ms: number;
+  /** Zero everywhere; `advice` says what shows more (src/shared/methods.ts emptyMapAdvice). */
+  empty?: { advice: string };
   /** The map rendered alone (colormap, or signed RGB for input-channels maps). */
   heatmap: PngImage;
+}
+
+/** One tile of a layer picture (a filter's weights, a channel's feature map) with the values it shows. */
+export interface LayerTile extends PngImage {
+  /** "#12": the filter or channel. */
+  label: string;
+  min: number;
+  max: number;
 }
 
 export interface PngImage {
@@ -144,6 +164,8 @@ export interface ModelSummaryView {
   format: string;
   kind: 'layers' | 'graph';
   input: { height: number; width: number; channels: number };
+  /** How the model's input holds the image, in words ("channels first (NCHW)"). */
+  inputLayout: string;
   numClasses: number;
   labels: string[] | null;
   labelsSource: string | null;
@@ -151,6 +173,8 @@ export interface ModelSummaryView {
   defaultPreprocess: string;
   preprocessReason: string;
   defaultLayer: string | null;
+  /** Why the default layer is the default (one sentence). */
+  defaultLayerReason: string | null;
   params: { total: number; trainable: number };
   weightBytes: number;
   layerCount: number;
@@ -164,14 +188,15 @@ export interface EngineCalls {
   /** Loads (and caches) a model file. */
   loadModel: { params: { model: string }; result: ModelBrief };
   /** All classes, best first. */
-  predict: { params: { model: string; image: string; preprocess?: string }; result: { predictions: Prediction[]; ms: number } };
+  /** `input`: the image as decoded (channels 1 when every pixel is gray), to say how it was changed for the model. */
+  predict: { params: { model: string; image: string; preprocess?: string }; result: { predictions: Prediction[]; ms: number; input?: { width: number; height: number; channels: number } } };
   explain: { params: ExplainParams; result: ExplainOutput };
   /** Renders a map (from `explain`) as PNG: over the image, or alone. */
   render: { params: RenderParams; result: PngImage };
   /** A conv layer's kernels, one tile per filter, as a labelled grid. */
-  filterWeights: { params: { model: string; layer: string }; result: { image: PngImage; description: string; count: number } };
+  filterWeights: { params: { model: string; layer: string }; result: { image: PngImage; description: string; count: number; tiles?: LayerTile[] } };
   /** A layer's feature maps for an image, as a labelled grid. */
-  activations: { params: { model: string; layer: string; image: string; preprocess?: string; maxChannels?: number }; result: { image: PngImage; shape: number[]; layer: string } };
+  activations: { params: { model: string; layer: string; image: string; preprocess?: string; maxChannels?: number }; result: { image: PngImage; shape: number[]; layer: string; tiles?: LayerTile[] } };
   /** Activation maximization of channels first..last of a layer; tiles stream as each finishes. */
   maximizeFilters: { params: { model: string; layer: string; first: number; last: number; steps?: number; size?: number; seed?: number }; result: { tiles: TileResult[]; ms: number } };
   /** An image that maximizes a class logit; frames stream. */
@@ -193,6 +218,46 @@ export interface EngineCalls {
    * exercises queueing, progress, cancel, time limits and restarts without a model.
    */
   debugSleep: { params: { ms: number; steps: number; ignoreCancel?: boolean }; result: { steps: number } };
+  // ── trust: src/engine/trust/ through src/engine/trustService.ts ──
+  /** Deletion/insertion curves of a map (from `explain`), or of the seeded random map when no map is given. */
+  faithfulness: { params: FaithfulnessParams; result: FaithfulnessRecord & { ms: number } };
+  /** The cascading randomization test; the original map and each stage stream as `sanityStage` events. */
+  sanity: { params: SanityParams; result: SanityRecord };
+  /** The Compare view's grid as one PNG: rows of classes, columns of methods, captions, the best cell per row framed. */
+  compareGrid: { params: CompareGridParams; result: PngImage };
+}
+
+export interface FaithfulnessParams {
+  model: string;
+  image: string;
+  preprocess?: string;
+  classIndex: number;
+  /** The raw map with its shape and kind; absent: the random map of `seed`. */
+  map?: { map: Float32Array; shape: number[]; kind: MapKind };
+  seed?: number;
+  steps?: number;
+  baseline?: 'black' | 'blur' | 'mean';
+}
+
+export interface SanityParams {
+  model: string;
+  image: string;
+  preprocess?: string;
+  method: string;
+  classIndex: number;
+  layer?: string;
+  seed?: number;
+  colormap?: string;
+  /** Longest side of the streamed stage images (default 128). */
+  tileSize?: number;
+}
+
+export interface CompareGridParams {
+  title: string;
+  rowLabels: string[];
+  colLabels: string[];
+  /** Row-major, rows × cols; null where a cell was not computed. */
+  cells: ({ png: Uint8Array; caption: string; best: boolean } | null)[];
 }
 
 export type EngineRequestType = keyof EngineCalls;
@@ -204,13 +269,17 @@ export type EngineResult<K extends EngineRequestType> = EngineCalls[K]['result']
 export type EngineEvent =
   | { type: 'note'; message: string }
   | { type: 'frame'; image: PngImage; step: number; total: number }
-  | { type: 'tile'; index: number; channel: number; image: PngImage; objective: number }
+  | { type: 'tile'; index: number; channel: number; image: PngImage; objective: number; note?: string | null }
+  /** A sanity check's map: index −1 is the original (stage null), then the stages in the order randomized. */
+  | { type: 'sanityStage'; index: number; total: number; stage: SanityStage | null; layer: string | null; image: PngImage }
   | { type: 'audit'; report: AuditReport };
 
 export interface TileResult {
   channel: number;
   image: PngImage;
   objective: number;
+  /** A dead or input-independent channel, in one sentence (its image shows nothing). */
+  note?: string | null;
 }
 
 export interface VisResult {

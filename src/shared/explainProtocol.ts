@@ -1,5 +1,6 @@
 // host ↔ explain panel (postMessage). Plain data only; every union is keyed by `type`; messages from the
 // webview are untrusted and parsed here.
+import { type CompareViewState, defaultCompareState, parseCompareView } from './compareProtocol';
 import { isObject } from './guards';
 import type { MapKind, ModelBrief, Prediction, PngImage } from './engineProtocol';
 
@@ -24,6 +25,8 @@ export interface ExplainPanelState {
   image: string;
   model: string;
   options: ExplainViewOptions;
+  /** The Compare view's choices (src/shared/compareProtocol.ts). */
+  compare?: CompareViewState;
 }
 
 export interface HeatmapView {
@@ -40,6 +43,8 @@ export interface HeatmapView {
   min: number;
   max: number;
   ms: number;
+  /** The map is zero everywhere: what shows more (src/shared/methods.ts emptyMapAdvice). */
+  empty?: string;
 }
 
 export type ToExplainView =
@@ -50,15 +55,17 @@ export type ToExplainView =
       /** webview URI of the image file. */
       imageUri: string;
       modelName: string;
-      model: Pick<ModelBrief, 'labels' | 'methods' | 'spatialLayers' | 'defaultLayer' | 'colormaps' | 'preprocessPresets' | 'defaultPreprocess' | 'preprocessReason' | 'canExplain' | 'format' | 'inputSize'>;
+      model: Pick<ModelBrief, 'labels' | 'methods' | 'spatialLayers' | 'defaultLayer' | 'defaultLayerReason' | 'colormaps' | 'preprocessPresets' | 'defaultPreprocess' | 'preprocessReason' | 'canExplain' | 'format' | 'inputSize'>;
     }
-  | { type: 'predictions'; predictions: Prediction[] }
+  /** `inputNote`: what happened to the image on its way into the model ("8×8 upscaled to 224×224"), if notable. */
+  | { type: 'predictions'; predictions: Prediction[]; inputNote?: string | null }
   /** The options as the host holds them (after a change from either side). */
   | { type: 'options'; options: ExplainViewOptions }
   | { type: 'heatmap'; heatmap: HeatmapView }
   | { type: 'busy'; message: string; done?: number; total?: number }
   | { type: 'idle' }
-  | { type: 'error'; message: string }
+  /** `fatal`: the model or the image could not be loaded; the panel offers another model and Retry. */
+  | { type: 'error'; message: string; fatal?: boolean }
   | { type: 'saved'; file: string };
 
 export type FromExplainView =
@@ -105,6 +112,7 @@ export function parseExplainPanelState(s: unknown, defaults: ExplainViewOptions)
   if (!isObject(s) || typeof s.image !== 'string' || typeof s.model !== 'string') return null;
   const parsed = parseFromExplainView({ type: 'setOptions', options: s.options ?? {} });
   const options = { ...defaults, ...(parsed && parsed.type === 'setOptions' ? parsed.options : {}) };
-  return { image: s.image, model: s.model, options };
+  const compare = s.compare === undefined ? {} : { compare: { ...defaultCompareState(), ...parseCompareView(s.compare) } };
+  return { image: s.image, model: s.model, options, ...compare };
 }
 

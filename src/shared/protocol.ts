@@ -1,6 +1,7 @@
 // The messages that cross CNN Lens's process boundaries, one module per boundary:
 //   engineProtocol.ts        host ↔ engine child process
 //   explainProtocol.ts       host ↔ explain panel
+//   compareProtocol.ts       host ↔ explain panel: the Compare view and Sanity check
 //   modelBrowserProtocol.ts  host ↔ model browser
 //   visualizeProtocol.ts     host ↔ visualization panel
 //   auditProtocol.ts         host ↔ Audit panel (and the engine's audit request)
@@ -8,6 +9,8 @@
 export * from './guards';
 export * from './engineProtocol';
 export * from './explainProtocol';
+export * from './compareProtocol';
+export * from './trustRecords';
 export * from './modelBrowserProtocol';
 export * from './visualizeProtocol';
 export * from './auditProtocol';

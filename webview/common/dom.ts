@@ -29,7 +29,5 @@ export function setDropdown(dropdown: HTMLElement & { value: string }, options: 
   dropdown.value = value;
 }
 
-export function percent(p: number): string {
-  if (p >= 0.001) return `${(p * 100).toFixed(1)}%`;
-  return `${(p * 100).toExponential(1)}%`;
-}
+/** Probabilities as the panels write them (one notation: src/shared/format.ts). */
+export { percent } from '../../src/shared/format';

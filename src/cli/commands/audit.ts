@@ -83,7 +83,7 @@ export async function runAuditCommand(args: ParsedArgs, io: CliIO): Promise<numb
   const [modelFile, folder, ...extra] = args.positionals;
   const workerList = str(args, 'worker-list');
   if (workerList) return runWorker(args, io, modelFile, workerList);
-  if (!modelFile) throw new UsageError('missing MODEL (a model.json, .h5 or .keras file)');
+  if (!modelFile) throw new UsageError('missing MODEL (a model.json, .h5, .keras or .onnx file)');
   if (!folder) throw new UsageError('missing FOLDER (one subfolder per class, or any folder with --truth FILE.csv)');
   if (extra.length) throw new UsageError(`one FOLDER only; got also ${extra.join(' ')}`);
   const methodName = str(args, 'method') ?? 'gradcam';

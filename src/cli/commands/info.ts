@@ -4,14 +4,16 @@ import { summarizeModel, type LayerSummary } from '../../engine/model/summary';
 import { flag, type OptionSpecs, type ParsedArgs } from '../args';
 import { GLOBAL_OPTIONS, openModel } from '../common';
 import type { CliIO } from '../io';
+import { shapeText } from '../../shared/format';
 
 export const INFO_OPTIONS: OptionSpecs = {
   ...GLOBAL_OPTIONS,
   json: { type: 'boolean', help: 'one JSON object on stdout' },
 };
 
+/** The output shape without the batch dimension, in the one notation of the panels ("7×7×1280"). */
 function shape(s: (number | null)[] | null): string {
-  return s ? `[${s.map((d) => (d === null ? '?' : d)).join(', ')}]` : '(several)';
+  return s ? shapeText(s.slice(1)) : '(several)';
 }
 
 function fmtCount(n: number): string {
@@ -29,11 +31,11 @@ export async function runInfo(args: ParsedArgs, io: CliIO): Promise<number> {
   kv('model', s.file);
   kv('format', s.format);
   kv('backend', backend);
-  kv('input', `${s.input.height}×${s.input.width}×${s.input.channels}, preprocessing '${s.defaultPreprocess}' (${s.preprocessReason})`);
+  kv('input', `${s.input.height}×${s.input.width}×${s.input.channels} ${s.inputLayout}, preprocessing '${s.defaultPreprocess}' (${s.preprocessReason})`);
   kv('output', `${s.numClasses} classes (${s.outputActivation})${s.labels ? `, labels from ${s.labelsSource}` : ', no labels (indices shown)'}`);
   if (s.labels) kv('labels', s.labels.slice(0, 12).join(', ') + (s.labels.length > 12 ? `, … (${s.labels.length})` : ''));
   kv('parameters', `${fmtCount(s.params.total)} (${fmtCount(s.params.trainable)} trainable), ${(s.weightBytes / 1e6).toFixed(2)} MB of weights`);
-  kv('default layer', s.defaultLayer ?? '(none: no spatial layer)');
+  kv('default layer', s.defaultLayer ? `${s.defaultLayer}: ${s.defaultLayerReason}` : '(none: no layer has a spatial output; the layer methods do not apply, the input-gradient methods do)');
   io.out('');
   io.out(`${'layer'.padEnd(56)}${'class'.padEnd(24)}${'output shape'.padEnd(22)}params`);
   const walk = (ls: LayerSummary[], depth: number) => {

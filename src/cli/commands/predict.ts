@@ -1,10 +1,12 @@
-// cnn-lens predict MODEL IMAGE... [--top K] [--json]
+// cnn-lens predict MODEL IMAGE|FOLDER... [--top K] [--json]
 import * as path from 'node:path';
 import { imageToInput, predict } from '../../engine/explain';
 import { readImageFile } from '../../engine/image/decode';
 import { flag, num, type OptionSpecs, type ParsedArgs } from '../args';
-import { GLOBAL_OPTIONS, openModel, PREPROCESS_OPTION, preprocessOf, requireImages, round } from '../common';
-import { progressBar, type CliIO } from '../io';
+import { percent } from '../../shared/format';
+import { expandImages, runBatch } from '../batch';
+import { GLOBAL_OPTIONS, openModel, PREPROCESS_OPTION, preprocessOf, round, uniformNote } from '../common';
+import type { CliIO } from '../io';
 
 export const PREDICT_OPTIONS: OptionSpecs = {
   ...GLOBAL_OPTIONS,
@@ -16,28 +18,28 @@ export const PREDICT_OPTIONS: OptionSpecs = {
 export async function runPredict(args: ParsedArgs, io: CliIO): Promise<number> {
   const [modelFile, ...images] = args.positionals;
   const top = num(args, 'top', { min: 1, integer: true }) ?? 5;
+  const batch = expandImages(images);
   const { model, backend } = await openModel(args, modelFile);
-  requireImages(images);
   const preset = preprocessOf(args, model);
   const json = flag(args, 'json');
-  const bar = images.length > 1 ? progressBar(io, 'predict') : null;
-  const results = [];
-  for (let i = 0; i < images.length; i++) {
-    const img = await readImageFile(images[i]);
+  const results: unknown[] = [];
+  const code = await runBatch(io, 'predict', 'predicted', batch, json, async (image) => {
+    const img = await readImageFile(image);
     const t0 = performance.now();
     const x = imageToInput(model, img, preset);
-    const preds = predict(model, x).slice(0, top);
+    const all = predict(model, x);
+    const preds = all.slice(0, top);
     x.dispose();
     const ms = performance.now() - t0;
-    results.push({ image: images[i], top: preds.map((p) => ({ index: p.index, label: p.label, logit: round(p.logit), probability: round(p.probability) })), ms: Math.round(ms) });
+    const note = uniformNote(all, preset);
+    results.push({ image, top: preds.map((p) => ({ index: p.index, label: p.label, logit: round(p.logit), probability: round(p.probability) })), ...(note ? { nearUniform: true, note } : {}), ms: Math.round(ms) });
     if (!json) {
-      io.out(`${path.basename(images[i])}:`);
-      for (const p of preds) io.out(`  ${(p.probability * 100).toFixed(1).padStart(5)}%  ${p.label}${p.label !== String(p.index) ? ` (${p.index})` : ''}`);
+      io.out(`${path.basename(image)}:`);
+      for (const p of preds) io.out(`  ${percent(p.probability).padStart(6)}  ${p.label}${p.label !== String(p.index) ? ` (${p.index})` : ''}`);
+      if (note) io.out(`  note: ${note}`);
     }
-    bar?.update(i + 1, images.length);
-  }
-  bar?.finish(`${images.length} images`);
+  }, (image, error) => results.push({ image, error }));
   if (json) io.out(JSON.stringify({ model: model.file, backend, preprocess: preset, results }));
   model.dispose();
-  return 0;
+  return code;
 }

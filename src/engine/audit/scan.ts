@@ -42,7 +42,7 @@ function rel(folder: string, file: string): string {
 }
 
 /** Image files below `dir`, recursively, sorted; hidden entries and folder links are not followed. */
-function imagesBelow(dir: string): string[] {
+export function imagesBelow(dir: string): string[] {
   const out: string[] = [];
   const entries = fs.readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   for (const e of entries) {

@@ -149,12 +149,3 @@ export function findNode(graph: ModelGraph, name: string): GraphNode {
   const hint = close.length ? `; did you mean ${[...new Set(close)].slice(0, 5).join(', ')}?` : '; run `cnn-lens info MODEL` to list the layers';
   throw new LensError(`no layer named '${name}'${hint}`);
 }
-
-/** The default target layer: the last node whose output is 4-D and larger than 1×1 in space. */
-export function defaultTargetNode(graph: ModelGraph): GraphNode | null {
-  for (let i = graph.nodes.length - 1; i >= 0; i--) {
-    const s = graph.nodes[i].outputs[0]?.shape;
-    if (s && s.length === 4 && ((s[1] ?? 2) * (s[2] ?? 2)) > 1) return graph.nodes[i];
-  }
-  return null;
-}

@@ -9,7 +9,13 @@ import { fileError, LensError } from '../errors';
 import type { PreprocessPreset } from '../image/preprocess';
 import { Network } from './network';
 import { checkFiniteWeights, validateTopology } from './topology';
-import { isKerasFile, loadKerasArtifacts, normalizeKerasTopology } from './keras';
+import { architectureFileOf, isKerasFile, loadKerasArtifacts, normalizeWithPlan } from './keras';
+import { matchWeightNames } from './keras/weightNames';
+import { otherFormatProblem } from './otherFormats';
+import { ownInputScaling } from './inputScaling';
+import { imageInputLayout, toInputLayout, type InputLayout } from './inputLayout';
+import { assumedLabels } from './imagenetLabels';
+import { isOnnxPath, loadOnnxModel } from './onnx';
 
 export type ModelKind = 'layers' | 'graph';
 
@@ -18,6 +24,8 @@ export interface LoadOptions {
   weightsFile?: string;
   /** Labels: a .txt with one label a line, or a JSON array / Teachable Machine metadata.json. */
   labelsFile?: string;
+  /** [height, width] for a model whose input size is symbolic (ONNX); 224×224 otherwise. */
+  inputSize?: [number, number];
 }
 
 export interface LoadedModel {
@@ -31,6 +39,8 @@ export interface LoadedModel {
   graphModel: tfc.GraphModel | null;
   /** [H, W, C] of the image input. */
   inputSize: { height: number; width: number; channels: number };
+  /** How the model's input tensor holds the image (./inputLayout.ts); the engine's images are NHWC. */
+  inputLayout: InputLayout;
   numClasses: number;
   labels: string[] | null;
   /** Where the labels came from, for `info`. */
@@ -46,9 +56,6 @@ export interface LoadedModel {
 /** Largest weight payload we accept (a guard against absurd manifests, not a real model limit). */
 const MAX_WEIGHT_BYTES = 4 * 1024 ** 3;
 const MAX_JSON_BYTES = 256 * 1024 ** 2;
-/** Largest model input side we run (an image classifier's input is rarely over 1024). */
-const MAX_INPUT_SIDE = 8192;
-
 const DTYPE_BYTES: Record<string, number> = { float32: 4, int32: 4, bool: 1, uint8: 1, uint16: 2, float16: 2, string: 0, complex64: 8 };
 
 function readJsonFile(file: string, what: string): any {
@@ -198,37 +205,38 @@ function readMetadata(modelFile: string): any {
   }
 }
 
-function defaultPreprocess(metadata: any): { preset: PreprocessPreset; reason: string } {
+function defaultPreprocess(metadata: any, network: Network | null): { preset: PreprocessPreset; reason: string } {
   const known = ['raw', 'unit', 'tf', 'caffe', 'torch'];
   if (metadata && typeof metadata.preprocess === 'string' && known.includes(metadata.preprocess)) {
     return { preset: metadata.preprocess as PreprocessPreset, reason: 'metadata.json "preprocess"' };
   }
+  // What the model itself says comes before guesses.
+  const own = network ? ownInputScaling(network) : null;
+  if (own) return { preset: own.preset, reason: own.reason };
   if (metadata && (metadata.tmVersion || String(metadata.packageName ?? '').includes('teachablemachine'))) {
     return { preset: 'tf', reason: 'Teachable Machine model (x/127.5 − 1)' };
   }
   return { preset: 'unit', reason: 'default (x/255)' };
 }
 
-function imageInputSize(shape: (number | null)[] | undefined, file: string): { height: number; width: number; channels: number } {
-  if (!shape || shape.length !== 4) throw fileError(file, `input shape ${JSON.stringify(shape)} is not an image batch [batch, height, width, channels]`);
-  const [, h, w, c] = shape;
-  if (!h || !w || !c) throw fileError(file, `input shape ${JSON.stringify(shape)} has an unknown height, width or channel count`);
-  // Found by fuzzing: a negative or fractional size passed the checks below and reached tfjs as a RangeError.
-  if (![h, w, c].every((d) => Number.isSafeInteger(d) && d > 0)) throw fileError(file, `input shape ${JSON.stringify(shape)} has a size that is not a positive whole number`);
-  if (h > MAX_INPUT_SIDE || w > MAX_INPUT_SIDE) throw fileError(file, `input size ${h}×${w} is over the ${MAX_INPUT_SIDE}×${MAX_INPUT_SIDE} limit`);
-  if (![1, 3, 4].includes(c)) throw fileError(file, `input has ${c} channels; expected 1 (grayscale), 3 (RGB) or 4 (RGBA) in channels-last order`);
-  return { height: h, width: w, channels: c };
+/** What a format says about itself (ONNX metadata_props, PyTorch's conventions), used when nothing beside the file says more. */
+export interface FormatDefaults {
+  labels?: { labels: string[]; source: string } | null;
+  preprocess?: { preset: PreprocessPreset; reason: string };
 }
 
-function finish(base: Omit<LoadedModel, 'labels' | 'labelsSource' | 'defaultPreprocess' | 'preprocessReason' | 'metadata'>, modelFile: string, opts: LoadOptions): LoadedModel {
+function finish(base: Omit<LoadedModel, 'labels' | 'labelsSource' | 'defaultPreprocess' | 'preprocessReason' | 'metadata'>, modelFile: string, opts: LoadOptions, formatDefaults: FormatDefaults = {}): LoadedModel {
   const metadata = readMetadata(modelFile);
-  const lab = findLabels(modelFile, opts, metadata);
+  let lab = findLabels(modelFile, opts, metadata);
   if (lab.labels && lab.labels.length !== base.numClasses) {
     if (opts.labelsFile) throw fileError(opts.labelsFile, `has ${lab.labels.length} labels but the model has ${base.numClasses} classes`);
     lab.labels = null; // labels found beside the model that don't fit are ignored, indices are shown instead
     lab.source = null;
   }
-  const pre = defaultPreprocess(metadata);
+  if (!lab.labels && formatDefaults.labels && formatDefaults.labels.labels.length === base.numClasses) lab = { ...formatDefaults.labels };
+  if (!lab.labels) lab = assumedLabels(base.numClasses) ?? lab;
+  let pre = defaultPreprocess(metadata, base.network);
+  if (pre.reason.startsWith('default') && formatDefaults.preprocess) pre = formatDefaults.preprocess;
   return { ...base, labels: lab.labels, labelsSource: lab.source, defaultPreprocess: pre.preset, preprocessReason: pre.reason, metadata };
 }
 
@@ -273,9 +281,11 @@ export async function buildLayersModel(file: string, artifacts: tf.io.ModelArtif
 async function loadLayers(file: string, json: any, opts: LoadOptions): Promise<LoadedModel> {
   validateTopology(file, json.modelTopology);
   // A model.json converted from Keras 3 carries its dialect (batch_shape, …), which tfjs 4.22 rejects.
-  const topology = normalizeKerasTopology(json.modelTopology, { file });
+  const { topology, plan } = normalizeWithPlan(json.modelTopology, { file });
   const { specs, data } = readWeights(file, json.weightsManifest);
-  const model = await buildLayersModel(file, { modelTopology: topology, weightSpecs: specs, weightData: data });
+  // Keras 3 exports name weights by their path in the model, with the model's own name in front.
+  const weightSpecs = matchWeightNames(specs, plan, file);
+  const model = await buildLayersModel(file, { modelTopology: topology, weightSpecs, weightData: data });
   return wrapLayersModel(model, file, opts, data.byteLength, 'TensorFlow.js layers model');
 }
 
@@ -350,7 +360,7 @@ function checkLayersRun(network: Network, size: LoadedModel['inputSize'], file: 
  * Wraps a built tfjs layers model (from model.json, a Keras file, or built in code) as a LoadedModel.
  * `file` names it in messages and is where metadata.json / labels.txt are looked for.
  */
-export function wrapLayersModel(model: tfl.LayersModel, file: string, opts: LoadOptions = {}, weightBytes = 0, format = 'TensorFlow.js layers model'): LoadedModel {
+export function wrapLayersModel(model: tfl.LayersModel, file: string, opts: LoadOptions = {}, weightBytes = 0, format = 'TensorFlow.js layers model', formatDefaults: FormatDefaults = {}): LoadedModel {
   let network: Network;
   try {
     network = new Network(model);
@@ -359,8 +369,12 @@ export function wrapLayersModel(model: tfl.LayersModel, file: string, opts: Load
     throw describeLoadError(file, e);
   }
   let inputSize: LoadedModel['inputSize'];
+  let inputLayout: InputLayout;
   try {
-    inputSize = imageInputSize(network.inputShape, file);
+    const input = imageInputLayout(network.inputShape, file);
+    inputLayout = input.layout;
+    inputSize = { height: input.height, width: input.width, channels: input.channels };
+    network.inputLayout = inputLayout;
     checkActivationMemory(network, file);
     checkLayersRun(network, inputSize, file);
   } catch (e) {
@@ -369,7 +383,7 @@ export function wrapLayersModel(model: tfl.LayersModel, file: string, opts: Load
   }
   const outShape = network.graph.outputs[0].shape;
   const numClasses = (outShape[outShape.length - 1] as number) ?? 1;
-  return finish({ file, kind: 'layers', format, network, graphModel: null, inputSize, numClasses, weightBytes, dispose: () => network.dispose() }, file, opts);
+  return finish({ file, kind: 'layers', format, network, graphModel: null, inputSize, inputLayout, numClasses, weightBytes, dispose: () => network.dispose() }, file, opts, formatDefaults);
 }
 
 /**
@@ -378,9 +392,9 @@ export function wrapLayersModel(model: tfl.LayersModel, file: string, opts: Load
  * own words (found by fuzzing: "Error in matMul: inner shapes (1) and (2) …"); here it fails at load time,
  * naming the file.
  */
-function checkGraphRuns(gm: tfc.GraphModel, size: LoadedModel['inputSize'], file: string): number {
+function checkGraphRuns(gm: tfc.GraphModel, size: LoadedModel['inputSize'], layout: InputLayout, file: string): number {
   let out: tf.Tensor | tf.Tensor[] | undefined;
-  const x = tf.zeros([1, size.height, size.width, size.channels]);
+  const x = tf.tidy(() => toInputLayout(tf.zeros([1, size.height, size.width, size.channels]), layout));
   try {
     out = gm.predict(x) as tf.Tensor | tf.Tensor[];
     const first = Array.isArray(out) ? out[0] : out;
@@ -455,16 +469,19 @@ async function loadGraph(file: string, json: any, opts: LoadOptions): Promise<Lo
   }
   const inShape = gm.inputs[0]?.shape;
   let inputSize: LoadedModel['inputSize'];
+  let inputLayout: InputLayout;
   let numClasses: number;
   try {
-    // Graph models: -1 marks an unknown size (the batch); imageInputSize wants null there.
-    inputSize = imageInputSize((inShape as number[] | undefined)?.map((d) => (d === -1 ? null : d)), file);
-    numClasses = checkGraphRuns(gm, inputSize, file);
+    // Graph models: -1 marks an unknown size (the batch). Converted PyTorch models take NCHW images.
+    const input = imageInputLayout(inShape as number[] | undefined, file);
+    inputLayout = input.layout;
+    inputSize = { height: input.height, width: input.width, channels: input.channels };
+    numClasses = checkGraphRuns(gm, inputSize, inputLayout, file);
   } catch (e) {
     disposeQuietly(gm);
     throw e;
   }
-  return finish({ file, kind: 'graph', format: 'TensorFlow.js graph model', network: null, graphModel: gm, inputSize, numClasses, weightBytes: data.byteLength, dispose: () => gm.dispose() }, file, opts);
+  return finish({ file, kind: 'graph', format: 'TensorFlow.js graph model', network: null, graphModel: gm, inputSize, inputLayout, numClasses, weightBytes: data.byteLength, dispose: () => gm.dispose() }, file, opts);
 }
 
 /** Loads any supported model file. Errors are one line naming the file. */
@@ -486,12 +503,23 @@ export function isKerasPath(file: string, opts: LoadOptions = {}): boolean {
 
 /** Loads a model of any supported format, chosen by the file. */
 export async function loadAnyModel(file: string, opts: LoadOptions = {}): Promise<LoadedModel> {
+  if (isOnnxPath(file)) return loadOnnxModel(path.resolve(file), opts);
+  // PyTorch, TensorFlow Lite, SavedModel…: say what the file is and what opens it.
+  const other = fs.existsSync(file) && fs.statSync(file).isFile() ? otherFormatProblem(file) : null;
+  if (other) throw fileError(file, other);
   // isKerasFile also catches a Keras architecture .json given without --weights (its error says so).
   if (isKerasPath(file, opts) || isKerasFile(file)) {
     const artifacts = await loadKerasArtifacts(file, { weightsFile: opts.weightsFile });
     const model = await buildLayersModel(file, artifacts);
     const ext = path.extname(file).toLowerCase();
-    const format = ext === '.keras' ? 'Keras .keras archive' : ext === '.json' ? 'Keras architecture JSON + HDF5 weights' : 'Keras HDF5 model';
+    const arch = architectureFileOf(artifacts);
+    const format = ext === '.keras'
+      ? 'Keras .keras archive'
+      : ext === '.json'
+        ? 'Keras architecture JSON + HDF5 weights'
+        : arch
+          ? `Keras HDF5 weights, with the architecture from ${path.basename(arch)} beside it`
+          : 'Keras HDF5 model';
     return wrapLayersModel(model, file, opts, (artifacts.weightData as ArrayBuffer).byteLength, format);
   }
   return loadModel(file, opts);

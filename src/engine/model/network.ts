@@ -2,7 +2,9 @@
 // replaced by tensors we differentiate with respect to (gradients at a layer).
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
-import { ancestorsOf, buildGraph, defaultTargetNode, findNode, type GraphNode, type ModelGraph, type ValueRef } from './graph';
+import { ancestorsOf, buildGraph, findNode, type GraphNode, type ModelGraph, type ValueRef } from './graph';
+import { toInputLayout, type InputLayout } from './inputLayout';
+import { defaultTarget, type DefaultTarget } from './targetLayer';
 import { activationName, applyConvBatchNorm, applyNode, foldableActivation, foldableIntoBatchNorm, foldBatchNorms, fuseEpilogues, prepareConvGradients, prepareFoldedGradients, recordingGradient, type OpContext } from './layerOps';
 
 /** How the model turns logits into its output. */
@@ -20,6 +22,8 @@ export interface RunOptions {
   cache?: Map<number, tf.Tensor>;
   /** Guided-backpropagation ReLUs. */
   guided?: boolean;
+  /** Deconvnet ReLUs (they pass back the positive gradient whatever their input). */
+  deconv?: boolean;
   /** Compute the logits (model output 0 before its final softmax/sigmoid). Default true. */
   logits?: boolean;
   /** Return every computed value (to serve as `cache` later). */
@@ -41,9 +45,12 @@ export class Network {
   /** The node whose activation is skipped to read logits (-1 when none). */
   readonly logitsNode: number;
   readonly outputActivation: OutputActivation;
+  /** How the model's input holds an image; run() takes NHWC batches and converts (set by the loader). */
+  inputLayout: InputLayout = 'NHWC';
   private readonly prepared = new Map<number, tf.Tensor[]>();
   private readonly neededCache = new Map<string, Set<number>>();
   private gradientsPrepared = false;
+  private cachedDefault: DefaultTarget | null | undefined;
   /** Convolution index → the batch norm it can be folded into (layerOps.foldableIntoBatchNorm). */
   private readonly foldable = new Map<number, number>();
   /** Batch norm index → the ReLU after it that can join the folded kernel, and its kind. */
@@ -59,7 +66,8 @@ export class Network {
     if (producer) {
       const layer = producer.layer as any;
       const cfgAxis = layer.getConfig?.().axis;
-      if (producer.className === 'Softmax' && (cfgAxis === undefined || cfgAxis === -1)) {
+      // tfjs-layers' Softmax defaults to axis 1 (Keras: -1); both are the class axis of a [batch, classes] output.
+      if (producer.className === 'Softmax' && (cfgAxis === undefined || cfgAxis === -1 || cfgAxis === out.shape.length - 1)) {
         logitsRef = producer.inputs[0];
         act = 'softmax';
       } else if (producer.className === 'Activation' || ['Dense', 'Conv2D'].includes(producer.className)) {
@@ -95,7 +103,13 @@ export class Network {
   }
 
   defaultLayer(): GraphNode | null {
-    return defaultTargetNode(this.graph);
+    return this.defaultTarget()?.node ?? null;
+  }
+
+  /** The default target layer and why it is the default (./targetLayer.ts). */
+  defaultTarget(): DefaultTarget | null {
+    if (this.cachedDefault === undefined) this.cachedDefault = defaultTarget(this.graph);
+    return this.cachedDefault;
   }
 
   /** Probabilities from logits, the way the model's own output layer makes them. */
@@ -115,7 +129,7 @@ export class Network {
   }
 
   /**
-   * Runs the graph on x ([batch, H, W, C], already preprocessed). Only the nodes needed for the
+   * Runs the graph on x ([batch, H, W, C], already preprocessed; converted to the model's input layout). Only the nodes needed for the
    * requested taps and logits are computed. Call inside tf.tidy or a gradient function.
    */
   run(x: tf.Tensor, opts: RunOptions = {}): RunResult {
@@ -126,8 +140,8 @@ export class Network {
     const needed = this.needed(targets);
     const values = new Map<number, tf.Tensor>();
     const tainted = new Set<number>();
-    values.set(this.graph.input.id, x);
-    const ctx: OpContext = { guided: opts.guided === true, skipActivation: false, prepared: this.prepared };
+    values.set(this.graph.input.id, toInputLayout(x, this.inputLayout));
+    const ctx: OpContext = { guided: opts.guided === true, deconv: opts.deconv === true, skipActivation: false, prepared: this.prepared };
     const fold = foldBatchNorms() && this.foldable.size > 0;
     // Normally done by the caller before tf.grad (prepareGradients); made here as a fallback.
     if (!this.gradientsPrepared && recordingGradient()) this.prepareGradients();

@@ -2,42 +2,16 @@
 import type * as tfl from '@tensorflow/tfjs-layers';
 import type { GraphNode } from './graph';
 import type { LoadedModel } from './loadModel';
-import type { LayerKind, LayerNode, ModelSummaryView } from '../../shared/protocol';
+import type { LayerNode, ModelSummaryView } from '../../shared/protocol';
+import { describeLayout } from './inputLayout';
 import { activationName } from './layerOps';
+import { layerKind } from './layerKinds';
 
 // The shapes are the protocol's (the model browser receives them as they are): one definition for both.
 export type { LayerKind } from '../../shared/protocol';
 export type LayerSummary = LayerNode;
 export type ModelSummary = ModelSummaryView;
 
-const KINDS: Record<string, LayerKind> = {
-  InputLayer: 'input',
-  Conv2D: 'conv',
-  DepthwiseConv2D: 'conv',
-  SeparableConv2D: 'conv',
-  Conv2DTranspose: 'conv',
-  Conv1D: 'conv',
-  Dense: 'dense',
-  MaxPooling2D: 'pool',
-  AveragePooling2D: 'pool',
-  GlobalAveragePooling2D: 'pool',
-  GlobalMaxPooling2D: 'pool',
-  BatchNormalization: 'norm',
-  LayerNormalization: 'norm',
-  ReLU: 'activation',
-  Activation: 'activation',
-  LeakyReLU: 'activation',
-  Softmax: 'activation',
-  ELU: 'activation',
-  Add: 'merge',
-  Concatenate: 'merge',
-  Multiply: 'merge',
-  Average: 'merge',
-  Flatten: 'reshape',
-  Reshape: 'reshape',
-  ZeroPadding2D: 'reshape',
-  Dropout: 'other',
-};
 
 type AnyLayer = tfl.layers.Layer & Record<string, any>;
 
@@ -84,7 +58,7 @@ export function summarizeModel(model: LoadedModel): ModelSummary {
       path,
       name: l.name,
       className,
-      kind: KINDS[className] ?? 'other',
+      kind: layerKind(className),
       outputShape: shape,
       params: countParams(l),
       activation: activationName(l) ?? (className === 'ReLU' ? 'relu' : null),
@@ -113,6 +87,7 @@ export function summarizeModel(model: LoadedModel): ModelSummary {
     format: model.format,
     kind: model.kind,
     input: model.inputSize,
+    inputLayout: describeLayout(model.inputLayout),
     numClasses: model.numClasses,
     labels: model.labels,
     labelsSource: model.labelsSource,
@@ -120,6 +95,7 @@ export function summarizeModel(model: LoadedModel): ModelSummary {
     defaultPreprocess: model.defaultPreprocess,
     preprocessReason: model.preprocessReason,
     defaultLayer: net?.defaultLayer()?.path ?? null,
+    defaultLayerReason: net?.defaultTarget()?.reason ?? null,
     params: { total, trainable },
     weightBytes: model.weightBytes,
     layerCount,

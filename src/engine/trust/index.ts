@@ -8,3 +8,4 @@ export { baselineImage, gaussianBlur } from './baselines';
 export { renderCurvesPlot } from './curvesPlot';
 export { renderSanityStrip } from './sanityStrip';
 export { sanityCheck, type SanityRequest, type SanityResult } from './sanityCheck';
+export { renderCompareGrid, type GridCell } from './compareGrid';

@@ -2,7 +2,7 @@
 // strip, each under its layer name with Spearman and SSIM, and the verdict sentence above.
 import { sanityVerdict, type SanityRecord } from '../../shared/trustRecords';
 import type { RgbaImage } from '../image/decode';
-import { GLYPH_H } from '../image/font';
+import { fitText, GLYPH_H } from '../image/font';
 import { heatmapImage } from '../image/render';
 import type { ColormapName } from '../image/colormap';
 import { canvas, paste, textBlock, wrapText, type Rgb } from './canvas';
@@ -38,7 +38,7 @@ export function renderSanityStrip(r: SanityRecord, maps: Float32Array[], height:
       ? [`${i}. ${stage.layer.split('/').pop()}`, `Spearman ${stage.spearman.toFixed(2)}`, `SSIM ${stage.ssim.toFixed(2)}`]
       : ['original', 'weights as trained'];
     y = cy + th + 3;
-    for (const l of lines) y = textBlock(img, wrapText(l, cellW, 1).slice(0, 1), cx, y, INK, 1);
+    for (const l of lines) y = textBlock(img, [fitText(l, cellW, 1)], cx, y, INK, 1);
   });
   return img;
 }

@@ -48,6 +48,8 @@ export interface ModelDesc {
   inputName: string;
   /** Without the batch dimension. */
   inputShape: number[];
+  /** A batch size fixed by the InputLayer (Keras `Input(batch_size=32)`); default none. */
+  batchSize?: number;
   layers: LayerDesc[];
   /** Functional: the layer giving the output. */
   output?: string;
@@ -159,11 +161,11 @@ function nodeIndexOf(src: LayerDesc | undefined, dialect: Dialect): number {
   return 1;
 }
 
-function inputLayerEntry(name: string, shape: number[], dialect: Dialect): any {
+function inputLayerEntry(name: string, shape: number[], dialect: Dialect, batch: number | null = null): any {
   if (dialect === 'keras3') {
-    return { module: 'keras.layers', class_name: 'InputLayer', config: { batch_shape: [null, ...shape], dtype: 'float32', sparse: false, ragged: false, name }, registered_name: null };
+    return { module: 'keras.layers', class_name: 'InputLayer', config: { batch_shape: [batch, ...shape], dtype: 'float32', sparse: false, ragged: false, name }, registered_name: null };
   }
-  const e = { class_name: 'InputLayer', config: { batch_input_shape: [null, ...shape], dtype: 'float32', sparse: false, ragged: false, name } };
+  const e = { class_name: 'InputLayer', config: { batch_input_shape: [batch, ...shape], dtype: 'float32', sparse: false, ragged: false, name } };
   return dialect === 'keras2.15' ? { module: 'keras.layers', ...e, registered_name: null } : e;
 }
 
@@ -184,7 +186,7 @@ export function modelEntry(m: ModelDesc, dialect: Dialect): any {
   const layersOut: any[] = [];
   const byName = new Map(m.layers.map((l) => [l.name, l]));
   if (m.kind === 'Sequential') {
-    layersOut.push(inputLayerEntry(m.inputName, m.inputShape, dialect));
+    layersOut.push(inputLayerEntry(m.inputName, m.inputShape, dialect, m.batchSize ?? null));
     for (const l of m.layers) layersOut.push(layerEntry(l, dialect, m));
     const config: Record<string, any> = { name: m.name, layers: layersOut };
     if (m.trainable === false) config.trainable = false;
@@ -194,7 +196,7 @@ export function modelEntry(m: ModelDesc, dialect: Dialect): any {
     }
     return { module: 'keras', class_name: 'Sequential', config, registered_name: null, build_config: { input_shape: [null, ...m.inputShape] } };
   }
-  const input = inputLayerEntry(m.inputName, m.inputShape, dialect);
+  const input = inputLayerEntry(m.inputName, m.inputShape, dialect, m.batchSize ?? null);
   layersOut.push({ ...input, name: m.inputName, inbound_nodes: [] });
   const ref = (s: string): [string, number] => {
     const [name, call] = s.split('@');
@@ -345,16 +347,31 @@ export interface DamageOptions {
   omit?: string[];
   /** A layer whose first array is replaced by an unwritten chunked dataset declaring ~4.5 GB. */
   huge?: string;
+  /**
+   * '\\': group paths joined by Windows' separator, as Keras 2.13–2.15 wrote them on Windows (os.path.join):
+   * each layer's group is one group at the root named "layers\\dense" (nested: "layers\\seq\\layers\\conv2d").
+   */
+  separator?: '/' | '\\';
+  /** The name of a model's layer container, when not the style's own ("layers" / "_layer_checkpoint_dependencies"). */
+  container?: string;
 }
 
 /** Writes a saving_lib weights file (.keras's model.weights.h5, or Keras 3 `.weights.h5`). */
 export async function writeSavingLibH5(file: string, m: ModelDesc, style: 'keras3' | 'keras2.15', damage: DamageOptions = {}): Promise<void> {
   const mod = await h5();
   const f = new mod.File(file, 'w');
-  const container = style === 'keras3' ? 'layers' : '_layer_checkpoint_dependencies';
-  const writeModel = (g: any, model: ModelDesc): void => {
-    g.create_group('vars');
-    const c = g.create_group(container);
+  const container = damage.container ?? (style === 'keras3' ? 'layers' : '_layer_checkpoint_dependencies');
+  const windows = damage.separator === '\\';
+  // The group at a path of object-graph names: nested groups, or (Windows) one group named by the joined path.
+  const groupAt = (parts: string[]): any => {
+    if (parts.length === 0) return f;
+    if (windows) return f.create_group(parts.join('\\'));
+    let g: any = f;
+    for (const p of parts) g = g.keys().includes(p) ? g.get(p) : g.create_group(p);
+    return g;
+  };
+  const writeModel = (at: string[], model: ModelDesc): void => {
+    groupAt(at).create_group('vars');
     const counters = new Map<string, number>();
     const members: LayerDesc[] = model.kind === 'Functional' ? [{ cls: 'InputLayer', name: model.inputName, cfg: {}, weights: [] }, ...model.layers] : model.layers;
     for (const l of members) {
@@ -363,11 +380,11 @@ export async function writeSavingLibH5(file: string, m: ModelDesc, style: 'keras
       const n = counters.get(snake) ?? 0;
       // Keras 2.13–2.15 listed a layer with weights twice in _layer_checkpoint_dependencies and counted both.
       counters.set(snake, n + (style === 'keras2.15' && hasWeights(l) ? 2 : 1));
-      const lg = c.create_group(n === 0 ? snake : `${snake}_${n}`);
+      const lpath = [...at, container, n === 0 ? snake : `${snake}_${n}`];
       if (l.model) {
-        writeModel(lg, l.model);
+        writeModel(lpath, l.model);
       } else {
-        const vars = lg.create_group('vars');
+        const vars = groupAt(lpath).create_group('vars');
         if (damage.omit?.includes(l.name)) continue;
         l.weights.forEach((w, i) => {
           if (damage.huge === l.name && i === 0) {
@@ -381,7 +398,7 @@ export async function writeSavingLibH5(file: string, m: ModelDesc, style: 'keras
     }
   };
   try {
-    writeModel(f, m);
+    writeModel([], m);
     const opt = f.create_group('optimizer').create_group('vars');
     opt.create_dataset({ name: '0', data: new BigInt64Array([0n]), shape: [], dtype: '<q' });
   } finally {

@@ -61,8 +61,8 @@ describe('keras/loadAnyModel: Keras files in the engine', function () {
       const x = tf.div(tf.tensor4d(Float32Array.from(drawDigit(digit)), [1, 28, 28, 1]), 255);
       const byDefault = explain(m, x, { method: 'gradcam' });
       assert.equal(byDefault.predictions[0].index, digit);
-      assert.equal(byDefault.layer, 'max_pooling2d_1'); // the last layer with a spatial output
-      assert.deepEqual(byDefault.explanations[0].shape, [4, 4]);
+      assert.equal(byDefault.layer, 'conv2d_1'); // the last convolution, not the pooling after it
+      assert.deepEqual(byDefault.explanations[0].shape, [8, 8]);
       const r = explain(m, x, { method: 'gradcam', layer: 'conv2d_1' });
       const e = r.explanations[0];
       assert.deepEqual(e.shape, [8, 8]);

@@ -79,28 +79,85 @@ function needsAnyWeights(p: LayerPlan): boolean {
   return p.children ? p.children.some(needsAnyWeights) : p.weights.length > 0;
 }
 
+/** Keras architecture JSONs (model.to_json()) in the folder of `file`: regular files inside that folder. */
+function architecturesBeside(file: string): string[] {
+  const dir = path.dirname(path.resolve(file));
+  let names: string[];
+  try {
+    names = fs.readdirSync(dir);
+  } catch {
+    return [];
+  }
+  const out: string[] = [];
+  for (const n of names.sort()) {
+    if (path.extname(n).toLowerCase() !== '.json') continue;
+    const p = path.join(dir, n);
+    try {
+      if (!fs.lstatSync(p).isFile()) continue; // links and FIFOs are not followed
+    } catch {
+      continue;
+    }
+    if (isKerasFile(p)) out.push(p);
+  }
+  return out;
+}
+
+/**
+ * A weights-only .h5 (model.save_weights) opened by itself: the architecture JSON beside it, when exactly one
+ * Keras architecture JSON sits in the folder and its layers take these weights (by name in the legacy layout).
+ * Otherwise the message says to open the JSON with this file as its weights.
+ */
+async function fromWeightsBesideArchitecture(file: string, layout: 'legacy' | 'saving_lib', layerNames: string[] | null): Promise<tf.io.ModelArtifacts> {
+  const refuse = (why = ''): never => {
+    throw fileError(file, `holds only weights (model.save_weights); open the architecture JSON (model.to_json()) and give this file as its weights file${why}`);
+  };
+  const candidates = architecturesBeside(file);
+  if (candidates.length !== 1) refuse(candidates.length > 1 ? ` (${candidates.length} architecture JSONs are beside it: ${candidates.map((c) => path.basename(c)).join(', ')})` : '');
+  const arch = candidates[0];
+  if (layout === 'legacy' && layerNames) {
+    const { plan } = normalizeWithPlan(parseJson(fs.readFileSync(arch, 'utf8'), arch, 'the file'), { file: arch });
+    const weighted = (plan.children ?? []).filter(needsAnyWeights).map((c) => c.name);
+    const strays = weighted.filter((n) => !layerNames.includes(n));
+    if (strays.length > 0) refuse(` (${path.basename(arch)} beside it has layers this file has no weights for: ${strays.slice(0, 3).join(', ')})`);
+  }
+  let a: tf.io.ModelArtifacts;
+  try {
+    a = await fromArchitectureJson(arch, file);
+  } catch (e) {
+    return refuse(` (${path.basename(arch)} beside it does not fit: ${(e as Error).message.split(': ').slice(1).join(': ') || (e as Error).message})`);
+  }
+  return { ...a, userDefinedMetadata: { ...(a.userDefinedMetadata ?? {}), architectureFile: arch } };
+}
+
+/** The architecture JSON a weights-only file was opened with (found beside it), if any. */
+export function architectureFileOf(a: tf.io.ModelArtifacts): string | null {
+  const v = (a.userDefinedMetadata as Record<string, unknown> | undefined)?.architectureFile;
+  return typeof v === 'string' ? v : null;
+}
+
 async function fromH5(file: string): Promise<tf.io.ModelArtifacts> {
   const f = await openH5(file, file);
+  let weightsOnly: { layout: 'legacy' | 'saving_lib'; layerNames: string[] | null };
   try {
     const cfgText = stringAttr(f, 'model_config');
-    if (cfgText == null) {
-      const layout = weightsLayout(f);
-      if (layout === 'legacy' || layout === 'saving_lib') {
-        throw fileError(file, 'holds only weights (model.save_weights); open the architecture JSON (model.to_json()) and give this file as its weights file');
+    if (cfgText != null) {
+      const version = stringAttr(f, 'keras_version') ?? undefined;
+      const { topology, plan } = normalizeWithPlan(parseJson(cfgText, file, "the 'model_config' attribute"), { file, kerasVersion: version });
+      const mw = child(f, 'model_weights');
+      if (!isGroup(mw)) {
+        if (needsAnyWeights(plan)) throw fileError(file, "has no 'model_weights' group (saved without weights?)");
+        return artifacts(topology, [], file, version);
       }
-      throw fileError(file, "not a Keras model file (no 'model_config' attribute)");
+      return artifacts(topology, findLegacyWeights(mw, plan, file), file, version);
     }
-    const version = stringAttr(f, 'keras_version') ?? undefined;
-    const { topology, plan } = normalizeWithPlan(parseJson(cfgText, file, "the 'model_config' attribute"), { file, kerasVersion: version });
-    const mw = child(f, 'model_weights');
-    if (!isGroup(mw)) {
-      if (needsAnyWeights(plan)) throw fileError(file, "has no 'model_weights' group (saved without weights?)");
-      return artifacts(topology, [], file, version);
-    }
-    return artifacts(topology, findLegacyWeights(mw, plan, file), file, version);
+    const layout = weightsLayout(f);
+    if (layout !== 'legacy' && layout !== 'saving_lib') throw fileError(file, "not a Keras model file (no 'model_config' attribute)");
+    weightsOnly = { layout, layerNames: layout === 'legacy' ? stringListAttr(f, 'layer_names') : null };
   } finally {
     f.close();
   }
+  // Read after the file is closed: the architecture's weights are this file, opened again.
+  return fromWeightsBesideArchitecture(file, weightsOnly.layout, weightsOnly.layerNames);
 }
 
 async function fromArchive(file: string): Promise<tf.io.ModelArtifacts> {

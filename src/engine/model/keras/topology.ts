@@ -261,6 +261,26 @@ function translateLayer(cls: string, cfg: Record<string, any>, ctx: Ctx, name: s
   }
 }
 
+/** Config keys with which a layer can declare the model's input shape (read by Keras from the first layer only). */
+const INPUT_SHAPE_KEYS = ['batch_input_shape', 'batch_shape', 'input_shape', 'batch_size', 'input_dim'];
+
+/**
+ * Follows Keras: only the model's input defines the input shape. Tutorial code passes `input_shape=…` to a later
+ * layer too; Keras ignores it there, tfjs builds that layer for it and fails ("expected ndim=4, found ndim=3").
+ * `keep` (the first layer of a Sequential, an InputLayer) keeps its shape, with the batch size made free: a
+ * batch size fixed at 32 when the model was saved must not stop a batch of 1.
+ */
+function inputShapeOnlyWhereRead(cfg: Record<string, any>, keep: boolean): void {
+  if (!keep) {
+    for (const k of INPUT_SHAPE_KEYS) delete cfg[k];
+    return;
+  }
+  for (const k of ['batch_input_shape', 'batch_shape']) {
+    if (Array.isArray(cfg[k]) && cfg[k].length > 0 && cfg[k][0] != null) cfg[k] = [null, ...cfg[k].slice(1)];
+  }
+  if (cfg.batch_size != null) delete cfg.batch_size;
+}
+
 function omit(o: Record<string, any>, keys: string[]): Record<string, any> {
   const out = { ...o };
   for (const k of keys) delete out[k];
@@ -355,6 +375,7 @@ function normalizeModel(entry: Record<string, any>, outer: Ctx): Normalized {
     const children: LayerPlan[] = [];
     layers.forEach((l, i) => {
       const n = normalizeLayer(l, ctx);
+      if (!MODEL_CLASSES.has(n.entry.class_name)) inputShapeOnlyWhereRead(n.entry.config, i === 0);
       outLayers.push(n.entry);
       if (!(i === 0 && n.plan.className === 'InputLayer')) children.push(n.plan);
     });
@@ -365,7 +386,7 @@ function normalizeModel(entry: Record<string, any>, outer: Ctx): Normalized {
       // Keras 3 keeps the input shape of a Sequential built without an Input in "build_input_shape".
       const shape = rawCfg.build_input_shape ?? entry.build_config?.input_shape;
       if (!Array.isArray(shape)) fail(ctx, `model '${name}' does not say its input shape (build the Sequential with an Input before saving)`);
-      outLayers.unshift({ class_name: 'InputLayer', config: { batch_input_shape: shape, dtype: 'float32', sparse: false, name: `${name}_input` } });
+      outLayers.unshift({ class_name: 'InputLayer', config: { batch_input_shape: shape.length > 0 ? [null, ...shape.slice(1)] : shape, dtype: 'float32', sparse: false, name: `${name}_input` } });
     }
     const plan: LayerPlan = { name, kerasClass: cls, className: cls, config: { name }, trainable, weights: [], unknownWeights: false, children };
     return { entry: { class_name: 'Sequential', config: { name, layers: outLayers, ...(trainable ? {} : { trainable: false }) } }, plan };
@@ -380,6 +401,7 @@ function normalizeModel(entry: Record<string, any>, outer: Ctx): Normalized {
   const children: LayerPlan[] = [];
   for (const l of layers) {
     const n = normalizeLayer(l, ctx);
+    if (!MODEL_CLASSES.has(n.entry.class_name)) inputShapeOnlyWhereRead(n.entry.config, n.entry.class_name === 'InputLayer');
     const raw = l as Record<string, any>;
     const inbound: unknown[] = Array.isArray(raw.inbound_nodes) ? raw.inbound_nodes : [];
     const nodes = inbound.map((node) => {

@@ -12,6 +12,7 @@ import { fileError } from '../../errors';
 import { at, child, datasetInfo, isDataset, isGroup, MAX_WEIGHT_BYTES, readFloat32Into, stringListAttr, type H5Dataset, type H5Group } from './h5';
 import { ignoredTrailingArrays, keras3VarsPath, shapeProblem } from './layerWeights';
 import type { LayerPlan, PlannedWeight } from './topology';
+import { isTreeGroup, savingLibTree, treeAt, type TreeGroup } from './savingLibTree';
 
 export interface FoundWeight {
   /** tfjs weight name. */
@@ -54,17 +55,17 @@ function unknownLayout(shownAs: string, p: LayerPlan): never {
 }
 
 /** Datasets directly in a group, ordered by their numeric names ("0", "1", …, "10"). */
-function numberedDatasets(g: H5Group): H5Dataset[] {
-  const keys = g.keys().filter((k) => /^\d+$/.test(k)).sort((a, b) => Number(a) - Number(b));
-  return keys.map((k) => g.get(k)).filter(isDataset);
+function numberedDatasets(g: TreeGroup): H5Dataset[] {
+  const keys = [...g.children.keys()].filter((k) => /^\d+$/.test(k)).sort((a, b) => Number(a) - Number(b));
+  return keys.map((k) => g.children.get(k)).filter(isDataset);
 }
 
 // ---------------------------------------------------------------------------------------------------------
 // saving_lib layout
 
-function layerGroupsFor(container: H5Group | null, children: LayerPlan[]): Map<LayerPlan, H5Group | null> {
-  const out = new Map<LayerPlan, H5Group | null>();
-  const keys = container ? container.keys() : [];
+function layerGroupsFor(container: TreeGroup | null, children: LayerPlan[]): Map<LayerPlan, TreeGroup | null> {
+  const out = new Map<LayerPlan, TreeGroup | null>();
+  const keys = container ? [...container.children.keys()] : [];
   const bySnake = new Map<string, LayerPlan[]>();
   for (const c of children) {
     const s = toSnakeCase(c.kerasClass);
@@ -82,21 +83,21 @@ function layerGroupsFor(container: H5Group | null, children: LayerPlan[]): Map<L
     // Normally one group per layer of the class; a writer that skipped layers without variables leaves one per weighted layer.
     const targets = groups.length === layers.length ? layers : groups.length === withWeights.length ? withWeights : layers;
     targets.forEach((l, i) => {
-      const g = i < groups.length && container ? container.get(groups[i].k) : null;
-      out.set(l, isGroup(g) ? g : null);
+      const g = i < groups.length && container ? container.children.get(groups[i].k) : null;
+      out.set(l, isTreeGroup(g) ? g : null);
     });
   }
   return out;
 }
 
-function visitSavingLib(g: H5Group | null, model: LayerPlan, shownAs: string, out: FoundWeight[]): void {
+function visitSavingLib(g: TreeGroup | null, model: LayerPlan, shownAs: string, out: FoundWeight[]): void {
   const children = model.children ?? [];
   if (!children.some(needsWeights)) return;
-  let container: H5Group | null = null;
+  let container: TreeGroup | null = null;
   if (g) {
     for (const name of ['layers', '_layer_checkpoint_dependencies']) {
-      const c = child(g, name);
-      if (isGroup(c)) {
+      const c = g.children.get(name);
+      if (isTreeGroup(c)) {
         container = c;
         break;
       }
@@ -111,10 +112,10 @@ function visitSavingLib(g: H5Group | null, model: LayerPlan, shownAs: string, ou
       visitSavingLib(lg, c, shownAs, out);
       continue;
     }
-    const vars = lg ? at(lg, keras3VarsPath(c.className)) : null;
-    const arrays = isGroup(vars) ? numberedDatasets(vars) : [];
+    const vars = lg ? treeAt(lg, keras3VarsPath(c.className)) : null;
+    const arrays = isTreeGroup(vars) ? numberedDatasets(vars) : [];
     if (c.unknownWeights) {
-      if (arrays.length > 0 || (lg && lg.keys().some((k) => k !== 'vars'))) unknownLayout(shownAs, c);
+      if (arrays.length > 0 || (lg && [...lg.children.keys()].some((k) => k !== 'vars'))) unknownLayout(shownAs, c);
       continue;
     }
     const extra = ignoredTrailingArrays(c.className);
@@ -133,7 +134,7 @@ function visitSavingLib(g: H5Group | null, model: LayerPlan, shownAs: string, ou
 /** Weights of a model saved with Keras' saving_lib (.keras archives, Keras 3 .weights.h5). */
 export function findSavingLibWeights(root: H5Group, plan: LayerPlan, shownAs: string): FoundWeight[] {
   const out: FoundWeight[] = [];
-  visitSavingLib(root, plan, shownAs, out);
+  visitSavingLib(savingLibTree(root, shownAs), plan, shownAs, out);
   return out;
 }
 

@@ -1,0 +1,111 @@
+// What kind of layer a class or op is, for every format's graph: Keras / tfjs-layers class names and the
+// ONNX op types of the same operations. The model browser groups layers by kind, and the default target
+// layer rule (./targetLayer.ts) looks for the kinds that compute features.
+import type { LayerKind } from '../../shared/engineProtocol';
+
+const KINDS: Record<string, LayerKind> = {
+  InputLayer: 'input',
+  // Keras / tfjs-layers
+  Conv1D: 'conv',
+  Conv2D: 'conv',
+  Conv3D: 'conv',
+  DepthwiseConv2D: 'conv',
+  SeparableConv2D: 'conv',
+  Conv2DTranspose: 'conv',
+  Dense: 'dense',
+  MaxPooling1D: 'pool',
+  MaxPooling2D: 'pool',
+  AveragePooling1D: 'pool',
+  AveragePooling2D: 'pool',
+  GlobalAveragePooling1D: 'pool',
+  GlobalAveragePooling2D: 'pool',
+  GlobalMaxPooling1D: 'pool',
+  GlobalMaxPooling2D: 'pool',
+  BatchNormalization: 'norm',
+  LayerNormalization: 'norm',
+  ReLU: 'activation',
+  Activation: 'activation',
+  LeakyReLU: 'activation',
+  PReLU: 'activation',
+  ELU: 'activation',
+  ThresholdedReLU: 'activation',
+  Softmax: 'activation',
+  Add: 'merge',
+  Subtract: 'merge',
+  Concatenate: 'merge',
+  Multiply: 'merge',
+  Average: 'merge',
+  Maximum: 'merge',
+  Minimum: 'merge',
+  Flatten: 'reshape',
+  Reshape: 'reshape',
+  Permute: 'reshape',
+  ZeroPadding2D: 'reshape',
+  Cropping2D: 'reshape',
+  UpSampling2D: 'reshape',
+  Dropout: 'other',
+  // ONNX op types
+  Conv: 'conv',
+  ConvTranspose: 'conv',
+  Gemm: 'dense',
+  MatMul: 'dense',
+  MaxPool: 'pool',
+  AveragePool: 'pool',
+  GlobalAveragePool: 'pool',
+  GlobalMaxPool: 'pool',
+  InstanceNormalization: 'norm',
+  LRN: 'norm',
+  Relu: 'activation',
+  Clip: 'activation',
+  Sigmoid: 'activation',
+  HardSigmoid: 'activation',
+  HardSwish: 'activation',
+  Tanh: 'activation',
+  Elu: 'activation',
+  Selu: 'activation',
+  Mul: 'merge',
+  Sum: 'merge',
+  Concat: 'merge',
+  Pad: 'reshape',
+  Transpose: 'reshape',
+  Resize: 'reshape',
+  Squeeze: 'reshape',
+  Unsqueeze: 'reshape',
+  Split: 'reshape',
+  Slice: 'reshape',
+  Gather: 'reshape',
+  LeakyRelu: 'activation',
+  PRelu: 'activation',
+  Softplus: 'activation',
+  Mish: 'activation',
+  Gelu: 'activation',
+  LogSoftmax: 'activation',
+  Sub: 'merge',
+  Div: 'merge',
+  Max: 'merge',
+  Min: 'merge',
+  Mean: 'merge',
+  // ONNX Conv with 1 < groups < channels (an OnnxLayer of its own)
+  GroupedConv2D: 'conv',
+};
+
+export function layerKind(className: string): LayerKind {
+  if (Object.prototype.hasOwnProperty.call(KINDS, className)) return KINDS[className];
+  // ONNX operators without a Keras layer run as OnnxLayers whose class is 'Onnx' + the op type.
+  const op = className.startsWith('Onnx') ? className.slice(4) : '';
+  return op && Object.prototype.hasOwnProperty.call(KINDS, op) ? KINDS[op] : 'other';
+}
+
+/** Words for a kind in messages ("a convolution"). */
+export const KIND_WORDS: Record<LayerKind, string> = {
+  input: 'input',
+  conv: 'convolution',
+  dense: 'dense layer',
+  pool: 'pooling',
+  norm: 'normalization',
+  activation: 'activation',
+  merge: 'merge',
+  reshape: 'reshaping or padding',
+  container: 'nested model',
+  other: 'other',
+};

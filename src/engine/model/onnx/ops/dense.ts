@@ -1,0 +1,54 @@
+// Gemm and MatMul with a constant right operand on a [batch, features] input: a Keras Dense layer (the
+// engine's fast gradient and the CAM head); other products as OnnxLayers.
+import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
+import type { NodeCtx, Val } from '../context';
+import { fromOnnx, toOnnx } from '../layout';
+
+export function convertGemm(ctx: NodeCtx): Val[] {
+  const a = ctx.live(0);
+  const b = ctx.konst(1, 'B');
+  const c = ctx.konst(2, 'C');
+  if (!b || b.shape.length !== 2) ctx.fail('B must be a 2-D constant');
+  if (a.sample.rank !== 2) ctx.fail(`A must be 2-D, it is ${a.sample.rank}-D`);
+  if (ctx.attrs.i('transA', 0) !== 0) ctx.fail('transA = 1 (a transposed batch) is not supported');
+  const transB = ctx.attrs.i('transB', 0) === 1;
+  const alpha = ctx.attrs.f('alpha', 1);
+  const beta = ctx.attrs.f('beta', 1);
+  const [k, units] = transB ? [b.shape[1], b.shape[0]] : b.shape;
+  if (a.sample.shape[1] !== k) ctx.fail(`B of shape [${b.shape.join(', ')}] does not fit an input of ${a.sample.shape[1]} features`);
+  if (c && c.data.length !== units && c.data.length !== 1) ctx.fail(`C of shape [${c.shape.join(', ')}] is not one bias per output`);
+  const kernel = tf.tidy(() => {
+    const t = tf.tensor(b.data, b.shape, 'float32');
+    const kk = transB ? tf.transpose(t) : t;
+    return alpha === 1 ? kk : tf.mul(kk, alpha);
+  });
+  const weights = [kernel];
+  if (c) weights.push(tf.tidy(() => tf.mul(tf.broadcastTo(tf.tensor1d(Float32Array.from(c.data)), [units]), beta)));
+  return ctx.keras(tfl.layers.dense({ units, useBias: !!c, name: ctx.layerName(), kernelInitializer: 'zeros' }), [a], weights);
+}
+
+export function convertMatMul(ctx: NodeCtx): Val[] {
+  const a = ctx.live(0);
+  const b = ctx.konst(1, 'B');
+  if (!b) ctx.fail('a product of two image-dependent values is not supported');
+  if (a.sample.rank === 2 && b.shape.length === 2) {
+    if (b.shape[0] !== a.sample.shape[1]) ctx.fail(`B of shape [${b.shape.join(', ')}] does not fit an input of ${a.sample.shape[1]} features`);
+    return ctx.keras(tfl.layers.dense({ units: b.shape[1] as number, useBias: false, name: ctx.layerName(), kernelInitializer: 'zeros' }), [a], [tf.tensor(b.data, b.shape, 'float32')]);
+  }
+  if (b.shape.length !== 2) ctx.fail('only a 2-D constant right operand is supported');
+  const w = tf.tensor(b.data, b.shape, 'float32');
+  return ctx.custom(
+    {
+      kind: 'dense',
+      consts: [w],
+      fn: ([x], [wi]) => {
+        const o = toOnnx(x);
+        const lead = o.shape.slice(0, -1);
+        const y = tf.reshape(tf.matMul(tf.reshape(o, [-1, o.shape[o.rank - 1]]), wi), [...lead, wi.shape[1] as number]);
+        return [fromOnnx(y)];
+      },
+    },
+    [a],
+  );
+}

@@ -1,0 +1,142 @@
+// ONNX models under the engine's gradient methods: input gradients against central finite differences of
+// onnxruntime-node's forward pass, Grad-CAM against its closed form on a GAP head, no leaked tensors.
+import * as assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs-core';
+import * as ort from 'onnxruntime-node';
+import { initBackend } from '../../../src/engine/backend';
+import { explain } from '../../../src/engine/explain';
+import { loadAnyModel } from '../../../src/engine/model/loadModel';
+import { seededInput } from './ortCompare';
+import { weights, writeModel, type GraphSpec } from './onnxWriter';
+
+/** A smooth network with the layout traps in it: strided conv with asymmetric pads, grouped conv, channel shuffle, Flatten of NCHW features. */
+function smoothNet(): GraphSpec {
+  return {
+    input: { name: 'image', dims: ['N', 3, 6, 6] },
+    outputs: [{ name: 'logits', dims: ['N', 4] }],
+    nodes: [
+      { op: 'Conv', name: 'c1', inputs: ['image', 'c1.w', 'c1.b'], outputs: ['a'], attrs: { kernel_shape: [3, 3], pads: [1, 0, 2, 1], strides: [2, 2] } },
+      { op: 'Tanh', inputs: ['a'], outputs: ['t'] },
+      { op: 'Conv', name: 'c2', inputs: ['t', 'c2.w'], outputs: ['g'], attrs: { kernel_shape: [3, 3], pads: [1, 1, 1, 1], group: 2 } },
+      { op: 'Sigmoid', inputs: ['g'], outputs: ['s'] },
+      { op: 'Reshape', inputs: ['s', 's5'], outputs: ['r5'] },
+      { op: 'Transpose', inputs: ['r5'], outputs: ['t5'], attrs: { perm: [0, 2, 1, 3, 4] } },
+      { op: 'Reshape', inputs: ['t5', 's4'], outputs: ['sh'] },
+      { op: 'AveragePool', inputs: ['sh'], outputs: ['p'], attrs: { kernel_shape: [2, 2], pads: [0, 0, 1, 1], strides: [2, 2] } },
+      { op: 'Flatten', inputs: ['p'], outputs: ['f'] },
+      { op: 'Gemm', inputs: ['f', 'fc.w', 'fc.b'], outputs: ['logits'], attrs: { transB: 1 } },
+    ],
+    initializers: [
+      weights('c1.w', [4, 3, 3, 3], 1),
+      weights('c1.b', [4], 2),
+      weights('c2.w', [4, 2, 3, 3], 3),
+      { name: 's5', dims: [5], type: 7, values: [-1, 2, 2, 4, 3] },
+      { name: 's4', dims: [4], type: 7, values: [-1, 4, 4, 3] },
+      weights('fc.w', [4, 16], 4),
+      weights('fc.b', [4], 5),
+    ],
+  };
+}
+
+async function ortBatch(file: string, inputs: Float32Array[], dims: number[], output = 0): Promise<Float32Array[]> {
+  const session = await ort.InferenceSession.create(file);
+  try {
+    const n = inputs.length;
+    const size = inputs[0].length;
+    const all = new Float32Array(n * size);
+    inputs.forEach((x, i) => all.set(x, i * size));
+    const out = await session.run({ [session.inputNames[0]]: new ort.Tensor('float32', all, [n, ...dims.slice(1)]) });
+    const data = out[session.outputNames[output]].data as Float32Array;
+    const per = data.length / n;
+    return inputs.map((_, i) => data.slice(i * per, (i + 1) * per));
+  } finally {
+    await session.release();
+  }
+}
+
+describe('ONNX models: gradients and Grad-CAM', () => {
+  before(async () => {
+    await initBackend((process.env.CNN_LENS_BACKEND as any) ?? 'auto');
+  });
+
+  it("input gradients equal central finite differences of onnxruntime's forward pass", async () => {
+    const file = writeModel(smoothNet());
+    const dims = [1, 3, 6, 6];
+    const { onnx, nhwc } = seededInput(dims, 3);
+    const model = await loadAnyModel(file);
+    const cls = 2;
+    const ours = tf.tidy(() => {
+      const g = tf.grad((x: tf.Tensor) => tf.sum(tf.slice(model.network!.logits(x), [0, cls], [1, 1])))(nhwc);
+      return tf.transpose(g, [0, 3, 1, 2]).dataSync() as Float32Array; // back to NCHW, as ONNX indexes the input
+    });
+    const eps = 1e-2;
+    const probes: Float32Array[] = [];
+    for (let i = 0; i < onnx.length; i++) {
+      for (const s of [1, -1]) {
+        const p = Float32Array.from(onnx);
+        p[i] += s * eps;
+        probes.push(p);
+      }
+    }
+    const outs = await ortBatch(file, probes, dims);
+    let worst = 0;
+    let scale = 0;
+    for (let i = 0; i < onnx.length; i++) {
+      const fd = (outs[2 * i][cls] - outs[2 * i + 1][cls]) / (2 * eps);
+      worst = Math.max(worst, Math.abs(fd - ours[i]));
+      scale = Math.max(scale, Math.abs(fd));
+    }
+    nhwc.dispose();
+    model.dispose();
+    assert.ok(scale > 1e-3, 'the gradient is not trivially zero');
+    assert.ok(worst / scale < 2e-3, `max |ours − finite differences| = ${worst.toExponential(2)} of ${scale.toExponential(2)}`);
+  });
+
+  it('Grad-CAM at a convolution before GlobalAveragePool + Gemm equals ReLU(Σ_k W[c,k]/(HW) · A_k), with A from onnxruntime', async () => {
+    const g: GraphSpec = {
+      input: { name: 'image', dims: ['N', 3, 7, 7] },
+      outputs: [{ name: 'logits', dims: ['N', 3] }, { name: 'feat', dims: ['N', 5, 7, 7] }],
+      nodes: [
+        { op: 'Conv', name: 'feat_conv', inputs: ['image', 'c.w', 'c.b'], outputs: ['feat'], attrs: { kernel_shape: [3, 3], pads: [1, 1, 1, 1] } },
+        { op: 'GlobalAveragePool', inputs: ['feat'], outputs: ['gap'] },
+        { op: 'Flatten', inputs: ['gap'], outputs: ['f'] },
+        { op: 'Gemm', inputs: ['f', 'fc.w', 'fc.b'], outputs: ['logits'], attrs: { transB: 1 } },
+      ],
+      initializers: [weights('c.w', [5, 3, 3, 3], 11), weights('c.b', [5], 12), weights('fc.w', [3, 5], 13), weights('fc.b', [3], 14)],
+    };
+    const file = writeModel(g);
+    const dims = [1, 3, 7, 7];
+    const { onnx, nhwc } = seededInput(dims, 5);
+    const [a] = await ortBatch(file, [onnx], dims, 1); // A in NCHW: [5, 7, 7]
+    const fcw = g.initializers!.find((t) => t.name === 'fc.w')!.values;
+    const model = await loadAnyModel(file);
+    for (const cls of [0, 1, 2]) {
+      const r = explain(model, nhwc, { method: 'gradcam', classes: [cls], layer: 'feat_conv' }).explanations[0];
+      assert.deepEqual(r.shape, [7, 7]);
+      let worst = 0;
+      let peak = 0;
+      for (let i = 0; i < 49; i++) {
+        let s = 0;
+        for (let k = 0; k < 5; k++) s += (fcw[cls * 5 + k] / 49) * a[k * 49 + i];
+        const expected = Math.max(0, s);
+        worst = Math.max(worst, Math.abs(r.map[i] - expected));
+        peak = Math.max(peak, expected);
+      }
+      assert.ok(peak > 0, 'the closed-form map is not empty');
+      assert.ok(worst <= 1e-4 * peak + 1e-7, `class ${cls}: max deviation ${worst.toExponential(2)} of peak ${peak.toExponential(2)}`);
+    }
+    nhwc.dispose();
+    model.dispose();
+  });
+
+  it('loading, explaining (Grad-CAM, saliency, integrated gradients) and disposing an ONNX model leaks no tensors', async () => {
+    const file = writeModel(smoothNet());
+    const before = tf.memory().numTensors;
+    const model = await loadAnyModel(file);
+    const x = tf.zeros([1, 6, 6, 3]);
+    for (const method of ['gradcam', 'saliency', 'integrated-gradients'] as const) explain(model, x, { method, classes: [1], layer: method === 'gradcam' ? 'c2' : undefined });
+    x.dispose();
+    model.dispose();
+    assert.equal(tf.memory().numTensors, before);
+  });
+});

@@ -1,0 +1,147 @@
+// Loading ONNX files: labels and preprocessing defaults, external data, and hostile files (one line
+// naming the file, never a crash or a hang).
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { initBackend } from '../../../src/engine/backend';
+import { loadAnyModel } from '../../../src/engine/model/loadModel';
+import { summarizeModel } from '../../../src/engine/model/summary';
+import { onnxRoot } from '../../../src/engine/model/onnx/schema';
+import { compareWithOrt } from './ortCompare';
+import { encodeModel, weights, writeModel, type GraphSpec } from './onnxWriter';
+
+function tiny(classes: number, channels = 3, metadata?: Record<string, string>): GraphSpec {
+  return {
+    input: { name: 'x', dims: ['batch', channels, 'height', 'width'] },
+    outputs: [{ name: 'y', dims: ['batch', classes] }],
+    metadata,
+    nodes: [
+      { op: 'Conv', name: 'conv', inputs: ['x', 'w'], outputs: ['a'], attrs: { kernel_shape: [3, 3], pads: [1, 1, 1, 1] } },
+      { op: 'Relu', name: 'relu', inputs: ['a'], outputs: ['r'] },
+      { op: 'GlobalAveragePool', name: 'gap', inputs: ['r'], outputs: ['g'] },
+      { op: 'Flatten', name: 'flat', inputs: ['g'], outputs: ['f'] },
+      { op: 'Gemm', name: 'fc', inputs: ['f', 'fc.w'], outputs: ['y'], attrs: { transB: 1 } },
+    ],
+    initializers: [weights('w', [4, channels, 3, 3], 1), weights('fc.w', [classes, 4], 2)],
+  };
+}
+
+async function loadError(file: string): Promise<string> {
+  try {
+    const m = await loadAnyModel(file);
+    m.dispose();
+  } catch (e) {
+    return (e as Error).message;
+  }
+  return '(loaded)';
+}
+
+describe('ONNX loading', () => {
+  before(async () => {
+    await initBackend((process.env.CNN_LENS_BACKEND as any) ?? 'auto');
+  });
+
+  it('symbolic sizes default to 224×224; names, kinds, the default layer and torch preprocessing for 3 channels', async () => {
+    const m = await loadAnyModel(writeModel(tiny(5)));
+    try {
+      assert.deepEqual(m.inputSize, { height: 224, width: 224, channels: 3 });
+      assert.equal(m.defaultPreprocess, 'torch');
+      const s = summarizeModel(m);
+      assert.match(s.format, /ONNX model \(opset 13.*NCHW/);
+      const byName = new Map(s.layers.map((l) => [l.name, l]));
+      assert.equal(byName.get('conv')?.kind, 'conv');
+      assert.equal(byName.get('relu')?.kind, 'activation');
+      assert.equal(byName.get('fc')?.kind, 'dense');
+      assert.equal(s.defaultLayer, 'relu');
+      assert.equal(m.labels, null);
+    } finally {
+      m.dispose();
+    }
+  });
+
+  it('1 channel: unit preprocessing; metadata_props labels, preprocess and input size', async () => {
+    const m = await loadAnyModel(writeModel(tiny(3, 1, { labels: '["cat", "dog", "fox"]', preprocess: 'tf', input_size: '32,48' })));
+    try {
+      assert.deepEqual(m.labels, ['cat', 'dog', 'fox']);
+      assert.equal(m.labelsSource, 'ONNX metadata_props');
+      assert.equal(m.defaultPreprocess, 'tf');
+      assert.deepEqual(m.inputSize, { height: 32, width: 48, channels: 1 });
+    } finally {
+      m.dispose();
+    }
+    const u = await loadAnyModel(writeModel(tiny(3, 1)));
+    assert.equal(u.defaultPreprocess, 'unit');
+    u.dispose();
+  });
+
+  it('exactly 1000 classes and no labels: the ImageNet-1k names, said to be assumed; labels.txt beside the file wins', async () => {
+    const file = writeModel(tiny(1000));
+    const m = await loadAnyModel(file);
+    assert.equal(m.labels?.length, 1000);
+    assert.equal(m.labels?.[0], 'tench');
+    assert.equal(m.labels?.[999], 'toilet tissue');
+    assert.match(m.labelsSource ?? '', /ImageNet-1k.*assumed/);
+    m.dispose();
+    fs.writeFileSync(path.join(path.dirname(file), 'labels.txt'), Array.from({ length: 1000 }, (_, i) => `c${i}`).join('\n'));
+    const n = await loadAnyModel(file);
+    assert.equal(n.labels?.[5], 'c5');
+    assert.equal(n.labelsSource, 'labels.txt');
+    n.dispose();
+    const other = await loadAnyModel(writeModel(tiny(999)));
+    assert.equal(other.labels, null);
+    other.dispose();
+  });
+
+  it('weights in an external data file inside the folder load and match onnxruntime; a path out of the folder is refused', async () => {
+    const g = tiny(4);
+    const file = writeModel(g);
+    const dir = path.dirname(file);
+    const w = g.initializers![0];
+    fs.writeFileSync(path.join(dir, 'weights.bin'), Buffer.alloc(16));
+    fs.appendFileSync(path.join(dir, 'weights.bin'), new Uint8Array(Float32Array.from(w.values).buffer));
+    const Model = onnxRoot().lookupType('onnx.ModelProto');
+    const write = (location: string, length: number) => {
+      const obj = Model.toObject(Model.decode(encodeModel(g)), { longs: Number }) as any;
+      obj.graph.initializer[0] = { name: 'w', dims: w.dims, data_type: 1, data_location: 1, external_data: [{ key: 'location', value: location }, { key: 'offset', value: '16' }, { key: 'length', value: String(length) }] };
+      fs.writeFileSync(file, Model.encode(Model.fromObject(obj)).finish());
+    };
+    write('weights.bin', w.values.length * 4);
+    const { err } = await compareWithOrt(file, [1, 3, 8, 8]);
+    assert.ok(err < 1e-4, `relative error ${err}`);
+    write('../weights.bin', w.values.length * 4);
+    assert.match(await loadError(file), /model\.onnx: .*leaves the model's folder/);
+    write('/etc/passwd', w.values.length * 4);
+    assert.match(await loadError(file), /model\.onnx: .*leaves the model's folder/);
+    write('weights.bin', 10 ** 12);
+    assert.match(await loadError(file), /model\.onnx: initializer 'w' declares 1000000000000 external bytes but its shape needs 432/);
+  });
+
+  it('hostile files: truncated, wrong wire types, huge declared tensors, unknown ops, cycles, several inputs — one line naming the file', async () => {
+    const good = encodeModel(tiny(4));
+    const dir = path.dirname(writeModel(tiny(4)));
+    const put = (name: string, bytes: Uint8Array) => {
+      const f = path.join(dir, name);
+      fs.writeFileSync(f, bytes);
+      return f;
+    };
+    const cases: [string, Uint8Array | GraphSpec, RegExp][] = [
+      ['truncated.onnx', good.slice(0, Math.floor(good.length / 2)), /truncated\.onnx: not a valid ONNX file \(the protobuf does not decode/],
+      ['wiretype.onnx', Uint8Array.from([0x3d, 1, 2, 3, 4, ...good.slice(5)]), /wiretype\.onnx: (not a valid ONNX file|not an ONNX model)/],
+      ['empty.onnx', new Uint8Array(0), /empty\.onnx: is empty/],
+      ['text.onnx', new TextEncoder().encode('{"modelTopology": {}}'), /text\.onnx: not (a valid ONNX file|an ONNX model)/],
+      ['huge.onnx', { ...tiny(4), initializers: [{ name: 'w', dims: [100000, 100000, 3, 3], values: [1, 2] }, weights('fc.w', [4, 4], 2)] }, /huge\.onnx: initializer 'w' declares 90000000000 elements, over the limit/],
+      ['short.onnx', { ...tiny(4), initializers: [{ name: 'w', dims: [4, 3, 3, 3], values: [1, 2] }, weights('fc.w', [4, 4], 2)] }, /short\.onnx: initializer 'w' holds 8 bytes but its shape \[4, 3, 3, 3\] needs 432/],
+      ['unknown.onnx', { ...tiny(4), nodes: [{ op: 'FancyAttention', name: 'attn', inputs: ['x'], outputs: ['a'] }, ...tiny(4).nodes.slice(1)] }, /unknown\.onnx: node 'attn' \(FancyAttention\): operator 'FancyAttention' is not supported/],
+      ['cycle.onnx', { ...tiny(4), nodes: [{ op: 'Relu', name: 'loop', inputs: ['r'], outputs: ['a'] }, ...tiny(4).nodes.slice(1)] }, /cycle\.onnx: node 'loop' \(Relu\): input 'r' is computed by no earlier node/],
+      ['twoinputs.onnx', { ...tiny(4), input: { name: 'x', dims: ['b', 3, 8, 8] }, nodes: [{ op: 'Add', name: 'add', inputs: ['x', 'other'], outputs: ['xx'] }, ...tiny(4).nodes] }, /twoinputs\.onnx: node 'add' \(Add\): input 'other' is computed by no earlier node/],
+      ['badshape.onnx', { ...tiny(4), input: { name: 'x', dims: ['b', 5, 8, 8] } }, /badshape\.onnx: input shape \[null,5,8,8\] is not an image/],
+      ['badgroup.onnx', { ...tiny(4), nodes: [{ ...tiny(4).nodes[0], attrs: { kernel_shape: [3, 3], group: 2 } }, ...tiny(4).nodes.slice(1)] }, /badgroup\.onnx: node 'conv' \(Conv\): weights \[4, 3, 3, 3\] with group 2 do not fit an input of 3 channels/],
+    ];
+    for (const [name, content, expected] of cases) {
+      const file = put(name, content instanceof Uint8Array ? content : encodeModel(content));
+      const msg = await loadError(file);
+      assert.match(msg, expected, name);
+      assert.ok(!msg.includes('\n'), `${name}: one line`);
+    }
+  });
+});

@@ -1,0 +1,60 @@
+// Runs an ONNX file with onnxruntime-node (an independent runtime) and with the engine, on the same input.
+import * as tf from '@tensorflow/tfjs-core';
+import * as ort from 'onnxruntime-node';
+import { loadAnyModel, type LoadedModel } from '../../../src/engine/model/loadModel';
+import { makeRng } from '../../../src/engine/random';
+
+/** A seeded input in ONNX layout (dims as the file's input) and its NHWC form for the engine. */
+export function seededInput(dims: number[], seed: number, nchw = true): { onnx: Float32Array; nhwc: tf.Tensor4D } {
+  const rng = makeRng(seed);
+  const onnx = Float32Array.from({ length: dims.reduce((a, b) => a * b, 1) }, () => rng() * 2 - 1);
+  const t = tf.tensor4d(onnx, dims as [number, number, number, number]);
+  const nhwc = nchw ? (tf.transpose(t, [0, 2, 3, 1]) as tf.Tensor4D) : t;
+  if (nchw) t.dispose();
+  return { onnx, nhwc };
+}
+
+export async function runOrt(file: string, input: Float32Array, dims: number[]): Promise<Float32Array> {
+  const session = await ort.InferenceSession.create(file);
+  try {
+    const out = await session.run({ [session.inputNames[0]]: new ort.Tensor('float32', input, dims) });
+    return out[session.outputNames[0]].data as Float32Array;
+  } finally {
+    await session.release();
+  }
+}
+
+/** The model's output 0 as the file defines it (probabilities when it ends in a softmax). */
+export function engineOutput(model: LoadedModel, x: tf.Tensor): Float32Array {
+  const net = model.network!;
+  return tf.tidy(() => {
+    const logits = net.logits(x);
+    return net.outputActivation === 'linear' ? logits : net.probabilities(logits);
+  }).dataSync() as Float32Array;
+}
+
+/** Largest |a − b| relative to the largest |b| (1e-12 floor). */
+export function relError(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  if (a.length !== b.length) return Infinity;
+  let d = 0;
+  let m = 1e-12;
+  for (let i = 0; i < a.length; i++) {
+    d = Math.max(d, Math.abs(a[i] - b[i]));
+    m = Math.max(m, Math.abs(b[i]));
+  }
+  return d / m;
+}
+
+/** Loads the file, runs both runtimes on a seeded input, returns the relative error (model disposed). */
+export async function compareWithOrt(file: string, dims: number[], seed = 1, nchw = true): Promise<{ err: number; ours: Float32Array; theirs: Float32Array }> {
+  const { onnx, nhwc } = seededInput(dims, seed, nchw);
+  const theirs = await runOrt(file, onnx, dims);
+  const model = await loadAnyModel(file);
+  try {
+    const ours = engineOutput(model, nhwc);
+    return { err: relError(ours, theirs), ours, theirs };
+  } finally {
+    nhwc.dispose();
+    model.dispose();
+  }
+}
