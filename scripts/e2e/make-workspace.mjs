@@ -40,6 +40,18 @@ for (const f of walk(media)) {
   }
 }
 
+// The samples again in ImageFolder layout for the Audit panel: one subfolder per class (the object named
+// first in the file name), so the two-object scenes are the likely mistakes.
+const samplesDir = join(media, 'samples');
+if (existsSync(samplesDir)) {
+  for (const f of readdirSync(samplesDir).filter((n) => n.endsWith('.png'))) {
+    const cls = basename(f, '.png').split('-')[0];
+    mkdirSync(join(ws, 'samples-by-class', cls), { recursive: true });
+    cpSync(join(samplesDir, f), join(ws, 'samples-by-class', cls, f));
+  }
+  made.auditFolder = 'samples-by-class';
+}
+
 // A generated 96×96 image: a bright disc on diagonal stripes (something for a heatmap to point at).
 const png = new PNG({ width: 96, height: 96 });
 for (let y = 0; y < 96; y++) {

@@ -16,6 +16,7 @@ import type {
   RenderParams,
 } from '../shared/protocol';
 import { BACKEND_PREFERENCES, type BackendPreference } from '../shared/protocol';
+import { auditForPanel } from './audit/serve';
 import { backendVersions, initBackend } from './backend';
 import { LensError } from './errors';
 import { explain, imageToInput, labelOf, predict } from './explain';
@@ -435,6 +436,16 @@ export const handlers: Handlers = {
     return summarizeModel(await getModel(p.model, ctx));
   },
 
+  async audit(p, ctx) {
+    const m = await getModel(p.model, ctx);
+    return auditForPanel(m, p, preprocessOf(m, p.preprocess), {
+      cancelled: () => ctx.cancelled,
+      report: (report) => ctx.emit({ type: 'audit', report }),
+      progress: (done, total, message) => {
+        if (!ctx.cancelled) ctx.step(done, total, message);
+      },
+    });
+  },
   // faithfulness, sanity, compareGrid: the explain panel's Compare view and Sanity check.
   ...trustHandlers({ getModel, getImage, preprocessOf, colormapOf, png }),
 

@@ -1,5 +1,7 @@
 // host ↔ engine: the messages between the extension host and the engine child process (Node IPC,
 // structured clone). Plain data only: no vscode, DOM or tfjs imports. Every union is keyed by `type`.
+import type { AuditReport } from './auditRecords';
+import type { AuditParams } from './auditProtocol';
 import type { MethodGroup } from './methods';
 import { isObject } from './guards';
 import type { FaithfulnessRecord, SanityRecord, SanityStage } from './trustRecords';
@@ -207,6 +209,8 @@ export interface EngineCalls {
   tileGrid: { params: { tiles: Uint8Array[]; labels: string[] }; result: PngImage };
   /** The model's summary and layer tree (the model browser). */
   summary: { params: { model: string }; result: ModelSummaryView };
+  /** Audits a labelled folder; the report so far streams as `audit` events (the last one also when cancelled). */
+  audit: { params: AuditParams; result: AuditReport };
   /** A map as float32 .npy bytes. */
   encodeNpy: { params: { map: Float32Array; shape: number[] }; result: { npy: Uint8Array } };
   /**
@@ -267,7 +271,8 @@ export type EngineEvent =
   | { type: 'frame'; image: PngImage; step: number; total: number }
   | { type: 'tile'; index: number; channel: number; image: PngImage; objective: number; note?: string | null }
   /** A sanity check's map: index −1 is the original (stage null), then the stages in the order randomized. */
-  | { type: 'sanityStage'; index: number; total: number; stage: SanityStage | null; layer: string | null; image: PngImage };
+  | { type: 'sanityStage'; index: number; total: number; stage: SanityStage | null; layer: string | null; image: PngImage }
+  | { type: 'audit'; report: AuditReport };
 
 export interface TileResult {
   channel: number;

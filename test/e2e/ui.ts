@@ -9,6 +9,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { env, Harness, sleep, waitFor } from './lib/harness';
 import { type Frame, type Page } from 'playwright-core';
+import { auditChecks } from './uiAudit';
 import { trustChecks } from './lib/trustChecks';
 import { clickSubmenuItem, closeQuickInput, enginePids, explorerContextMenu, frameWith, launch, paletteEntries, runCommand, statusText, workbenchUrl } from './lib/workbench';
 
@@ -681,6 +682,7 @@ async function main(): Promise<void> {
       await reloadChecks(page, shot);
       await lightThemeChecks(page, shot);
     }
+    await auditChecks(h, page, workspace, shot);
     await sleep(200);
   } catch (e) {
     await h.check('suite ran to the end', async () => {
