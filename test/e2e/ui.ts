@@ -280,7 +280,13 @@ async function portraitAndErrorChecks(page: Page, shot: (n: string) => Promise<u
     await page.locator('.quick-input-list .monaco-list-row').first().waitFor({ timeout: 20_000 });
     await sleep(300);
     const rows = (await page.locator('.quick-input-list .monaco-list-row').allTextContents()).map((t) => t.replace(/\s+/g, ' ').trim());
-    if (!rows.at(-1)?.includes('Browse')) throw new Error(`Browse… is not last: ${JSON.stringify(rows)}`);
+    if (rows[0]?.includes('Browse')) throw new Error(`Browse… is first: ${JSON.stringify(rows)}`);
+    // The list is virtualized (only the rows on screen exist): ↑ from the first row wraps to the last one.
+    await page.keyboard.press('ArrowUp');
+    await sleep(200);
+    const last = ((await page.locator('.quick-input-list .monaco-list-row.focused').first().textContent()) ?? '').replace(/\s+/g, ' ').trim();
+    if (!last.includes('Browse')) throw new Error(`Browse… is not last: the last row is ${JSON.stringify(last)}`);
+    await page.keyboard.press('ArrowDown');
     await shot('20-image-picker.png');
     await pickQuick(page, 'circle.png');
     const vf = await frameWith(page, 'body[data-kind="dream"] #frame', 30_000);

@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Frame, Page } from 'playwright-core';
 import { type Harness, sleep } from './lib/harness';
-import { explorerContextMenu, frameWith } from './lib/workbench';
+import { explorerContextMenu, frameWith, runCommand } from './lib/workbench';
 
 export async function auditChecks(h: Harness, page: Page, workspace: string, shot: (n: string) => Promise<unknown>): Promise<void> {
   const folder = 'samples-by-class';
@@ -18,6 +18,10 @@ export async function auditChecks(h: Harness, page: Page, workspace: string, sho
   const saved = fs.readFileSync(settingsFile, 'utf8');
   fs.writeFileSync(settingsFile, JSON.stringify({ ...JSON.parse(saved), 'cnnLens.model': 'demo/model.json' }, null, 2));
   await sleep(1500); // the configuration watcher picks the change up
+  // A command uses the model of the panel in front: close the model browsers and panels the checks before
+  // left open, so Audit Folder… takes the workspace's model (the demo model set above).
+  await runCommand(page, 'View: Close All Editors');
+  await sleep(800);
   try {
     let frame: Frame | null = null;
     await h.check(`context menu on ${folder}/ → CNN Lens: Audit Folder… shows the confusion matrix and a mistake with its heatmaps`, async () => {
