@@ -144,6 +144,8 @@ async function explainChecks(page: Page, image: string, shot: (n: string) => Pro
     await shot('08-explain-side-by-side.png');
     await fr.locator('#layout-overlay').click();
     await fr.locator('#opacity').fill('80');
+    // The page applies the slider in its input handler: wait for it rather than reading at once (a busy machine lags).
+    await fr.waitForFunction(() => Math.abs(Number(getComputedStyle(document.getElementById('heatmap') as HTMLElement).opacity) - 0.8) <= 0.01, undefined, { timeout: 5000 }).catch(() => undefined);
     const op = await fr.$eval('#heatmap', (e) => getComputedStyle(e).opacity);
     if (Math.abs(Number(op) - 0.8) > 0.01) throw new Error(`overlay opacity ${op}, expected 0.8`);
   });
