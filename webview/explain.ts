@@ -13,7 +13,7 @@ import { clearFigures, figureSection, markStale, showHeatmap, showImage, showInp
 import { header, showHeader, showModelInfo } from './explain/header';
 import { clearError, showBusy, showError, showIdle, statusLine } from './explain/status';
 import { fillToolbar, toolbar } from './explain/toolbar';
-import { change, fromCode, onRefresh, refresh, view, vscode } from './explain/view';
+import { change, fromCode, onRefresh, refresh, staleEcho, view, vscode } from './explain/view';
 import { mountTrust, onTrustMessage } from './trust/trustView';
 
 function build(): void {
@@ -54,7 +54,7 @@ window.addEventListener('message', (e: MessageEvent<ToExplainView | ToTrustView>
       refresh();
       return;
     case 'options':
-      if (view.state) {
+      if (view.state && !staleEcho()) {
         view.state = { ...view.state, options: m.options };
         vscode.setState(view.state);
         refresh();
