@@ -13,7 +13,7 @@ import { parseArgs, UsageError, type OptionSpecs, type ParsedArgs } from '../src
 import { BACKEND_PREFERENCES, initBackend, wasmThreadCount, type BackendPreference } from '../src/engine/backend';
 import { demoModelPath, MODEL_NAMES, openBenchModel, type BenchModelName } from './models';
 import type { MethodOptions } from '../src/engine/methods';
-import { benchInput, HEAVY_OPS, OP_NAMES, OP_TITLES, setupOp, type OpName } from './ops';
+import { benchInput, HEAVY_OPS, ONLY_ON, OP_NAMES, OP_TITLES, setupOp, type OpName } from './ops';
 import { median, quantile } from './stats';
 
 const OPTIONS: OptionSpecs = {
@@ -122,6 +122,15 @@ async function runModel(name: BenchModelName, s: Settings): Promise<ModelResult>
   for (const op of s.ops) {
     const heavy = HEAVY_OPS.has(op);
     const title = opTitle(op, s);
+    const only = ONLY_ON[op];
+    if (s.quick && (op === 'rise' || op === 'scorecam')) {
+      result.ops.push({ op, title, runs: 0, medianMs: NaN, p90Ms: NaN, minMs: NaN, cpuMs: NaN, warmupMs: null, skipped: 'not in quick mode (thousands of forward passes)' });
+      continue;
+    }
+    if (only && !only.includes(name)) {
+      result.ops.push({ op, title, runs: 0, medianMs: NaN, p90Ms: NaN, minMs: NaN, cpuMs: NaN, warmupMs: null, skipped: `run only on ${only.join(', ')}` });
+      continue;
+    }
     const saliency = result.ops.find((o) => o.op === 'saliency' && !o.error);
     if (s.quick && heavy && saliency && saliency.medianMs > QUICK_HEAVY_LIMIT_MS) {
       // Keeps --quick within its time: 25 or 17 gradients of a model this slow take minutes.
@@ -227,6 +236,11 @@ export function checkTargets(results: ModelResult[]): TargetCheck[] {
   add('VGG16 saliency ≤ 1500 ms', get('vgg16', 'saliency'), 1500);
   add('MobileNetV2 saliency ≤ 250 ms', get('mobilenetv2', 'saliency'), 250);
   add('InceptionV3 saliency ≤ 800 ms', get('inceptionv3', 'saliency'), 800);
+  add('MobileNetV2 Score-CAM (64 channels) ≤ 3000 ms', get('mobilenetv2', 'scorecam-64'), 3000);
+  add('MobileNetV2 occlusion (patch 28, stride 14) ≤ 2000 ms', get('mobilenetv2', 'occlusion'), 2000);
+  add('MobileNetV2 RISE (2000 masks) ≤ 40000 ms', get('mobilenetv2', 'rise'), 40000);
+  const vggForward = get('vgg16', 'forward');
+  add('VGG16 Score-CAM (512 channels) ≤ 1.2 × 512 forward passes', get('vgg16', 'scorecam'), vggForward !== undefined ? 1.2 * 512 * vggForward : undefined);
   for (const r of results) {
     const sal = get(r.model, 'saliency');
     add(`${r.title} SmoothGrad(25) ≤ 10× saliency`, get(r.model, 'smoothgrad'), sal !== undefined ? 10 * sal : undefined);

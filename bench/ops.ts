@@ -7,15 +7,29 @@ import type { LoadedModel } from '../src/engine/model/loadModel';
 import type { MethodName, MethodOptions } from '../src/engine/methods';
 import { dream, maximize } from '../src/engine/vis';
 
-export const OP_NAMES = ['forward', 'gradcam', 'gradcam++', 'saliency', 'guided-backprop', 'smoothgrad', 'integrated-gradients', 'deepdream-step', 'actmax-step'] as const;
+export const OP_NAMES = [
+  'forward', 'gradcam', 'gradcam++', 'xgradcam', 'layercam', 'hirescam', 'eigencam', 'saliency', 'input-x-gradient', 'guided-backprop', 'deconvnet',
+  'smoothgrad', 'integrated-gradients', 'ablationcam', 'scorecam-64', 'scorecam', 'occlusion', 'rise', 'deepdream-step', 'actmax-step',
+] as const;
 export type OpName = (typeof OP_NAMES)[number];
 
 export const OP_TITLES: Record<OpName, string> = {
   forward: 'forward',
   gradcam: 'Grad-CAM',
   'gradcam++': 'Grad-CAM++',
+  xgradcam: 'XGrad-CAM',
+  layercam: 'LayerCAM',
+  hirescam: 'HiResCAM',
+  eigencam: 'Eigen-CAM',
   saliency: 'saliency',
+  'input-x-gradient': 'input × gradient',
   'guided-backprop': 'guided backprop',
+  deconvnet: 'deconvnet',
+  ablationcam: 'Ablation-CAM',
+  'scorecam-64': 'Score-CAM (64 channels)',
+  scorecam: 'Score-CAM (all channels)',
+  occlusion: 'occlusion (patch 28, stride 14)',
+  rise: 'RISE (2000 masks)',
   smoothgrad: 'SmoothGrad (25)',
   'integrated-gradients': 'integrated gradients (64)',
   'deepdream-step': 'DeepDream step',
@@ -23,7 +37,19 @@ export const OP_TITLES: Record<OpName, string> = {
 };
 
 /** The sampling methods: one run is many gradients, so they get fewer repetitions. */
-export const HEAVY_OPS: ReadonlySet<OpName> = new Set(['smoothgrad', 'integrated-gradients']);
+export const HEAVY_OPS: ReadonlySet<OpName> = new Set(['smoothgrad', 'integrated-gradients', 'ablationcam', 'scorecam-64', 'scorecam', 'occlusion', 'rise']);
+
+/**
+ * Perturbation runs that take minutes on the larger models run only on the model of their target (issue 13):
+ * full Score-CAM is 512–2048 forward passes, RISE 2000.
+ */
+export const ONLY_ON: Partial<Record<OpName, readonly string[]>> = {
+  scorecam: ['vgg16'],
+  'scorecam-64': ['mobilenetv2'],
+  occlusion: ['mobilenetv2'],
+  rise: ['mobilenetv2'],
+  ablationcam: ['mobilenetv2', 'vgg16'],
+};
 
 export interface OpSetup {
   /** Runs the operation once, to completion (results read back to JS). */
@@ -63,9 +89,22 @@ export function setupOp(op: OpName, model: LoadedModel, x: tf.Tensor, classIndex
       };
     case 'gradcam':
     case 'gradcam++':
+    case 'xgradcam':
+    case 'layercam':
+    case 'hirescam':
+    case 'eigencam':
     case 'saliency':
+    case 'input-x-gradient':
     case 'guided-backprop':
+    case 'deconvnet':
+    case 'ablationcam':
+    case 'scorecam':
+    case 'rise':
       return method(op);
+    case 'scorecam-64':
+      return { run: () => void explain(model, x, { method: 'scorecam', classes: [classIndex], options: { ...options, maxChannels: 64 } }) };
+    case 'occlusion':
+      return { run: () => void explain(model, x, { method: 'occlusion', classes: [classIndex], options: { ...options, patch: 28, stride: 14 } }) };
     case 'smoothgrad':
       return method('smoothgrad');
     case 'integrated-gradients':

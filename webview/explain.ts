@@ -6,13 +6,14 @@
 import './common/toolkit';
 import './explain.css';
 import type { ToExplainView, ToTrustView } from '../src/shared/protocol';
+import { methodTitle } from '../src/shared/methods';
 import { byId, h } from './common/dom';
 import { classesSection, showPredictions } from './explain/classes';
-import { figureSection, showHeatmap, showImage, showInputNote, watchPanelSize } from './explain/figure';
+import { clearFigures, figureSection, markStale, showHeatmap, showImage, showInputNote, watchPanelSize } from './explain/figure';
 import { header, showHeader, showModelInfo } from './explain/header';
 import { clearError, showBusy, showError, showIdle, statusLine } from './explain/status';
 import { fillToolbar, toolbar } from './explain/toolbar';
-import { change, fromCode, onRefresh, refresh, view, vscode } from './explain/view';
+import { change, fromCode, onRefresh, refresh, staleEcho, view, vscode } from './explain/view';
 import { mountTrust, onTrustMessage } from './trust/trustView';
 
 function build(): void {
@@ -33,6 +34,10 @@ window.addEventListener('message', (e: MessageEvent<ToExplainView | ToTrustView>
   const m = e.data as ToExplainView;
   switch (m.type) {
     case 'init':
+      if (view.init && view.init.modelName !== m.modelName) {
+        clearFigures();
+        view.predictions = null;
+      }
       view.init = m;
       view.state = m.state;
       vscode.setState(view.state);
@@ -49,7 +54,7 @@ window.addEventListener('message', (e: MessageEvent<ToExplainView | ToTrustView>
       refresh();
       return;
     case 'options':
-      if (view.state) {
+      if (view.state && !staleEcho()) {
         view.state = { ...view.state, options: m.options };
         vscode.setState(view.state);
         refresh();
@@ -68,6 +73,13 @@ window.addEventListener('message', (e: MessageEvent<ToExplainView | ToTrustView>
       return;
     case 'error':
       showError(m.message, m.fatal === true);
+      if (m.fatal !== true && view.state && view.current) {
+        // Stale when what was asked for is not what is on show (a cancel puts the choices back: not stale).
+        const o = view.state.options;
+        const c = view.current;
+        const asked = o.method !== c.method || (o.layer ?? null) !== (c.layerIsDefault ? null : c.layer) || (o.classIndex !== null && o.classIndex !== c.classIndex);
+        if (asked) markStale(methodTitle(o.method));
+      }
       return;
     case 'saved':
       byId('caption').dataset.saved = m.file;

@@ -6,6 +6,7 @@ import './visualize.css';
 import type { FromVisualizeView, PngImage, ToVisualizeView, VisJob } from '../src/shared/protocol';
 import { byId, h } from './common/dom';
 import { host } from './common/vscodeApi';
+import { currentSettings, settingsForm } from './visualize/settings';
 
 const vscode = host<FromVisualizeView, { job: VisJob }>();
 const urls = new Set<string>();
@@ -25,10 +26,11 @@ function build(): void {
     h('header', {}, h('div', { class: 'title', id: 'title' }), h('div', { class: 'muted', id: 'subtitle' })),
     h('section', { class: 'toolbar' },
       h('vscode-button', { id: 'cancel', appearance: 'secondary', onclick: () => vscode.post({ type: 'cancel' }) }, 'Cancel'),
-      h('vscode-button', { id: 'run', appearance: 'secondary', onclick: () => vscode.post({ type: 'run' }) }, 'Run again'),
+      h('vscode-button', { id: 'run', appearance: 'secondary', onclick: () => vscode.post({ type: 'run', settings: currentSettings() }) }, 'Run again'),
       h('vscode-button', { id: 'save', appearance: 'secondary', onclick: () => vscode.post({ type: 'save' }) }, 'Save PNG…'),
       h('span', { id: 'status', class: 'status', role: 'status', 'aria-live': 'polite' }),
     ),
+    h('div', { id: 'settings-slot' }),
     h('div', { class: 'progress', 'aria-hidden': 'true' }, h('div', { id: 'bar' })),
     h('div', { id: 'error', class: 'error', hidden: true, role: 'alert' }, h('span', { id: 'error-message' })),
     h('main', {},
@@ -57,6 +59,26 @@ let currentRun = 0;
 /** Whether the run on show has ended: frames that arrive late must not overwrite the final status. */
 let runEnded = false;
 
+/**
+ * An estimate of the time left from the steps' pace so far, shown from the third step on (the first step
+ * includes warming up the backend): "· about 40 s left".
+ */
+let pace: { done: number; t: number } | null = null;
+function remaining(done: number, total: number): string {
+  const now = performance.now();
+  if (!pace || done < pace.done) pace = { done, t: now };
+  if (done === pace.done) return '';
+  if (done < 3) {
+    pace = { done, t: now };
+    return '';
+  }
+  const perStep = (now - pace.t) / (done - pace.done);
+  const left = (total - done) * perStep;
+  if (!(left > 0)) return '';
+  const s = left / 1000;
+  return ` · about ${s < 90 ? `${Math.max(1, Math.round(s))} s` : `${Math.round(s / 60)} min`} left`;
+}
+
 window.addEventListener('message', (e: MessageEvent<ToVisualizeView>) => {
   const m = e.data;
   if (m.type !== 'init') {
@@ -69,6 +91,10 @@ window.addEventListener('message', (e: MessageEvent<ToVisualizeView>) => {
       document.body.dataset.kind = m.job.kind;
       byId('title').textContent = m.title;
       byId('subtitle').textContent = m.subtitle;
+      {
+        const form = settingsForm(m.job, m.choices);
+        byId('settings-slot').replaceChildren(...(form ? [form] : []));
+      }
       if (m.imageUri) {
         byId<HTMLImageElement>('source').src = m.imageUri;
         byId('source-figure').hidden = false;
@@ -86,6 +112,8 @@ window.addEventListener('message', (e: MessageEvent<ToVisualizeView>) => {
       if (currentRun === 0) {
         setRunning(false);
         status('Ready.');
+        // Nothing ran in this page yet (a panel restored after a reload): the button runs, not "again".
+        byId('run').textContent = 'Run';
       }
       return;
     }
@@ -97,6 +125,8 @@ window.addEventListener('message', (e: MessageEvent<ToVisualizeView>) => {
       }
       currentRun = m.run;
       runEnded = false;
+      pace = null;
+      byId('run').textContent = 'Run again';
       frames = 0;
       byId('strip').replaceChildren();
       // The last run's image stays in place (no jump in the layout) until this run's first frame, marked as old.
@@ -120,7 +150,7 @@ window.addEventListener('message', (e: MessageEvent<ToVisualizeView>) => {
     case 'progress':
       if (runEnded) return;
       byId('bar').style.width = `${m.total ? Math.round((100 * m.done) / m.total) : 0}%`;
-      status(`Step ${m.done} of ${m.total}${frames ? ` · ${frames} frame${frames === 1 ? '' : 's'}` : ''}`);
+      status(`Step ${m.done} of ${m.total}${frames ? ` · ${frames} frame${frames === 1 ? '' : 's'}` : ''}${remaining(m.done, m.total)}`);
       return;
     case 'frame': {
       frames = m.index;
@@ -147,8 +177,12 @@ window.addEventListener('message', (e: MessageEvent<ToVisualizeView>) => {
       const fig = document.getElementById(`tile-${m.channel}`);
       if (!fig) return;
       fig.classList.remove('pending');
-      const img = h('img', { src: blobUrl(m.image), alt: `channel ${m.channel}`, title: `channel ${m.channel}: mean activation ${m.objective.toFixed(3)}` });
+      const img = h('img', { src: blobUrl(m.image), alt: `channel ${m.channel}`, title: m.note ?? `channel ${m.channel}: mean activation ${m.objective.toFixed(3)}` });
       fig.querySelector('.placeholder, img')?.replaceWith(img);
+      // A dead or input-independent channel: its image is leftover noise; the caption says why.
+      fig.classList.toggle('degenerate', !!m.note);
+      const cap = fig.querySelector('figcaption');
+      if (cap) cap.textContent = m.note ? `#${m.channel} · ${/dead unit/.test(m.note) ? 'dead: never activates' : 'flat: ignores the image'}` : `#${m.channel}`;
       if (!runEnded) status(`${document.querySelectorAll('.tile:not(.pending)').length} of ${document.querySelectorAll('.tile').length} channels`);
       return;
     }

@@ -40,6 +40,18 @@ for (const f of walk(media)) {
   }
 }
 
+// The samples again in ImageFolder layout for the Audit panel: one subfolder per class (the object named
+// first in the file name), so the two-object scenes are the likely mistakes.
+const samplesDir = join(media, 'samples');
+if (existsSync(samplesDir)) {
+  for (const f of readdirSync(samplesDir).filter((n) => n.endsWith('.png'))) {
+    const cls = basename(f, '.png').split('-')[0];
+    mkdirSync(join(ws, 'samples-by-class', cls), { recursive: true });
+    cpSync(join(samplesDir, f), join(ws, 'samples-by-class', cls, f));
+  }
+  made.auditFolder = 'samples-by-class';
+}
+
 // A generated 96×96 image: a bright disc on diagonal stripes (something for a heatmap to point at).
 const png = new PNG({ width: 96, height: 96 });
 for (let y = 0; y < 96; y++) {
@@ -56,6 +68,27 @@ for (let y = 0; y < 96; y++) {
 writeFileSync(join(ws, 'generated-disc.png'), PNG.sync.write(png));
 made.images.push('generated-disc.png');
 writeFileSync(join(ws, 'notes.txt'), 'Not an image: CNN Lens offers nothing here.\n');
+
+// A portrait photo-sized image (9:16), for the fit of tall images in the explain panel.
+const PW = 360;
+const PH = 640;
+const portrait = new PNG({ width: PW, height: PH });
+for (let y = 0; y < PH; y++) {
+  for (let x = 0; x < PW; x++) {
+    const i = (y * PW + x) * 4;
+    const disc = (x - 180) ** 2 + (y - 420) ** 2 < 90 ** 2;
+    portrait.data[i] = disc ? 240 : 60 + (y * 120) / PH;
+    portrait.data[i + 1] = disc ? 120 : 90;
+    portrait.data[i + 2] = disc ? 40 : 160 - (y * 100) / PH;
+    portrait.data[i + 3] = 255;
+  }
+}
+writeFileSync(join(ws, 'portrait.png'), PNG.sync.write(portrait));
+made.images.push('portrait.png');
+
+// A model file that does not load, for the explain panel's error state.
+mkdirSync(join(ws, 'broken-model'), { recursive: true });
+writeFileSync(join(ws, 'broken-model', 'model.json'), JSON.stringify({ format: 'layers-model', modelTopology: null, weightsManifest: [] }));
 
 // Shared fixtures: linked, never copied.
 const fixtureRoots = [process.env.CNN_LENS_FIXTURES, join(repo, '..', 'shared', 'fixtures', 'models'), '/work/shared/fixtures/models'].filter(Boolean);

@@ -93,7 +93,7 @@ export E2E_ORIGIN="http://127.0.0.1:$PORT" E2E_WORKSPACE="$WS" E2E_EXT="$EXT" E2
 export E2E_HOST_TESTS="$EXT/dist/test/e2e/host/index.js"
 
 step "UI suite (Playwright + Chromium)"
-E2E_RESULTS="$OUT/ui-results.json" timeout 300 node "$EXT/dist/test/e2e/ui.js" || true
+E2E_RESULTS="$OUT/ui-results.json" timeout 520 node "$EXT/dist/test/e2e/ui.js" || true
 
 step "extension-host suite (mocha via extensionTestsPath)"
 E2E_HOST_TIMEOUT_MS=180000 timeout 200 node "$EXT/dist/test/e2e/hostRunner.js" || true

@@ -4,6 +4,7 @@ import { BACKEND_PREFERENCES, initBackend, type BackendName, type BackendPrefere
 import { LensError } from '../engine/errors';
 import { PREPROCESS_PRESETS, type PreprocessPreset } from '../engine/image/preprocess';
 import { loadAnyModel, type LoadedModel } from '../engine/model/loadModel';
+import { nearUniformNote, spreadOf } from '../shared/predictionSpread';
 import { str, UsageError, type OptionSpecs, type ParsedArgs } from './args';
 
 export const GLOBAL_OPTIONS: OptionSpecs = {
@@ -47,6 +48,15 @@ function sizeOption(args: ParsedArgs): [number, number] | undefined {
 
 export function preprocessOf(args: ParsedArgs, model: LoadedModel): PreprocessPreset {
   return (str(args, 'preprocess') as PreprocessPreset | undefined) ?? model.defaultPreprocess;
+}
+
+/**
+ * A note for a prediction close to uniform (src/shared/predictionSpread.ts), naming the other presets to try
+ * as --preprocess options; null otherwise.
+ */
+export function uniformNote(predictions: { probability: number }[], preset: PreprocessPreset): string | null {
+  const others = PREPROCESS_PRESETS.filter((p) => p !== preset).map((p) => `--preprocess ${p}`);
+  return nearUniformNote(spreadOf(predictions.map((p) => p.probability)), preset, others);
 }
 
 export function requireImages(files: string[]): string[] {

@@ -3,7 +3,7 @@ import { CancelledError, errorMessage, LensError } from '../engine/errors';
 import { formatOptions, parseArgs, UsageError, type OptionSpecs, type ParsedArgs } from './args';
 import { AUDIT_OPTIONS, runAuditCommand } from './commands/audit';
 import { EVALUATE_OPTIONS, runEvaluate } from './commands/evaluate';
-import { EXPLAIN_OPTIONS, runExplain } from './commands/explain';
+import { EXPLAIN_OPTIONS, methodsHelp, runExplain } from './commands/explain';
 import { INFO_OPTIONS, runInfo } from './commands/info';
 import { PREDICT_OPTIONS, runPredict } from './commands/predict';
 import { runSanity, SANITY_OPTIONS } from './commands/sanity';
@@ -14,16 +14,19 @@ interface Command {
   usage: string;
   summary: string;
   options: OptionSpecs;
+  /** Printed after the options by --help. */
+  more?: string;
   run: (args: ParsedArgs, io: CliIO) => Promise<number>;
 }
 
 const COMMANDS: Record<string, Command> = {
   info: { usage: 'cnn-lens info MODEL [--json]', summary: 'layers, shapes, parameters, labels, preprocessing, default target layer', options: INFO_OPTIONS, run: runInfo },
-  predict: { usage: 'cnn-lens predict MODEL IMAGE... [--top K] [--json]', summary: 'top classes for each image', options: PREDICT_OPTIONS, run: runPredict },
+  predict: { usage: 'cnn-lens predict MODEL IMAGE|FOLDER... [--top K] [--json]', summary: 'top classes for each image', options: PREDICT_OPTIONS, run: runPredict },
   explain: {
-    usage: 'cnn-lens explain MODEL IMAGE... [--method M] [--class C] [--layer L] [--out heat.png | --out-dir DIR] [--raw map.npy] [--json]',
-    summary: 'where the evidence for a class lies (Grad-CAM and seven other methods)',
+    usage: 'cnn-lens explain MODEL IMAGE|FOLDER... [--method M] [--class C] [--layer L] [--out heat.png | --out-dir DIR] [--raw map.npy] [--json]',
+    summary: 'where the evidence for a class lies (Grad-CAM and 17 other methods)',
     options: EXPLAIN_OPTIONS,
+    more: methodsHelp(),
     run: runExplain,
   },
   evaluate: {
@@ -83,7 +86,7 @@ export async function main(argv: string[], io?: CliIO): Promise<number> {
     if (!cmd) throw new UsageError(`unknown command '${name}' (commands: ${Object.keys(COMMANDS).join(', ')})`);
     const args = parseArgs(rest, cmd.options);
     if (args.options.help) {
-      io.out(`Usage: ${cmd.usage}\n\n${cmd.summary}\n\nOptions:\n${formatOptions(cmd.options)}`);
+      io.out(`Usage: ${cmd.usage}\n\n${cmd.summary}\n\nOptions:\n${formatOptions(cmd.options)}${cmd.more ? `\n\n${cmd.more}` : ''}`);
       return 0;
     }
     return await cmd.run(args, io);

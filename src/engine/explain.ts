@@ -51,6 +51,8 @@ export interface ClassExplanation {
   min: number;
   max: number;
   ms: number;
+  /** Zero everywhere (e.g. a ReLU'd CAM with no positive evidence at the layer): say so, with what to try. */
+  empty: boolean;
 }
 
 export interface ExplainResult {
@@ -207,7 +209,7 @@ export function explain(model: LoadedModel, x: tf.Tensor, req: ExplainRequest, h
     if (target) predictions = predictionsFromLogits(model, layerPassOnce().logits);
     else if (method.inputGradient) {
       const first = req.classes?.length ? resolveClass(model, req.classes[0]) : null;
-      const r = inputGradientAndLogits(net, x, (logits) => first ?? argmax(logits), { guided: method.inputGradient === 'guided', score: options.score });
+      const r = inputGradientAndLogits(net, x, (logits) => first ?? argmax(logits), { guided: method.inputGradient === 'guided', deconv: method.inputGradient === 'deconv', score: options.score });
       predictions = predictionsFromLogits(model, r.logits);
       r.logits.dispose();
       precomputed = { classIndex: r.classIndex, gradient: r.gradient };
@@ -252,7 +254,7 @@ export function explain(model: LoadedModel, x: tf.Tensor, req: ExplainRequest, h
         if (v < min) min = v;
         if (v > max) max = v;
       }
-      explanations.push({ class: prediction, map: Float32Array.from(map), shape, min, max, ms: performance.now() - t0 });
+      explanations.push({ class: prediction, map: Float32Array.from(map), shape, min, max, ms: performance.now() - t0, empty: min === 0 && max === 0 });
       hooks.onProgress?.({ done: ci + 1, total: classes.length, stage });
     }
   } finally {

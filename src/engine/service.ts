@@ -9,12 +9,14 @@ import type {
   EngineRequestType,
   ExplainOutput,
   LayerBrief,
+  MethodBrief,
   MapKind,
   ModelBrief,
   PngImage,
   RenderParams,
 } from '../shared/protocol';
 import { BACKEND_PREFERENCES, type BackendPreference } from '../shared/protocol';
+import { auditForPanel } from './audit/serve';
 import { backendVersions, initBackend } from './backend';
 import { LensError } from './errors';
 import { explain, imageToInput, labelOf, predict } from './explain';
@@ -23,9 +25,11 @@ import { decodeImage, readImageFile, type RgbaImage } from './image/decode';
 import { encodeNpy } from './image/npy';
 import { encodePng } from './image/png';
 import { isPreprocessPreset, PRESET_DESCRIPTIONS, PREPROCESS_PRESETS, type PreprocessPreset } from './image/preprocess';
-import { absPercentile, heatmapImage, heatmapOverlay, renderSignedOrRgb } from './image/render';
+import { absPercentile, featureMapTiles, heatmapImage, heatmapOverlay, renderSignedOrRgb } from './image/render';
 import { resizeRgba, upscaleNearest } from './image/resize';
 import { isMethodName, METHOD_NAMES, METHODS } from './methods';
+import { methodApplicability } from './methods/applicability';
+import { emptyMapAdvice, methodInfo } from '../shared/methods';
 import { loadAnyModel, type LoadedModel } from './model/loadModel';
 import { summarizeModel } from './model/summary';
 import { trustHandlers } from './trustService';
@@ -167,6 +171,38 @@ function render(p: RenderParams, base: RgbaImage): RgbaImage {
   return heatmapOverlay(p.map, p.shape[0], p.shape[1], img, { colormap, range: mapRange(p.map, p.kind), alpha: Math.max(0, Math.min(1, p.alpha)) });
 }
 
+function methodBriefs(m: LoadedModel): MethodBrief[] {
+  const unavailable = methodApplicability(m);
+  return METHOD_NAMES.map((name) => {
+    const d = METHODS[name];
+    const info = methodInfo(name);
+    return { name, title: d.title, paper: d.paper, usesLayer: d.usesLayer, output: d.output, group: info.group, description: info.description, classIndependent: info.classIndependent === true, unavailable: unavailable[name] };
+  });
+}
+
+/**
+ * The weight range of each filter tile: per output filter over [kh, kw, in], or per (input, multiplier)
+ * for depthwise kernels (tiles in the order filterWeights draws them).
+ */
+function filterRanges(kernel: Float32Array, shape: number[], depthwise: boolean): [number, number][] {
+  const [kh, kw, cin, cout] = shape;
+  const n = depthwise ? cin * cout : cout;
+  const out: [number, number][] = Array.from({ length: n }, () => [Infinity, -Infinity]);
+  for (let y = 0; y < kh; y++) {
+    for (let x = 0; x < kw; x++) {
+      for (let i = 0; i < cin; i++) {
+        for (let o = 0; o < cout; o++) {
+          const v = kernel[((y * kw + x) * cin + i) * cout + o];
+          const r = out[depthwise ? i * cout + o : o];
+          if (v < r[0]) r[0] = v;
+          if (v > r[1]) r[1] = v;
+        }
+      }
+    }
+  }
+  return out;
+}
+
 /** Whether every pixel has R = G = B (a grayscale file, whatever its encoding). */
 function isGray(img: RgbaImage): boolean {
   const d = img.data;
@@ -253,10 +289,7 @@ export const handlers: Handlers = {
       defaultLayer: m.network?.defaultLayer()?.path ?? null,
       defaultLayerReason: m.network?.defaultTarget()?.reason ?? null,
       canExplain: m.network !== null,
-      methods: METHOD_NAMES.map((name) => {
-        const d = METHODS[name];
-        return { name, title: d.title, paper: d.paper, usesLayer: d.usesLayer, output: d.output };
-      }),
+      methods: methodBriefs(m),
       colormaps: [...COLORMAPS],
       defaultColormap: DEFAULT_COLORMAP,
       weightBytes: m.weightBytes,
@@ -310,6 +343,7 @@ export const handlers: Handlers = {
       min: e.min,
       max: e.max,
       ms: e.ms,
+      ...(e.empty ? { empty: { advice: emptyMapAdvice(p.method, { layer: r.layer, label: e.class.label, cli: false }) } } : {}),
       heatmap: png(renderMapAlone(e.map, e.shape, kind, colormap, size)),
     };
   },
@@ -325,7 +359,9 @@ export const handlers: Handlers = {
     const shown = f.tiles.slice(0, 256);
     const scale = Math.max(1, Math.floor(32 / Math.max(shown[0]?.width ?? 1, shown[0]?.height ?? 1)));
     const grid = tileGrid(shown.map((t) => upscaleNearest(t, scale)), { labels: shown.map((_, i) => `#${i}`) });
-    return { image: png(grid), description: f.description + (f.tiles.length > shown.length ? ` (first ${shown.length} of ${f.tiles.length})` : ''), count: f.tiles.length };
+    const ranges = filterRanges(f.kernel, f.shape, f.kind === 'depthwise');
+    const tiles = shown.map((t, i) => ({ ...png(upscaleNearest(t, scale)), label: `#${i}`, min: ranges[i][0], max: ranges[i][1] }));
+    return { image: png(grid), description: f.description + (f.tiles.length > shown.length ? ` (first ${shown.length} of ${f.tiles.length})` : ''), count: f.tiles.length, tiles };
   },
 
   async activations(p, ctx) {
@@ -335,7 +371,17 @@ export const handlers: Handlers = {
     try {
       const a = layerActivations(m, x, p.layer);
       const [h, w, c] = a.shape;
-      return { image: png(featureMapGrid(a.data, h, w, c, { maxChannels: p.maxChannels ?? 64 })), shape: a.shape, layer: a.layer };
+      const maxChannels = p.maxChannels ?? 64;
+      const tiles = featureMapTiles(a.data, h, w, c, { maxChannels }).map((t, k) => {
+        let lo = Infinity;
+        let hi = -Infinity;
+        for (let i = k; i < a.data.length; i += c) {
+          if (a.data[i] < lo) lo = a.data[i];
+          if (a.data[i] > hi) hi = a.data[i];
+        }
+        return { ...png(t), label: `#${k}`, min: lo, max: hi };
+      });
+      return { image: png(featureMapGrid(a.data, h, w, c, { maxChannels })), shape: a.shape, layer: a.layer, tiles };
     } finally {
       x.dispose();
     }
@@ -346,7 +392,7 @@ export const handlers: Handlers = {
     const t0 = performance.now();
     const tiles: { channel: number; image: PngImage; objective: number }[] = [];
     maximizeRange(m, { layer: p.layer, first: p.first, last: p.last, steps: p.steps, size: p.size, seed: p.seed }, visHooks(ctx, false), (index, r) => {
-      const tile = { channel: p.first + index, image: png(r.rgba), objective: r.objective };
+      const tile = { channel: p.first + index, image: png(r.rgba), objective: r.objective, note: r.note ?? null };
       tiles.push(tile);
       ctx.emit({ type: 'tile', index, ...tile });
     });
@@ -390,6 +436,16 @@ export const handlers: Handlers = {
     return summarizeModel(await getModel(p.model, ctx));
   },
 
+  async audit(p, ctx) {
+    const m = await getModel(p.model, ctx);
+    return auditForPanel(m, p, preprocessOf(m, p.preprocess), {
+      cancelled: () => ctx.cancelled,
+      report: (report) => ctx.emit({ type: 'audit', report }),
+      progress: (done, total, message) => {
+        if (!ctx.cancelled) ctx.step(done, total, message);
+      },
+    });
+  },
   // faithfulness, sanity, compareGrid: the explain panel's Compare view and Sanity check.
   ...trustHandlers({ getModel, getImage, preprocessOf, colormapOf, png }),
 

@@ -79,7 +79,32 @@ interface Pending {
   tokenSub?: { dispose(): void };
   /** Internal requests (the start-up `info`) don't show the engine as busy. */
   internal?: boolean;
+  /** When it was queued (Date.now()): the log gives each request's time, waiting included. */
+  queuedAt: number;
 }
+
+const base = (f: string) => f.split(/[\\/]/).slice(-2).join('/');
+
+/**
+ * One request in words, for the log: its kind and what it works on ("dream tm-waste-12/model.json
+ * on arrow.png, layers a, b"). Maps and pixels are left out.
+ */
+export function describeRequest(r: EngineRequest): string {
+  const parts: string[] = [r.type];
+  const o = r as unknown as Record<string, unknown>;
+  if (typeof o.model === 'string') parts.push(base(o.model));
+  if (typeof o.image === 'string') parts.push(`on ${base(o.image)}`);
+  if (typeof o.method === 'string') parts.push(`with ${o.method}`);
+  if (typeof o.classIndex === 'number') parts.push(`class ${o.classIndex}`);
+  if (typeof o.layer === 'string') parts.push(`at ${o.layer}`);
+  if (Array.isArray(o.layers) && o.layers.length) parts.push(`at ${o.layers.join(', ')}`);
+  if (typeof o.first === 'number' && typeof o.last === 'number') parts.push(`channels ${o.first}–${o.last}`);
+  if (typeof o.steps === 'number') parts.push(`${o.steps} steps`);
+  return parts.join(' ');
+}
+
+/** Requests too small or too frequent to log (status polls). */
+const UNLOGGED: ReadonlySet<string> = new Set(['ping', 'info']);
 
 type Listener<T> = (v: T) => void;
 
@@ -181,7 +206,7 @@ export class EngineClient {
   private enqueue(request: EngineRequest, opts: RequestOptions, internal: boolean): Promise<unknown> {
     if (this.disposed) return Promise.reject(new EngineRequestError('CNN Lens was deactivated', 'stopped'));
     return new Promise((resolve, reject) => {
-      const p: Pending = { id: this.nextId++, request, opts, resolve, reject, internal };
+      const p: Pending = { id: this.nextId++, request, opts, resolve, reject, internal, queuedAt: Date.now() };
       if (opts.token?.isCancellationRequested) {
         reject(new EngineRequestError('cancelled', 'cancelled'));
         return;
@@ -201,6 +226,11 @@ export class EngineClient {
     if (this.running === p) this.running = null;
     const i = this.queue.indexOf(p);
     if (i >= 0) this.queue.splice(i, 1);
+    if (!p.internal && !UNLOGGED.has(p.request.type)) {
+      const secs = ((Date.now() - p.queuedAt) / 1000).toFixed(2);
+      const how = 'result' in outcome ? `done in ${secs} s` : outcome.error.reason === 'cancelled' ? `cancelled after ${secs} s` : `failed after ${secs} s: ${outcome.error.message.split('\n')[0]}`;
+      this.log(`${describeRequest(p.request)}: ${how}`);
+    }
     if ('result' in outcome) p.resolve(outcome.result);
     else p.reject(outcome.error);
   }

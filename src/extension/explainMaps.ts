@@ -87,5 +87,6 @@ export function heatmapView(key: string, out: ExplainOutput, colormap: string, i
     min: out.min,
     max: out.max,
     ms: out.ms,
+    ...(out.empty ? { empty: out.empty.advice } : {}),
   };
 }

@@ -1,7 +1,9 @@
 // CNN Lens in VS Code: commands, the model browser custom editor, panels and the engine client.
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { AuditPanel } from './auditPanel';
 import { EngineClient, isCancelled } from './engineClient';
+import { METHOD_INFO } from '../shared/methods';
 import { ExplainPanel, type PanelDeps } from './explainPanel';
 import { ModelBrowser } from './modelBrowser';
 import { ModelPicker } from './modelPicker';
@@ -10,17 +12,8 @@ import { EngineStatusBar } from './statusBar';
 import { pickImage, registerVisCommands } from './visCommands';
 import { VisualizePanel } from './visualizePanel';
 
-/** Explain commands: command id → attribution method (engine names). */
-export const EXPLAIN_COMMANDS: Record<string, string> = {
-  'cnnLens.explain': 'gradcam',
-  'cnnLens.explainGradCamPlusPlus': 'gradcam++',
-  'cnnLens.explainCam': 'cam',
-  'cnnLens.explainGuidedGradCam': 'guided-gradcam',
-  'cnnLens.explainSaliency': 'saliency',
-  'cnnLens.explainGuidedBackprop': 'guided-backprop',
-  'cnnLens.explainSmoothGrad': 'smoothgrad',
-  'cnnLens.explainIntegratedGradients': 'integrated-gradients',
-};
+/** Explain commands: command id → attribution method (from the registry, src/shared/methods.ts). */
+export const EXPLAIN_COMMANDS: Record<string, string> = Object.fromEntries(METHOD_INFO.map((m) => [m.command, m.id]));
 
 /** What activate() returns: used by the tests inside the extension host. */
 export interface CnnLensApi {
@@ -30,6 +23,7 @@ export interface CnnLensApi {
   explainPanels: ReadonlySet<ExplainPanel>;
   modelBrowsers: ReadonlySet<ModelBrowser>;
   visualizePanels: ReadonlySet<VisualizePanel>;
+  auditPanels: ReadonlySet<AuditPanel>;
 }
 
 export function activate(context: vscode.ExtensionContext): CnnLensApi {
@@ -78,6 +72,12 @@ export function activate(context: vscode.ExtensionContext): CnnLensApi {
     }),
     { dispose: () => [...VisualizePanel.panels].forEach((p) => p.dispose()) },
     ...registerVisCommands(deps, () => models.forCommand()),
+    vscode.window.registerWebviewPanelSerializer(AuditPanel.viewType, {
+      async deserializeWebviewPanel(panel, state) {
+        AuditPanel.revive(deps, panel, state);
+      },
+    }),
+    { dispose: () => [...AuditPanel.panels].forEach((p) => p.dispose()) },
   );
   const command = (id: string, f: (...args: any[]) => unknown) => context.subscriptions.push(vscode.commands.registerCommand(id, f));
 
@@ -115,6 +115,17 @@ export function activate(context: vscode.ExtensionContext): CnnLensApi {
     });
   }
 
+  // A folder of class subfolders (from the Explorer, or chosen) audited with the selected model; { model } picks another.
+  command('cnnLens.auditFolder', async (arg?: unknown, opts?: unknown) => {
+    const folder = arg instanceof vscode.Uri ? arg : (await vscode.window.showOpenDialog({ canSelectFolders: true, canSelectFiles: false, openLabel: 'Audit', title: 'Audit: choose a folder with one subfolder per class' }))?.[0];
+    if (!folder) return undefined;
+    const given = opts && typeof opts === 'object' && !Array.isArray(opts) ? (opts as { model?: unknown }).model : undefined;
+    const model = typeof given === 'string' ? given : await models.forCommand();
+    if (!model) return undefined;
+    log.info(`audit ${folder.fsPath} using ${model}`);
+    return AuditPanel.open(deps, folder.fsPath, model);
+  });
+
   context.subscriptions.push(
     vscode.workspace.onDidChangeConfiguration((e) => {
       if ((e.affectsConfiguration('cnnLens.backend') || e.affectsConfiguration('cnnLens.engineMemoryMB')) && engine.state.type !== 'stopped') {
@@ -125,7 +136,7 @@ export function activate(context: vscode.ExtensionContext): CnnLensApi {
   );
 
   log.info(`CNN Lens activated (extension ${context.extension.packageJSON.version}, VS Code ${vscode.version})`);
-  return { engine, models, log, explainPanels: ExplainPanel.panels, modelBrowsers: ModelBrowser.open, visualizePanels: VisualizePanel.panels };
+  return { engine, models, log, explainPanels: ExplainPanel.panels, modelBrowsers: ModelBrowser.open, visualizePanels: VisualizePanel.panels, auditPanels: AuditPanel.panels };
 }
 
 export function deactivate(): void {

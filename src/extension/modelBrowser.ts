@@ -6,6 +6,8 @@ import * as vscode from 'vscode';
 import { type FromModelBrowser, type LayerAction, type LayerImageKind, type ModelSummaryView, parseFromModelBrowser, type ToModelBrowser } from '../shared/protocol';
 import { isCancelled } from './engineClient';
 import type { PanelDeps } from './explainPanel';
+import { askForImage } from './imagePicker';
+import { modelDisplayName } from './modelPicker';
 import { webviewHtml, webviewOptions } from './webviewHtml';
 
 export class ModelBrowser implements vscode.Disposable {
@@ -62,7 +64,7 @@ export class ModelBrowser implements vscode.Disposable {
 
   private load(): Promise<void> {
     this.loading ??= (async () => {
-      this.post({ type: 'busy', message: `Loading ${path.basename(this.file)}…` });
+      this.post({ type: 'busy', message: `Reading the model ${modelDisplayName(this.file)}…` });
       try {
         this.summary = await this.deps.engine.request({ type: 'summary', model: this.file });
         this.lastError = null;
@@ -82,7 +84,7 @@ export class ModelBrowser implements vscode.Disposable {
       case 'ready':
         if (this.summary) this.sendSummary();
         else if (this.lastError) this.post({ type: 'error', message: this.lastError });
-        else this.post({ type: 'busy', message: `Loading ${path.basename(this.file)}…` });
+        else this.post({ type: 'busy', message: `Reading the model ${modelDisplayName(this.file)}…` });
         return;
       case 'retry':
         this.loading = null;
@@ -110,17 +112,17 @@ export class ModelBrowser implements vscode.Disposable {
           this.post({ type: 'busy', message: `Reading the filters of ${layer}…` });
           const r = await engine.request({ type: 'filterWeights', model: this.file, layer });
           this.lastLayerImage = { path: layer, what: 'weights', description: r.description, width: r.image.width };
-          this.post({ type: 'layerImage', path: layer, what: 'weights', image: r.image, description: r.description });
+          this.post({ type: 'layerImage', path: layer, what: 'weights', image: r.image, description: r.description, tiles: r.tiles });
           return;
         }
         case 'activations': {
-          const file = image ?? (await this.pickWorkspaceImage());
+          const file = image ?? (await askForImage(`Feature maps of ${layer.split('/').at(-1)}: choose an image`));
           if (!file) return;
           this.post({ type: 'busy', message: `Feature maps of ${layer} for ${path.basename(file)}…` });
           const r = await engine.request({ type: 'activations', model: this.file, layer, image: file });
           const description = `${r.shape[2]} feature maps of ${r.shape[0]}×${r.shape[1]} for ${vscode.workspace.asRelativePath(file)}${r.shape[2] > 64 ? ' (first 64)' : ''}`;
           this.lastLayerImage = { path: layer, what: 'activations', description, width: r.image.width };
-          this.post({ type: 'layerImage', path: layer, what: 'activations', image: r.image, description });
+          this.post({ type: 'layerImage', path: layer, what: 'activations', image: r.image, description, tiles: r.tiles });
           return;
         }
         case 'visualizeFilters':
@@ -136,18 +138,6 @@ export class ModelBrowser implements vscode.Disposable {
     } finally {
       this.post({ type: 'idle' });
     }
-  }
-
-  /** An image from the workspace, picked from a list (feature maps are shown for it). */
-  private async pickWorkspaceImage(): Promise<string | undefined> {
-    const found = await vscode.workspace.findFiles('**/*.{png,jpg,jpeg,webp,bmp,gif}', '**/node_modules/**', 500);
-    const items = found.map((u) => ({ label: path.basename(u.fsPath), description: vscode.workspace.asRelativePath(u), file: u.fsPath }));
-    items.push({ label: '$(folder-opened) Browse…', description: '', file: '' });
-    const choice = await vscode.window.showQuickPick(items, { title: 'Feature maps: choose an image', matchOnDescription: true });
-    if (!choice) return undefined;
-    if (choice.file) return choice.file;
-    const picked = await vscode.window.showOpenDialog({ canSelectMany: false, filters: { Images: ['png', 'jpg', 'jpeg', 'webp', 'bmp', 'gif'] } });
-    return picked?.[0]?.fsPath;
   }
 
   dispose(): void {

@@ -20,6 +20,7 @@ import {
   sanityVerdict,
   type ToTrustView,
 } from '../shared/protocol';
+import { percent } from '../shared/format';
 import { type EngineClient, EngineRequestError, isCancelled } from './engineClient';
 
 export interface TrustHost {
@@ -303,10 +304,10 @@ export class TrustController implements vscode.Disposable {
       const grid = await this.host.engine.request(
         {
           type: 'compareGrid',
-          title: `${path.basename(this.host.state.image)} · ${path.basename(this.host.state.model)} · top ${classes.length} classes × ${methods.length} methods${this.scores.size ? ' · AUCs: deletion (lower is better), insertion (higher is better); best = highest insertion − deletion' : ''}`,
+          title: `${path.basename(this.host.state.image)}, ${vscode.workspace.asRelativePath(this.host.state.model)}: top ${classes.length} classes x ${methods.length} methods${this.scores.size ? '. AUCs: deletion (lower is better), insertion (higher is better); framed: the best of its row (highest insertion - deletion)' : ''}`,
           rowLabels: classes.map((c) => {
             const r = this.randomScores.get(this.randomKey(c.index));
-            return `${c.label} (${(c.probability * 100).toFixed(1)}%)${r ? ` random: del ${r.deletion.toFixed(3)}, ins ${r.insertion.toFixed(3)}` : ''}`;
+            return `${c.label} (${percent(c.probability)})${r ? ` random: del ${r.deletion.toFixed(3)}, ins ${r.insertion.toFixed(3)}` : ''}`;
           }),
           colLabels: methods.map((m) => brief?.methods.find((x) => x.name === m)?.title ?? m),
           cells,

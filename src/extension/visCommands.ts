@@ -5,9 +5,10 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { LayerNode, ModelSummaryView } from '../shared/protocol';
 import type { PanelDeps } from './explainPanel';
-import { VisualizePanel } from './visualizePanel';
+import { IMAGE_EXTENSIONS, pickImage } from './imagePicker';
+import { middleLayer, VisualizePanel } from './visualizePanel';
 
-export const IMAGE_EXTENSIONS = ['png', 'jpg', 'jpeg', 'webp', 'bmp', 'gif'];
+export { IMAGE_EXTENSIONS, pickImage } from './imagePicker';
 
 export interface VisArgs {
   model?: string;
@@ -17,16 +18,6 @@ export interface VisArgs {
   first?: number;
   last?: number;
   classIndex?: number;
-}
-
-/** The image: a Uri argument, the image in the active editor tab, or one picked in a dialog. */
-export async function pickImage(arg: unknown, title = 'Choose an image'): Promise<string | undefined> {
-  if (arg instanceof vscode.Uri) return arg.fsPath;
-  const input = vscode.window.tabGroups.activeTabGroup.activeTab?.input;
-  const uri = input instanceof vscode.TabInputCustom || input instanceof vscode.TabInputText ? input.uri : undefined;
-  if (uri && IMAGE_EXTENSIONS.includes(path.extname(uri.fsPath).slice(1).toLowerCase())) return uri.fsPath;
-  const picked = await vscode.window.showOpenDialog({ canSelectMany: false, openLabel: 'Use this image', title, filters: { Images: IMAGE_EXTENSIONS } });
-  return picked?.[0]?.fsPath;
 }
 
 function flatten(layers: LayerNode[]): LayerNode[] {
@@ -129,13 +120,21 @@ export function registerVisCommands(deps: PanelDeps, resolveModel: () => Promise
       const image = o.image ?? (await pickImage(arg, 'Invert Features: choose an image'));
       const model = image && (o.model ?? (await resolveModel()));
       if (!image || !model) return undefined;
+      // No question: the panel starts at the middle layer (the last ones reconstruct to noise) and offers the others.
       let layer = o.layer;
       if (!layer) {
-        const s = await summaryOf(deps, model);
-        if (!s) return undefined;
-        layer = await pickLayer(s, 'Invert Features: choose the layer whose activations to match');
+        try {
+          const b = await deps.engine.request({ type: 'loadModel', model });
+          layer = middleLayer(b.spatialLayers) ?? undefined;
+        } catch (e) {
+          vscode.window.showErrorMessage(`CNN Lens: ${(e as Error).message}`);
+          return undefined;
+        }
+        if (!layer) {
+          vscode.window.showErrorMessage(`CNN Lens: ${path.basename(model)} has no layer with a spatial 4-D output to invert`);
+          return undefined;
+        }
       }
-      if (!layer) return undefined;
       return VisualizePanel.open(deps, { kind: 'invert', model, image, layer });
     }),
   ];

@@ -3,29 +3,49 @@
 // optimizes; the panel shows them with the step count and progress, and can cancel, run again and save.
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { type FromVisualizeView, parseFromVisualizeView, parseVisJob, type PngImage, type ToVisualizeView, type VisJob, type VisStatus } from '../shared/protocol';
+import { layerChoices } from '../shared/format';
+import {
+  DREAM_DEFAULT_OCTAVES,
+  DREAM_DEFAULT_STEPS,
+  type FromVisualizeView,
+  parseFromVisualizeView,
+  parseVisJob,
+  type PngImage,
+  type ToVisualizeView,
+  type VisChoices,
+  type VisJob,
+  type VisSettings,
+  type VisStatus,
+} from '../shared/protocol';
 import { isCancelled } from './engineClient';
 import type { PanelDeps } from './explainPanel';
+import { modelDisplayName } from './modelPicker';
 import { webviewHtml, webviewOptions } from './webviewHtml';
 
 function titleOf(job: VisJob): string {
+  const m = modelDisplayName(job.model);
   switch (job.kind) {
     case 'dream':
-      return `Deep Dream: ${path.basename(job.image)}`;
+      return `Deep Dream: ${path.basename(job.image)} · ${m}`;
     case 'filters':
-      return `Filters: ${job.layer.split('/').at(-1)}`;
+      return `Filters: ${job.layer.split('/').at(-1)} · ${m}`;
     case 'class':
-      return `Class: ${job.label}`;
+      return `Class: ${job.label} · ${m}`;
     case 'invert':
-      return `Inversion: ${path.basename(job.image)} @ ${job.layer.split('/').at(-1)}`;
+      return `Inversion: ${path.basename(job.image)} @ ${job.layer.split('/').at(-1)} · ${m}`;
   }
+}
+
+/** The middle one of the model's spatial layers: Invert Features' default (see VisChoices). */
+export function middleLayer(spatial: readonly { path: string }[]): string | null {
+  return spatial.length ? spatial[Math.floor((spatial.length - 1) / 2)].path : null;
 }
 
 function subtitleOf(job: VisJob): string {
   const model = vscode.workspace.asRelativePath(job.model);
   switch (job.kind) {
     case 'dream':
-      return `DeepDream (Mordvintsev et al. 2015) on ${vscode.workspace.asRelativePath(job.image)} with ${model}${job.layers?.length ? `, layers ${job.layers.join(', ')}` : ', default layers'}`;
+      return `DeepDream (Mordvintsev et al. 2015) on ${vscode.workspace.asRelativePath(job.image)} with ${model}${job.layers?.length ? `, layers ${job.layers.join(', ')}` : ', default layers'}, ${job.octaves ?? DREAM_DEFAULT_OCTAVES} octaves of ${job.steps ?? DREAM_DEFAULT_STEPS} steps`;
     case 'filters':
       return `Activation maximization (Erhan et al. 2009; Olah et al. 2017) of channels ${job.first}–${job.last} of ${job.layer} in ${model}`;
     case 'class':
@@ -66,7 +86,7 @@ export class VisualizePanel implements vscode.Disposable {
   /** Frames received in the current run (tests count them); only the last is kept for display. */
   frameCount = 0;
   lastFrame: { image: PngImage; step: number; total: number } | null = null;
-  readonly tiles: { index: number; channel: number; image: PngImage; objective: number }[] = [];
+  readonly tiles: { index: number; channel: number; image: PngImage; objective: number; note?: string | null }[] = [];
   result: { description: string; image: PngImage | null; ms: number } | null = null;
   lastError: string | null = null;
   private progress: { done: number; total: number; message?: string } | null = null;
@@ -79,9 +99,10 @@ export class VisualizePanel implements vscode.Disposable {
   private constructor(
     private readonly deps: PanelDeps,
     readonly panel: vscode.WebviewPanel,
-    readonly job: VisJob,
+    public job: VisJob,
   ) {
     VisualizePanel.panels.add(this);
+    if (job.kind === 'dream' || job.kind === 'invert') void this.loadChoices();
     panel.iconPath = vscode.Uri.joinPath(deps.context.extensionUri, 'media', 'icons', 'cnn-lens.svg');
     panel.webview.html = webviewHtml(panel.webview, deps.context.extensionUri, 'visualize', panel.title);
     this.disposables.push(
@@ -107,9 +128,37 @@ export class VisualizePanel implements vscode.Disposable {
     return this.job.kind === 'filters' ? this.job.last - this.job.first + 1 : 0;
   }
 
+  /** The layers Deep Dream and Invert Features offer in the panel. */
+  choices: VisChoices | null = null;
+
+  private async loadChoices(): Promise<void> {
+    try {
+      const b = await this.deps.engine.request({ type: 'loadModel', model: this.job.model });
+      const { prefix, choices } = layerChoices(b.spatialLayers.map((l) => ({ ...l, explainable: true })), null);
+      this.choices = { layers: choices.map((c) => ({ path: c.value, name: c.name, detail: c.detail })), prefix, middleLayer: middleLayer(b.spatialLayers) };
+      this.sendInit();
+    } catch {
+      /* the run reports the model's problem */
+    }
+  }
+
   private sendInit(): void {
     const image = 'image' in this.job ? this.panel.webview.asWebviewUri(vscode.Uri.file(this.job.image)).toString() : null;
-    this.post({ type: 'init', job: this.job, title: titleOf(this.job), subtitle: subtitleOf(this.job), imageUri: image, tileCount: this.tileCount() });
+    this.post({ type: 'init', job: this.job, title: titleOf(this.job), subtitle: subtitleOf(this.job), imageUri: image, tileCount: this.tileCount(), choices: this.choices });
+  }
+
+  /** Applies what the panel's settings say to the job (the next run uses them). */
+  private apply(s: VisSettings): void {
+    const j = this.job;
+    const known = new Set(this.choices?.layers.map((l) => l.path) ?? []);
+    if (j.kind === 'dream') {
+      const layers = s.layers?.filter((l) => known.has(l));
+      this.job = { ...j, layers: layers?.length ? layers : undefined, octaves: s.octaves ?? j.octaves, steps: s.steps ?? j.steps };
+    } else if (j.kind === 'invert') {
+      this.job = { ...j, layer: s.layer && known.has(s.layer) ? s.layer : j.layer, steps: s.steps ?? j.steps };
+    } else return;
+    this.panel.title = titleOf(this.job);
+    this.sendInit();
   }
 
   async handleMessage(m: FromVisualizeView): Promise<void> {
@@ -128,7 +177,9 @@ export class VisualizePanel implements vscode.Disposable {
         return;
       }
       case 'run':
-        if (this.status !== 'running') await this.run();
+        if (this.status === 'running') return;
+        if (m.settings) this.apply(m.settings);
+        await this.run();
         return;
       case 'cancel':
         this.work?.cancel();
@@ -166,7 +217,7 @@ export class VisualizePanel implements vscode.Disposable {
           this.lastFrame = { image: e.image, step: e.step, total: e.total };
           this.post({ type: 'frame', run, ...this.lastFrame, index: this.frameCount });
         } else if (e.type === 'tile') {
-          const t = { index: e.index, channel: e.channel, image: e.image, objective: e.objective };
+          const t = { index: e.index, channel: e.channel, image: e.image, objective: e.objective, note: e.note ?? null };
           this.tiles.push(t);
           this.post({ type: 'tile', run, ...t });
         }
@@ -197,7 +248,7 @@ export class VisualizePanel implements vscode.Disposable {
         let result: { description: string; image: PngImage | null; ms: number };
         switch (job.kind) {
           case 'dream': {
-            const r = await engine.request({ type: 'dream', model: job.model, image: job.image, layers: job.layers }, opts);
+            const r = await engine.request({ type: 'dream', model: job.model, image: job.image, layers: job.layers, octaves: job.octaves, steps: job.steps }, opts);
             result = { description: r.description, image: r.image, ms: r.ms };
             break;
           }
@@ -207,7 +258,7 @@ export class VisualizePanel implements vscode.Disposable {
             break;
           }
           case 'invert': {
-            const r = await engine.request({ type: 'invert', model: job.model, image: job.image, layer: job.layer }, opts);
+            const r = await engine.request({ type: 'invert', model: job.model, image: job.image, layer: job.layer, steps: job.steps }, opts);
             result = { description: r.description, image: r.image, ms: r.ms };
             break;
           }

@@ -1,5 +1,8 @@
 // host ↔ engine: the messages between the extension host and the engine child process (Node IPC,
 // structured clone). Plain data only: no vscode, DOM or tfjs imports. Every union is keyed by `type`.
+import type { AuditReport } from './auditRecords';
+import type { AuditParams } from './auditProtocol';
+import type { MethodGroup } from './methods';
 import { isObject } from './guards';
 import type { FaithfulnessRecord, SanityRecord, SanityStage } from './trustRecords';
 
@@ -24,6 +27,12 @@ export interface MethodBrief {
   paper: string;
   usesLayer: boolean;
   output: MapKind;
+  /** From src/shared/methods.ts. */
+  group: MethodGroup;
+  description: string;
+  classIndependent: boolean;
+  /** Why the method cannot run on this model (the panel disables it with this as its tooltip); null when it can. */
+  unavailable: string | null;
 }
 
 export interface LayerBrief {
@@ -95,8 +104,18 @@ export interface ExplainOutput {
   min: number;
   max: number;
   ms: number;
+  /** Zero everywhere; `advice` says what shows more (src/shared/methods.ts emptyMapAdvice). */
+  empty?: { advice: string };
   /** The map rendered alone (colormap, or signed RGB for input-channels maps). */
   heatmap: PngImage;
+}
+
+/** One tile of a layer picture (a filter's weights, a channel's feature map) with the values it shows. */
+export interface LayerTile extends PngImage {
+  /** "#12": the filter or channel. */
+  label: string;
+  min: number;
+  max: number;
 }
 
 export interface PngImage {
@@ -175,9 +194,9 @@ export interface EngineCalls {
   /** Renders a map (from `explain`) as PNG: over the image, or alone. */
   render: { params: RenderParams; result: PngImage };
   /** A conv layer's kernels, one tile per filter, as a labelled grid. */
-  filterWeights: { params: { model: string; layer: string }; result: { image: PngImage; description: string; count: number } };
+  filterWeights: { params: { model: string; layer: string }; result: { image: PngImage; description: string; count: number; tiles?: LayerTile[] } };
   /** A layer's feature maps for an image, as a labelled grid. */
-  activations: { params: { model: string; layer: string; image: string; preprocess?: string; maxChannels?: number }; result: { image: PngImage; shape: number[]; layer: string } };
+  activations: { params: { model: string; layer: string; image: string; preprocess?: string; maxChannels?: number }; result: { image: PngImage; shape: number[]; layer: string; tiles?: LayerTile[] } };
   /** Activation maximization of channels first..last of a layer; tiles stream as each finishes. */
   maximizeFilters: { params: { model: string; layer: string; first: number; last: number; steps?: number; size?: number; seed?: number }; result: { tiles: TileResult[]; ms: number } };
   /** An image that maximizes a class logit; frames stream. */
@@ -190,6 +209,8 @@ export interface EngineCalls {
   tileGrid: { params: { tiles: Uint8Array[]; labels: string[] }; result: PngImage };
   /** The model's summary and layer tree (the model browser). */
   summary: { params: { model: string }; result: ModelSummaryView };
+  /** Audits a labelled folder; the report so far streams as `audit` events (the last one also when cancelled). */
+  audit: { params: AuditParams; result: AuditReport };
   /** A map as float32 .npy bytes. */
   encodeNpy: { params: { map: Float32Array; shape: number[] }; result: { npy: Uint8Array } };
   /**
@@ -248,14 +269,17 @@ export type EngineResult<K extends EngineRequestType> = EngineCalls[K]['result']
 export type EngineEvent =
   | { type: 'note'; message: string }
   | { type: 'frame'; image: PngImage; step: number; total: number }
-  | { type: 'tile'; index: number; channel: number; image: PngImage; objective: number }
+  | { type: 'tile'; index: number; channel: number; image: PngImage; objective: number; note?: string | null }
   /** A sanity check's map: index −1 is the original (stage null), then the stages in the order randomized. */
-  | { type: 'sanityStage'; index: number; total: number; stage: SanityStage | null; layer: string | null; image: PngImage };
+  | { type: 'sanityStage'; index: number; total: number; stage: SanityStage | null; layer: string | null; image: PngImage }
+  | { type: 'audit'; report: AuditReport };
 
 export interface TileResult {
   channel: number;
   image: PngImage;
   objective: number;
+  /** A dead or input-independent channel, in one sentence (its image shows nothing). */
+  note?: string | null;
 }
 
 export interface VisResult {

@@ -43,6 +43,8 @@ export interface HeatmapView {
   min: number;
   max: number;
   ms: number;
+  /** The map is zero everywhere: what shows more (src/shared/methods.ts emptyMapAdvice). */
+  empty?: string;
 }
 
 export type ToExplainView =

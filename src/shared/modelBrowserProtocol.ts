@@ -1,6 +1,6 @@
 // host ↔ model browser (the custom editor's webview, postMessage). Plain data; messages from the webview are parsed here.
 import { isObject } from './guards';
-import type { PngImage, ModelSummaryView } from './engineProtocol';
+import type { LayerTile, PngImage, ModelSummaryView } from './engineProtocol';
 
 export interface ModelBrowserState {
   /** Paths of expanded containers. */
@@ -13,8 +13,8 @@ export type ToModelBrowser =
   | { type: 'busy'; message: string }
   | { type: 'idle' }
   | { type: 'error'; message: string }
-  /** A picture of the selected layer: its filter weights, or its feature maps for an image. */
-  | { type: 'layerImage'; path: string; what: LayerImageKind; image: PngImage; description: string };
+  /** A picture of the selected layer: its filter weights, or its feature maps for an image (as one grid, and tile by tile). */
+  | { type: 'layerImage'; path: string; what: LayerImageKind; image: PngImage; description: string; tiles?: LayerTile[] };
 
 export type LayerImageKind = 'weights' | 'activations';
 export type LayerAction = LayerImageKind | 'visualizeFilters' | 'visualizeClass';

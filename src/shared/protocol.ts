@@ -4,6 +4,7 @@
 //   compareProtocol.ts       host ↔ explain panel: the Compare view and Sanity check
 //   modelBrowserProtocol.ts  host ↔ model browser
 //   visualizeProtocol.ts     host ↔ visualization panel
+//   auditProtocol.ts         host ↔ Audit panel (and the engine's audit request)
 // This file re-exports them all; new code imports the module of its own boundary.
 export * from './guards';
 export * from './engineProtocol';
@@ -12,3 +13,4 @@ export * from './compareProtocol';
 export * from './trustRecords';
 export * from './modelBrowserProtocol';
 export * from './visualizeProtocol';
+export * from './auditProtocol';

@@ -9,6 +9,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { env, Harness, sleep, waitFor } from './lib/harness';
 import { type Frame, type Page } from 'playwright-core';
+import { auditChecks } from './uiAudit';
 import { trustChecks } from './lib/trustChecks';
 import { clickSubmenuItem, closeQuickInput, enginePids, explorerContextMenu, frameWith, launch, paletteEntries, runCommand, statusText, workbenchUrl } from './lib/workbench';
 
@@ -62,6 +63,47 @@ async function heatmapLoaded(frame: Frame, notKey?: string): Promise<void> {
   );
 }
 
+/** The image and the heatmap beside it (not stacked), both inside the panel's width and height, aspect kept. */
+async function fitsSideBySide(fr: Frame, aspect?: number): Promise<string> {
+  const r = await fr.evaluate(() => {
+    const box = (id: string) => document.getElementById(id)!.getBoundingClientRect().toJSON() as DOMRect;
+    return { a: box('stack'), b: box('side'), w: window.innerWidth, h: window.innerHeight };
+  });
+  if (Math.abs(r.a.top - r.b.top) > 2 || r.b.left < r.a.right) throw new Error(`stacked, not side by side: ${JSON.stringify(r)}`);
+  if (r.b.right > r.w + 1 || r.a.bottom > r.h + 1) throw new Error(`runs off the panel: ${JSON.stringify(r)}`);
+  if (aspect && Math.abs(r.a.height / r.a.width - aspect) > 0.03 * aspect) throw new Error(`aspect ${r.a.height / r.a.width}, expected ${aspect}`);
+  return `${Math.round(r.a.width)}×${Math.round(r.a.height)} and ${Math.round(r.b.width)}×${Math.round(r.b.height)} in ${r.w}×${r.h}`;
+}
+
+/** The explain panel's frame for one image (several panels may be open; hidden ones keep their frames). */
+async function explainFrame(page: Page, imageName: string, timeoutMs = 60_000): Promise<Frame> {
+  return waitFor(`the explain panel of ${imageName}`, async () => {
+    for (const f of page.frames()) {
+      try {
+        if ((await f.$('#image-name')) && (await f.textContent('#image-name')) === imageName) return f;
+      } catch {
+        /* detached while looking */
+      }
+    }
+    return undefined;
+  }, timeoutMs);
+}
+
+/** Closes the active editor tab with its close button (a palette search for "Close Editor" can match "Close All Editors"). */
+async function closeActiveTab(page: Page): Promise<void> {
+  const tab = page.locator('.tabs-container .tab.active').first();
+  await tab.hover();
+  await tab.locator('.tab-actions .action-label').first().click();
+  await sleep(300);
+}
+
+async function pickQuick(page: Page, text: string): Promise<void> {
+  const row = page.locator('.quick-input-list .monaco-list-row', { hasText: text }).first();
+  await row.waitFor({ timeout: 20_000 });
+  await sleep(200);
+  await row.click();
+}
+
 async function explainChecks(page: Page, image: string, shot: (n: string) => Promise<unknown>): Promise<void> {
   let frame: Frame | null = null;
   await h.check('context menu → Explain with Grad-CAM opens the explain panel and the heatmap renders', async () => {
@@ -95,11 +137,15 @@ async function explainChecks(page: Page, image: string, shot: (n: string) => Pro
   });
 
   await h.check('side-by-side layout shows the heatmap beside the image; the opacity slider changes the overlay', async () => {
+    if (!(await page.locator('.explorer-folders-view').isVisible())) throw new Error('the Explorer should be open for this check');
     await fr.locator('#layout-side').click();
     await fr.waitForFunction(() => !(document.getElementById('side') as HTMLElement).hidden && (document.getElementById('heatmap') as HTMLElement).hidden, undefined, { timeout: 5000 });
+    await fitsSideBySide(fr);
     await shot('08-explain-side-by-side.png');
     await fr.locator('#layout-overlay').click();
     await fr.locator('#opacity').fill('80');
+    // The page applies the slider in its input handler: wait for it rather than reading at once (a busy machine lags).
+    await fr.waitForFunction(() => Math.abs(Number(getComputedStyle(document.getElementById('heatmap') as HTMLElement).opacity) - 0.8) <= 0.01, undefined, { timeout: 5000 }).catch(() => undefined);
     const op = await fr.$eval('#heatmap', (e) => getComputedStyle(e).opacity);
     if (Math.abs(Number(op) - 0.8) > 0.01) throw new Error(`overlay opacity ${op}, expected 0.8`);
   });
@@ -130,7 +176,132 @@ async function explainChecks(page: Page, image: string, shot: (n: string) => Pro
     await fr.locator('#busy[hidden]').waitFor({ state: 'attached', timeout: 15_000 });
   });
 
+  await h.check('method list: grouped (CAM family, gradients, perturbation), one line per method, Score-CAM runs', async () => {
+    await fr.locator('#method').click();
+    const rows = await fr.$$eval('#method vscode-option', (os) => os.map((o) => ({ text: (o.textContent ?? '').trim(), title: o.getAttribute('title') ?? '', disabled: o.hasAttribute('disabled'), value: o.getAttribute('value') ?? '' })));
+    await shot('09b-explain-method-list.png');
+    const groups = rows.filter((r) => r.value.startsWith('group:')).map((r) => r.text);
+    if (groups.length !== 3) throw new Error(`expected 3 group headings, got ${JSON.stringify(groups)}`);
+    const methods = rows.filter((r) => !r.value.startsWith('group:'));
+    if (methods.length !== 18) throw new Error(`expected 18 methods, got ${methods.length}`);
+    if (!methods.find((r) => r.value === 'eigencam')?.text.includes('class-independent')) throw new Error('Eigen-CAM is not marked class-independent');
+    if (methods.some((r) => !r.title)) throw new Error('a method without a tooltip');
+    await fr.locator('#method vscode-option[value="scorecam"]').click();
+    await fr.waitForFunction(() => (document.getElementById('heatmap') as HTMLElement).dataset.method === 'scorecam', undefined, { timeout: 60_000 });
+    await shot('09c-explain-scorecam.png');
+    return `${groups.join(' | ')}; disabled: ${methods.filter((r) => r.disabled).map((r) => r.value).join(', ') || 'none'}`;
+  });
+
+  await h.check('layer picker: typing filters the layers, the shared prefix is dropped, Enter chooses', async () => {
+    await fr.locator('#method').click();
+    await fr.locator('#method vscode-option[value="gradcam"]').click();
+    await heatmapLoaded(fr);
+    const before = await imageFingerprint(fr, '#heatmap');
+    const all = await fr.evaluate(() => {
+      const input = document.getElementById('layer') as HTMLInputElement;
+      input.click();
+      return Array.from(document.querySelectorAll('#layer-list [role="option"]')).map((o) => ({ name: o.querySelector('.opt-name')?.textContent ?? '', def: !!o.querySelector('.default-tag'), mark: o.querySelector('.mark')?.textContent ?? '' }));
+    });
+    if (!all[0]?.def) throw new Error(`the default is not first: ${JSON.stringify(all.slice(0, 3))}`);
+    if (all.some((o) => o.name.startsWith('sequential_9/'))) throw new Error('the common prefix is still shown');
+    if (!all.every((o) => o.mark === '◆')) throw new Error('explainable layers are not marked');
+    await fr.locator('#layer').fill('block_1');
+    const names = await fr.$$eval('#layer-list [role="option"] .opt-name', (els) => els.map((e) => e.textContent ?? ''));
+    if (!names.length || names.some((n) => !n.includes('block_1'))) throw new Error(`filter 'block_1' shows ${JSON.stringify(names)}`);
+    await shot('09b-layer-picker.png');
+    await page.keyboard.press('Enter');
+    await heatmapLoaded(fr, before.key);
+    const caption = (await fr.textContent('#caption')) ?? '';
+    if (!caption.includes('block_1')) throw new Error(`caption: ${caption}`);
+    return `${all.length} layers listed, ${names.length} match 'block_1'; ${caption}`;
+  });
+
   await trustChecks(h, page, fr, shot);
+}
+
+async function portraitAndErrorChecks(page: Page, shot: (n: string) => Promise<unknown>): Promise<void> {
+  let fr: Frame | null = null;
+  await h.check('a portrait photo fits the panel in overlay and side by side (Explorer open)', async () => {
+    await explorerContextMenu(page, 'portrait.png');
+    await page.getByRole('menuitem', { name: 'CNN Lens: Explain with Grad-CAM' }).click();
+    const f = await explainFrame(page, 'portrait.png');
+    fr = f;
+    await heatmapLoaded(f);
+    const tab = (await page.locator('.tab.active').textContent()) ?? '';
+    if (!tab.includes('portrait.png · tm-waste-12')) throw new Error(`tab title: ${tab}`);
+    const o = await f.evaluate(() => ({ r: document.getElementById('stack')!.getBoundingClientRect().toJSON() as DOMRect, h: window.innerHeight }));
+    if (o.r.bottom > o.h + 1 || Math.abs(o.r.height / o.r.width - 640 / 360) > 0.05) throw new Error(`overlay ${JSON.stringify(o)}`);
+    const note = (await f.textContent('#input-note')) ?? '';
+    if (!/aspect changed 9:16 → 1:1/.test(note)) throw new Error(`input note: ${note}`);
+    await shot('17-portrait-overlay.png');
+    await f.locator('#layout-side').click();
+    await f.waitForFunction(() => !(document.getElementById('side') as HTMLElement).hidden, undefined, { timeout: 5000 });
+    const sbs = await fitsSideBySide(f, 640 / 360);
+    await shot('18-portrait-side-by-side.png');
+    await f.locator('#layout-overlay').click();
+    return `overlay ${Math.round(o.r.width)}×${Math.round(o.r.height)} in height ${o.h}; side by side ${sbs}; ${note}`;
+  });
+  if (!fr) return;
+  const f: Frame = fr;
+
+  await h.check('⇄ a model that fails to load: the error with Choose another model… and Retry, Save disabled, no broken image', async () => {
+    await f.locator('#change-model').click();
+    await page.locator('.quick-input-widget .quick-input-title', { hasText: 'this panel only' }).waitFor({ timeout: 20_000 });
+    const focused = (await page.locator('.quick-input-list .monaco-list-row.focused').first().textContent()) ?? '';
+    if (!focused.includes('in use') || !focused.includes('tm-waste-12')) throw new Error(`the model in use is not preselected: ${focused}`);
+    await pickQuick(page, 'broken-model');
+    await f.locator('#choose-model:not([hidden])').waitFor({ timeout: 30_000 });
+    const state = await f.evaluate(() => ({
+      error: document.getElementById('error-message')?.textContent ?? '',
+      info: document.getElementById('model-info')?.textContent ?? '',
+      savePng: (document.getElementById('save-png') as HTMLElement & { disabled: boolean }).disabled,
+      saveNpy: (document.getElementById('save-npy') as HTMLElement & { disabled: boolean }).disabled,
+      retry: !(document.getElementById('retry') as HTMLElement).hidden,
+      brokenImages: Array.from(document.images).filter((i) => i.offsetParent !== null && (!i.complete || i.naturalWidth === 0)).length,
+    }));
+    if (!/model\.json/.test(state.error)) throw new Error(`error: ${state.error}`);
+    if (/Loading/.test(state.info)) throw new Error(`the subtitle still says ${state.info}`);
+    if (!state.savePng || !state.saveNpy || !state.retry) throw new Error(`save/retry: ${JSON.stringify(state)}`);
+    if (state.brokenImages) throw new Error(`${state.brokenImages} broken image(s) on show`);
+    const tab = (await page.locator('.tab.active').textContent()) ?? '';
+    if (!tab.includes('broken-model')) throw new Error(`tab title: ${tab}`);
+    await shot('19-explain-error.png');
+    return state.error;
+  });
+
+  await h.check('Choose another model… switches this panel only; a palette command then uses its model and the workspace image picker', async () => {
+    await f.locator('#choose-model').click();
+    await pickQuick(page, 'demo');
+    // The demo model's own map (its default layer is last_conv), not the one left from before.
+    await f.waitForFunction(() => (document.getElementById('model-name')?.textContent ?? '').includes('demo') && !document.body.classList.contains('failed') && (document.getElementById('caption')?.textContent ?? '').includes('last_conv'), undefined, { timeout: 60_000 });
+    await heatmapLoaded(f);
+    const tab = (await page.locator('.tab.active').textContent()) ?? '';
+    if (!tab.includes('portrait.png · demo')) throw new Error(`tab title: ${tab}`);
+    // The palette's Deep Dream uses this panel's model (not the workspace's tm-waste-12) and offers the workspace's images, Browse… last.
+    await runCommand(page, 'CNN Lens: Deep Dream…');
+    await page.locator('.quick-input-list .monaco-list-row').first().waitFor({ timeout: 20_000 });
+    await sleep(300);
+    const rows = (await page.locator('.quick-input-list .monaco-list-row').allTextContents()).map((t) => t.replace(/\s+/g, ' ').trim());
+    if (rows[0]?.includes('Browse')) throw new Error(`Browse… is first: ${JSON.stringify(rows)}`);
+    // The list is virtualized (only the rows on screen exist): ↑ from the first row wraps to the last one.
+    await page.keyboard.press('ArrowUp');
+    await sleep(200);
+    const last = ((await page.locator('.quick-input-list .monaco-list-row.focused').first().textContent()) ?? '').replace(/\s+/g, ' ').trim();
+    if (!last.includes('Browse')) throw new Error(`Browse… is not last: the last row is ${JSON.stringify(last)}`);
+    await page.keyboard.press('ArrowDown');
+    await shot('20-image-picker.png');
+    await pickQuick(page, 'circle.png');
+    const vf = await frameWith(page, 'body[data-kind="dream"] #frame', 30_000);
+    const sub = (await vf.textContent('#subtitle')) ?? '';
+    if (!/demo/.test(sub) || /tm-waste-12/.test(sub)) throw new Error(`Deep Dream subtitle: ${sub}`);
+    await vf.waitForFunction(() => (document.getElementById('status')?.textContent ?? '').startsWith('Step') || (document.getElementById('status')?.textContent ?? '').startsWith('Done'), undefined, { timeout: 60_000 });
+    await shot('21-deep-dream-panel-model.png');
+    await vf.locator('#cancel').click().catch(() => undefined);
+    await vf.waitForFunction(() => !/^Step|^Starting/.test(document.getElementById('status')?.textContent ?? ''), undefined, { timeout: 15_000 });
+    // Close it: the Deep Dream checks below look for their own panel.
+    await closeActiveTab(page);
+    return `${rows.length} choices; ${sub}`;
+  });
 }
 
 async function modelBrowserChecks(page: Page, shot: (n: string) => Promise<unknown>): Promise<void> {
@@ -160,8 +331,12 @@ async function modelBrowserChecks(page: Page, shot: (n: string) => Promise<unkno
     walk(json.modelTopology.model_config ?? json.modelTopology);
     const last = names.at(-1)!;
     if ((await fr.locator(`#layers .row.layer .name`, { hasText: last }).count()) < 1) throw new Error(`layer ${last} is not in the tree`);
-    // Expand the nested model and pick its default target layer.
-    for (const s of await fr.locator('#layers details:not([open]) > summary').all()) await s.click();
+    // Expand every nested model (its twisty) and pick the default target layer.
+    for (let i = 0; i < 10; i++) {
+      const closed = fr.locator('#layers .row.group[aria-expanded="false"]:visible .twisty');
+      if ((await closed.count()) === 0) break;
+      await closed.first().click();
+    }
     const target = fr.locator('#layers .row.layer.spatial').last();
     await target.scrollIntoViewIfNeeded();
     await target.click();
@@ -186,17 +361,64 @@ async function modelBrowserChecks(page: Page, shot: (n: string) => Promise<unkno
     return caption;
   });
 
-  await h.check('keyboard: arrow keys walk the layer tree and Enter chooses a layer', async () => {
+  await h.check('tiles: at least 96 px, a click shows one large with its channel and value range', async () => {
+    const fr = await frameWith(page, '#layer-tiles .tile', 30_000);
+    const widths = await fr.$$eval('#layer-tiles .tile img', (imgs) => imgs.map((i) => i.getBoundingClientRect().width));
+    if (!widths.length || Math.min(...widths) < 96) throw new Error(`tile widths ${widths.slice(0, 8).join(', ')}…`);
+    await fr.locator('#layer-tiles .tile').nth(2).click();
+    await fr.locator('#tile-large').waitFor({ timeout: 5000 });
+    const caption = (await fr.textContent('#tile-large-caption')) ?? '';
+    if (!/^#2 · values -?[\d.e+-]+ … -?[\d.e+-]+ · 3 of \d+$/.test(caption)) throw new Error(`large view caption: ${caption}`);
+    await page.keyboard.press('ArrowRight');
+    const next = (await fr.textContent('#tile-large-caption')) ?? '';
+    if (!next.startsWith('#3 ')) throw new Error(`→ did not move to the next tile: ${next}`);
+    await shot('11b-tile-large.png');
+    await page.keyboard.press('Escape');
+    await fr.locator('#tile-large').waitFor({ state: 'detached', timeout: 5000 });
+    return `${widths.length} tiles, ${Math.round(Math.min(...widths))} px wide; ${caption}`;
+  });
+
+  await h.check('keyboard: the layer tree is an ARIA tree (↓/↑ move, ← collapses / goes to the parent, → expands / goes in, Enter chooses)', async () => {
     const fr = await frameWith(page, '#layers .row', 10_000);
-    const first = fr.locator('#layers .row.layer').first();
-    await first.scrollIntoViewIfNeeded();
-    await first.focus();
-    for (let i = 0; i < 3; i++) await page.keyboard.press('ArrowDown');
-    const focused = await fr.evaluate(() => (document.activeElement as HTMLElement | null)?.dataset.path ?? '');
+    const focusedPath = () => fr.evaluate(() => (document.activeElement as HTMLElement | null)?.dataset.path ?? '');
+    const expanded = (p: string) => fr.$eval(`#layers [data-path="${p}"]`, (e) => e.getAttribute('aria-expanded'));
+    // The deepest nested model: a click on its header selects it and does not collapse it.
+    const groups = await fr.$$eval('#layers .row.group', (els) => els.map((e) => ({ path: (e as HTMLElement).dataset.path!, level: Number(e.getAttribute('aria-level')) })));
+    if (!groups.length) throw new Error('no nested model in the tree');
+    const g = groups.reduce((a, b) => (b.level > a.level ? b : a));
+    const row = fr.locator(`#layers [data-path="${g.path}"]`);
+    await row.scrollIntoViewIfNeeded();
+    await row.locator('.name-text').click();
+    if ((await expanded(g.path)) !== 'true') throw new Error('a click on the group header collapsed it');
+    if (!((await fr.textContent('#details h2')) ?? '').length || (await row.getAttribute('aria-selected')) !== 'true') throw new Error('the click did not select the group');
+    const steps: string[] = [];
+    await page.keyboard.press('ArrowLeft');
+    if ((await expanded(g.path)) !== 'false') throw new Error('← did not collapse the open group');
+    steps.push('← collapsed');
+    await page.keyboard.press('ArrowDown');
+    const after = await focusedPath();
+    if (after.startsWith(g.path + '/')) throw new Error(`↓ went into the collapsed group (${after})`);
+    steps.push(`↓ → ${after.split('/').at(-1)}`);
+    await page.keyboard.press('ArrowUp');
+    if ((await focusedPath()) !== g.path) throw new Error('↑ did not come back to the group');
+    await page.keyboard.press('ArrowRight');
+    if ((await expanded(g.path)) !== 'true') throw new Error('→ did not expand the group');
+    steps.push('→ expanded');
+    await page.keyboard.press('ArrowRight');
+    const child = await focusedPath();
+    if (!child.startsWith(g.path + '/')) throw new Error(`→ on an open group did not move to its first child (${child})`);
+    await page.keyboard.press('ArrowDown');
+    await page.keyboard.press('ArrowDown');
+    const chosen = await focusedPath();
     await page.keyboard.press('Enter');
     const title = (await fr.textContent('#details h2')) ?? '';
-    if (!focused || !focused.endsWith(title)) throw new Error(`focused ${focused}, details show ${title}`);
-    return `chose ${focused}`;
+    if (!chosen.endsWith('/' + title)) throw new Error(`focused ${chosen}, details show ${title}`);
+    steps.push(`Enter chose ${title}`);
+    await shot('10b-model-browser-keyboard.png');
+    await page.keyboard.press('ArrowLeft');
+    if ((await focusedPath()) !== g.path) throw new Error('← on a layer did not move to its parent');
+    steps.push('← to the parent');
+    return steps.join(', ');
   });
 
   await h.check('Visualize filters… streams tiles in one by one', async () => {
@@ -229,8 +451,9 @@ async function dreamChecks(page: Page, image: string, shot: (n: string) => Promi
     const fr = await frameWith(page, 'body[data-kind="dream"] #frame', 30_000);
     await fr.waitForFunction(() => Number((document.getElementById('frame') as HTMLElement).dataset.frames ?? 0) >= 3, undefined, { timeout: 120_000 });
     const n = await fr.$eval('#frame', (e) => Number((e as HTMLElement).dataset.frames));
-    await shot('14-deep-dream.png');
+    // Cancel at once (a screenshot first can take longer than the rest of the run on a busy machine).
     await fr.locator('#cancel').click();
+    await shot('14-deep-dream.png');
     await fr.waitForFunction(() => (document.getElementById('status')?.textContent ?? '') === 'Cancelled.', undefined, { timeout: 15_000 });
     const after = await fr.$eval('#frame', (e) => Number((e as HTMLElement).dataset.frames));
     await page.waitForTimeout(1500);
@@ -249,6 +472,55 @@ async function dreamChecks(page: Page, image: string, shot: (n: string) => Promi
     await shot('15b-progress-notification.png');
     await toast.getByRole('button', { name: 'Cancel' }).click();
     await fr.waitForFunction(() => (document.getElementById('status')?.textContent ?? '') === 'Cancelled.', undefined, { timeout: 15_000 });
+  });
+
+  await h.check('Deep Dream: layers, octaves and steps chosen in the panel apply to the next run', async () => {
+    const fr = await frameWith(page, 'body[data-kind="dream"] #dream-layers', 20_000);
+    const pick = await fr.$eval('#dream-layers', (sel) => {
+      const s = sel as HTMLSelectElement;
+      const o = s.options[Math.min(3, s.options.length - 1)];
+      o.selected = true;
+      return o.value;
+    });
+    await fr.locator('#octaves').fill('2');
+    await fr.locator('#steps').fill('3');
+    await fr.locator('#run').click();
+    await fr.waitForFunction((p) => (document.getElementById('subtitle')?.textContent ?? '').includes(p), pick, { timeout: 10_000 });
+    const sub = (await fr.textContent('#subtitle')) ?? '';
+    if (!sub.includes('2 octaves of 3 steps')) throw new Error(`subtitle: ${sub}`);
+    await fr.waitForFunction(() => (document.getElementById('status')?.textContent ?? '').startsWith('Done'), undefined, { timeout: 90_000 });
+    await shot('15c-deep-dream-settings.png');
+    return sub;
+  });
+
+  await h.check('Invert Features starts at the middle layer and says why; the layer is choosable in the panel', async () => {
+    await runCommand(page, 'CNN Lens: Invert Features…');
+    await pickQuick(page, 'circle.png');
+    const fr = await frameWith(page, 'body[data-kind="invert"] #invert-layer', 30_000);
+    const r = await fr.evaluate(() => {
+      const s = document.getElementById('invert-layer') as HTMLSelectElement;
+      return { index: s.selectedIndex, count: s.options.length, reason: !(document.getElementById('layer-reason') as HTMLElement).hidden };
+    });
+    // Options are deepest first: the middle layer sits in the middle of the list.
+    if (Math.abs(r.index - (r.count - 1) / 2) > 1) throw new Error(`layer ${r.index} of ${r.count} chosen, not the middle one`);
+    if (!r.reason) throw new Error('no reason shown for the default layer');
+    await fr.waitForFunction(() => Number((document.getElementById('frame') as HTMLElement | null)?.dataset.frames ?? 0) >= 1, undefined, { timeout: 90_000 }).catch(() => undefined);
+    await shot('15d-invert-middle-layer.png');
+    await fr.locator('#cancel').click().catch(() => undefined);
+    await closeActiveTab(page);
+    return `layer ${r.index + 1} of ${r.count}`;
+  });
+
+  await h.check('Show Engine Log lists visualizations, cancels and timings', async () => {
+    await runCommand(page, 'CNN Lens: Show Engine Log');
+    const lines = page.locator('.part.panel .view-lines');
+    const text = await waitFor('the log to show a cancelled dream', async () => {
+      const t = ((await lines.first().textContent().catch(() => '')) ?? '').replace(/\u00a0/g, ' ');
+      return /dream .*cancelled after [\d.]+ s/.test(t) && /done in [\d.]+ s/.test(t) ? t : undefined;
+    }, 15_000);
+    await shot('15e-engine-log.png');
+    await page.locator('.part.panel .action-label[aria-label^="Hide Panel"], .part.panel .action-label[aria-label^="Close Panel"]').first().click({ timeout: 5000 }).catch(() => undefined);
+    return `${(text.match(/done in/g) ?? []).length} requests done, ${(text.match(/cancelled after/g) ?? []).length} cancelled`;
   });
 }
 
@@ -275,6 +547,35 @@ async function reloadChecks(page: Page, shot: (n: string) => Promise<unknown>): 
   });
 }
 
+/** The same panels in a light theme: every colour comes from the theme, so they must read there too. */
+async function lightThemeChecks(page: Page, shot: (n: string) => Promise<unknown>): Promise<void> {
+  await h.check('light theme: the explain panel, the model browser and a visualization read well', async () => {
+    await closeQuickInput(page);
+    await page.keyboard.press('F1');
+    const input = page.locator('.quick-input-widget input.input');
+    await input.waitFor({ state: 'visible' });
+    await input.fill('>Preferences: Color Theme');
+    await page.locator('.quick-input-list .monaco-list-row', { has: page.locator('.label-name', { hasText: /^Preferences: Color Theme$/ }) }).first().click();
+    await sleep(500);
+    await input.waitFor({ state: 'visible' });
+    await input.fill('Light Modern');
+    await page.locator('.quick-input-list .monaco-list-row', { hasText: 'Light Modern' }).first().waitFor();
+    await sleep(200);
+    await page.keyboard.press('Enter');
+    await sleep(800);
+    const taken: string[] = [];
+    for (const [tab, file] of [['Explain: portrait.png', 'L1-explain-portrait.png'], ['Explain: arrow.png', 'L2-explain.png'], ['model.json', 'L3-model-browser.png'], ['Deep Dream', 'L4-deep-dream.png']] as const) {
+      const t = page.locator('.tab', { hasText: tab }).first();
+      if ((await t.count()) === 0) continue;
+      await t.click();
+      await sleep(1500);
+      await shot(file);
+      taken.push(file);
+    }
+    return taken.join(', ');
+  });
+}
+
 async function main(): Promise<void> {
   fs.mkdirSync(shots, { recursive: true });
   const browser = await launch();
@@ -292,9 +593,11 @@ async function main(): Promise<void> {
     });
 
     await h.check('command palette lists the CNN Lens commands', async () => {
+      // 30-odd commands: the palette's list is virtualized, so each one is looked up by its own name.
       const labels = await paletteEntries(page, 'CNN Lens:');
-      const want = ['CNN Lens: Explain with Grad-CAM', 'CNN Lens: Select Model', 'CNN Lens: Show Engine Log', 'CNN Lens: Restart Engine'];
-      const missing = want.filter((w) => !labels.includes(w));
+      const want = ['CNN Lens: Explain with Grad-CAM', 'CNN Lens: Explain with Score-CAM', 'CNN Lens: Explain with RISE', 'CNN Lens: Select Model', 'CNN Lens: Show Engine Log', 'CNN Lens: Restart Engine'];
+      const missing: string[] = [];
+      for (const w of want) if (!(await paletteEntries(page, w)).includes(w)) missing.push(w);
       if (missing.length) throw new Error(`missing ${JSON.stringify(missing)}; palette shows ${JSON.stringify(labels)}`);
       return `${labels.length} entries`;
     });
@@ -305,10 +608,13 @@ async function main(): Promise<void> {
       await page.locator('.quick-input-list .monaco-list-row').first().waitFor({ timeout: 20_000 });
       await sleep(300);
       const rows = (await page.locator('.quick-input-list .monaco-list-row').allTextContents()).map((t) => t.replace(/\s+/g, ' ').trim());
+      const focusedRow = (await page.locator('.quick-input-list .monaco-list-row.focused').first().textContent().catch(() => '')) ?? '';
       await shot('02b-select-model.png');
       await closeQuickInput(page);
+      if (hasModel() && !focusedRow.includes('in use')) throw new Error(`the preselected row is not the model in use: ${focusedRow}`);
       const want = ['tm-waste-12', 'Browse'];
       const missing = want.filter((w) => !rows.some((r) => r.includes(w)));
+      if (hasModel() && !rows.some((r) => r.includes('tm-waste-12') && r.includes('in use'))) throw new Error(`the model in use is not marked: ${JSON.stringify(rows)}`);
       if (hasModel() && missing.length) throw new Error(`missing ${missing.join(', ')} in ${JSON.stringify(rows)}`);
       return rows.join(' | ');
     });
@@ -320,7 +626,7 @@ async function main(): Promise<void> {
       const sub = page.getByRole('menuitem', { name: /^CNN Lens$/ });
       if ((await sub.count()) !== 1) throw new Error(`no "CNN Lens" submenu in ${JSON.stringify(items)}`);
       await sub.hover();
-      await page.getByRole('menuitem', { name: 'Explain with Saliency (gradients)' }).waitFor({ timeout: 5000 });
+      await page.getByRole('menuitem', { name: 'Explain with Saliency' }).waitFor({ timeout: 5000 });
       const all = await page.getByRole('menuitem').allTextContents();
       await shot('02-context-menu.png');
       await page.keyboard.press('Escape');
@@ -378,10 +684,13 @@ async function main(): Promise<void> {
       h.skip('explain panel checks', 'the e2e workspace has no model (no demo model in media/, no shared fixtures)');
     } else {
       await explainChecks(page, image, shot);
+      await portraitAndErrorChecks(page, shot);
       await modelBrowserChecks(page, shot);
       await dreamChecks(page, image, shot);
       await reloadChecks(page, shot);
+      await lightThemeChecks(page, shot);
     }
+    await auditChecks(h, page, workspace, shot);
     await sleep(200);
   } catch (e) {
     await h.check('suite ran to the end', async () => {
@@ -396,11 +705,11 @@ async function main(): Promise<void> {
 }
 
 const deadline = setTimeout(() => {
-  console.log('ui suite: overall time limit (6 min) reached');
-  h.results.push({ name: 'ui suite finished within 6 minutes', ok: false, ms: 360_000 });
+  console.log('ui suite: overall time limit (8 min) reached');
+  h.results.push({ name: 'ui suite finished within 8 minutes', ok: false, ms: 480_000 });
   h.write(resultsFile);
   process.exit(1);
-}, 360_000);
+}, 480_000);
 main().then(
   () => {
     clearTimeout(deadline);

@@ -20,7 +20,9 @@ export function figureSection(): HTMLElement {
     byId('side').hidden = !side || !have;
     byId('pair').classList.toggle('side-by-side', side && have);
     byId('legend').hidden = !have;
-    byId('stack').hidden = view.failed;
+    // After a load error only the image stays: no map, caption or note of another model.
+    byId('caption').hidden = view.failed || !view.current;
+    if (view.failed) byId('input-note').hidden = true;
   });
   return h('section', { class: 'figures', 'aria-label': 'Image and heatmap' },
     h('div', { id: 'pair', class: 'pair' },
@@ -37,6 +39,7 @@ export function figureSection(): HTMLElement {
       h('span', { id: 'legend-note', class: 'muted' }),
     ),
     h('p', { id: 'input-note', class: 'input-note', hidden: true }),
+    h('p', { id: 'empty-note', class: 'input-note', role: 'status', hidden: true }),
     h('p', { id: 'caption', class: 'caption' }),
   );
 }
@@ -74,6 +77,16 @@ export function showImage(uri: string): void {
     for (const id of ['stack', 'side']) byId(id).style.setProperty('--ar', String(ar));
   };
   img.src = uri;
+}
+
+/** A new model in this panel: nothing of the old one's maps stays on show. */
+export function clearFigures(): void {
+  view.current = null;
+  if (heatmapUrl) URL.revokeObjectURL(heatmapUrl);
+  heatmapUrl = null;
+  byId('caption').textContent = '';
+  byId('empty-note').hidden = true;
+  showInputNote(null);
 }
 
 export function showInputNote(note: string | null): void {
@@ -115,4 +128,20 @@ export function showHeatmap(v: HeatmapView): void {
   const method = view.init?.model.methods.find((m) => m.name === v.method);
   const layer = v.layer ? ` · layer ${v.layer}${v.layerIsDefault ? ' (default)' : ''}` : '';
   byId('caption').textContent = `${method?.title ?? v.method} for '${v.label}' (${percent(v.probability)})${layer} · ${Math.round(v.ms)} ms`;
+  const note = byId('empty-note');
+  note.hidden = !v.empty;
+  note.textContent = v.empty ?? '';
+  for (const id of ['stack', 'side']) byId(id).classList.remove('stale');
+}
+
+/**
+ * A request failed: the map on show belongs to the previous request. It is dimmed and its caption says
+ * so, so that it is never read as the failed method's result.
+ */
+export function markStale(failed: string): void {
+  if (!view.current) return;
+  for (const id of ['stack', 'side']) byId(id).classList.add('stale');
+  const method = view.init?.model.methods.find((m) => m.name === view.current!.method);
+  const layer = view.current.layer ? ` · layer ${view.current.layer}` : '';
+  byId('caption').textContent = `Previous map, not ${failed}: ${method?.title ?? view.current.method} for '${view.current.label}'${layer}`;
 }

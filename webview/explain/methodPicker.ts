@@ -1,5 +1,8 @@
-// The method control: the attribution methods the engine offers for this model.
-import { h, setDropdown } from '../common/dom';
+// The method control: every attribution method, grouped (CAM family, gradients, perturbation) with its
+// one-line description and paper as tooltip; a method that cannot apply to this model is disabled with the
+// reason as its tooltip. Names and groups: src/shared/methods.ts.
+import { METHOD_GROUPS } from '../../src/shared/methods';
+import { h } from '../common/dom';
 import { change, type Dropdown, onRefresh, options, view } from './view';
 
 export function methodPicker(): HTMLElement {
@@ -14,6 +17,20 @@ export function methodPicker(): HTMLElement {
 
 /** Fills the list when the model is known. */
 export function fillMethods(el: HTMLElement): void {
-  const b = view.init!.model;
-  setDropdown(el as Dropdown, b.methods.map((x) => ({ value: x.name, label: x.title, title: x.paper })), options().method);
+  const methods = view.init!.model.methods;
+  const chosen = options().method;
+  const items: HTMLElement[] = [];
+  for (const g of METHOD_GROUPS) {
+    const inGroup = methods.filter((m) => (m.group ?? 'cam') === g.id);
+    if (!inGroup.length) continue;
+    // The toolkit's dropdown has no option groups: a disabled heading row stands for one.
+    items.push(h('vscode-option', { class: 'method-group', disabled: true, value: `group:${g.id}`, 'aria-hidden': 'true' }, `— ${g.title} —`));
+    for (const m of inGroup) {
+      const tip = m.unavailable ?? `${m.description ?? ''}${m.classIndependent ? ' The same map for every class.' : ''}\n${m.paper}`;
+      items.push(h('vscode-option', { value: m.name, title: tip, disabled: !!m.unavailable, selected: m.name === chosen, 'data-group': g.id },
+        m.title + (m.classIndependent ? ' (class-independent)' : '') + (m.unavailable ? ' (not for this model)' : '')));
+    }
+  }
+  el.replaceChildren(...items);
+  (el as Dropdown).value = chosen;
 }

@@ -63,8 +63,19 @@ export function change(o: Partial<ExplainViewOptions>): void {
   if (Object.keys(diff).length === 0) return;
   view.state = { ...view.state, options: { ...view.state.options, ...diff } };
   vscode.setState(view.state);
+  echoesDue++;
   vscode.post({ type: 'setOptions', options: diff });
   refresh();
+}
+
+/** setOptions sent whose echo has not come back: an older echo must not undo a newer change (the slider snapped back). */
+let echoesDue = 0;
+
+/** True when an options message from the host is an echo that a later change of the user's supersedes. */
+export function staleEcho(): boolean {
+  if (echoesDue === 0) return false;
+  echoesDue--;
+  return echoesDue > 0;
 }
 
 /** The value a radio group's change event stands for (the toolkit's group fires it, also when set from code). */

@@ -4,14 +4,16 @@ import { summarizeModel, type LayerSummary } from '../../engine/model/summary';
 import { flag, type OptionSpecs, type ParsedArgs } from '../args';
 import { GLOBAL_OPTIONS, openModel } from '../common';
 import type { CliIO } from '../io';
+import { shapeText } from '../../shared/format';
 
 export const INFO_OPTIONS: OptionSpecs = {
   ...GLOBAL_OPTIONS,
   json: { type: 'boolean', help: 'one JSON object on stdout' },
 };
 
+/** The output shape without the batch dimension, in the one notation of the panels ("7×7×1280"). */
 function shape(s: (number | null)[] | null): string {
-  return s ? `[${s.map((d) => (d === null ? '?' : d)).join(', ')}]` : '(several)';
+  return s ? shapeText(s.slice(1)) : '(several)';
 }
 
 function fmtCount(n: number): string {

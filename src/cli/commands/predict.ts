@@ -1,11 +1,11 @@
-// cnn-lens predict MODEL IMAGE... [--top K] [--json]
+// cnn-lens predict MODEL IMAGE|FOLDER... [--top K] [--json]
 import * as path from 'node:path';
 import { imageToInput, predict } from '../../engine/explain';
 import { readImageFile } from '../../engine/image/decode';
 import { flag, num, type OptionSpecs, type ParsedArgs } from '../args';
 import { percent } from '../../shared/format';
 import { expandImages, runBatch } from '../batch';
-import { GLOBAL_OPTIONS, openModel, PREPROCESS_OPTION, preprocessOf, round } from '../common';
+import { GLOBAL_OPTIONS, openModel, PREPROCESS_OPTION, preprocessOf, round, uniformNote } from '../common';
 import type { CliIO } from '../io';
 
 export const PREDICT_OPTIONS: OptionSpecs = {
@@ -27,13 +27,16 @@ export async function runPredict(args: ParsedArgs, io: CliIO): Promise<number> {
     const img = await readImageFile(image);
     const t0 = performance.now();
     const x = imageToInput(model, img, preset);
-    const preds = predict(model, x).slice(0, top);
+    const all = predict(model, x);
+    const preds = all.slice(0, top);
     x.dispose();
     const ms = performance.now() - t0;
-    results.push({ image, top: preds.map((p) => ({ index: p.index, label: p.label, logit: round(p.logit), probability: round(p.probability) })), ms: Math.round(ms) });
+    const note = uniformNote(all, preset);
+    results.push({ image, top: preds.map((p) => ({ index: p.index, label: p.label, logit: round(p.logit), probability: round(p.probability) })), ...(note ? { nearUniform: true, note } : {}), ms: Math.round(ms) });
     if (!json) {
       io.out(`${path.basename(image)}:`);
       for (const p of preds) io.out(`  ${percent(p.probability).padStart(6)}  ${p.label}${p.label !== String(p.index) ? ` (${p.index})` : ''}`);
+      if (note) io.out(`  note: ${note}`);
     }
   }, (image, error) => results.push({ image, error }));
   if (json) io.out(JSON.stringify({ model: model.file, backend, preprocess: preset, results }));

@@ -55,7 +55,7 @@ const MAXIMIZE_OPTIONS: OptionSpecs = {
   channels: { type: 'string', valueName: 'K1-K2', help: 'maximize each channel K1..K2 in turn; --out is a grid' },
   neuron: { type: 'list', valueName: 'Y,X,K', help: "maximize one unit: channel K at (Y, X) of the layer's output grid" },
   class: { type: 'string', valueName: 'INDEX|LABEL', help: "maximize a class's logit" },
-  steps: { type: 'number', valueName: 'N', help: `optimization steps (default ${DEFAULT_MAXIMIZE_STEPS})` },
+  steps: { type: 'number', valueName: 'N', help: `optimization steps (default 64 for a unit of the first convolution, 128 of the second, else ${DEFAULT_MAXIMIZE_STEPS})` },
   size: { type: 'number', valueName: 'PX', help: 'side of the optimized image (default 128 where the network allows any size, else its input size)' },
   param: { type: 'string', choices: ['fourier', 'pixel'], help: 'image parameterization: decorrelated Fourier (default, Olah et al. 2017) or pixels' },
   lr: { type: 'number', valueName: 'R', help: 'Adam learning rate (default 0.05)' },
@@ -320,11 +320,14 @@ async function runMaximize(args: ParsedArgs, io: CliIO): Promise<number> {
     if (flag(args, 'json')) {
       io.out(JSON.stringify({
         model: model.file, backend, layer: r0.layer, preprocess: options.preprocess, size: [h, w], steps: r0.steps, seed: r0.seed, param: r0.param,
-        results: results.map((r) => ({ target: r.target, objective: round(r.objective), ms: r.ms })),
+        results: results.map((r) => ({ target: r.target, objective: round(r.objective), ...(r.dead ? { dead: true } : {}), ...(r.flat ? { flat: true } : {}), ...(r.note ? { note: r.note } : {}), ms: r.ms })),
         outputs: files, frames: opt.frames, timings: { loadMs: Math.round(loadMs), ms: Math.round(ms) },
       }));
     } else {
-      for (const r of results) io.out(`${r.target}: ${what(r)} ${r.objective.toPrecision(4)} after ${r.steps} steps (${h}×${w}, ${r.param}, seed ${r.seed}) in ${secs(r.ms)}`);
+      for (const r of results) {
+        io.out(`${r.target}: ${what(r)} ${r.objective.toPrecision(4)} after ${r.steps} steps (${h}×${w}, ${r.param}, seed ${r.seed}) in ${secs(r.ms)}`);
+        if (r.note) io.out(`  note: ${r.note}`);
+      }
       if (arrow(files)) io.out(`wrote${arrow(files).slice(2)}`);
     }
   } finally {

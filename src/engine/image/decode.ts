@@ -132,7 +132,7 @@ export function readImageHeader(bytes: Uint8Array, file: string): ImageHeader {
   } catch (e) {
     throw corrupt(file, format, e);
   }
-  if (!(size.width > 0 && size.height > 0)) throw fileError(file, `corrupt ${FORMAT_NAME[format]} header (size ${size.width}x${size.height})`);
+  if (!(size.width > 0 && size.height > 0)) throw fileError(file, `corrupt ${FORMAT_NAME[format]} header (size ${size.width}×${size.height})`);
   return { format, width: size.width, height: size.height };
 }
 
@@ -146,7 +146,7 @@ function megapixels(n: number): string {
 /** Throws when width*height is over the limit. */
 export function checkPixelLimit(width: number, height: number, file: string, maxPixels = DEFAULT_MAX_PIXELS): void {
   if (width * height > maxPixels) {
-    throw fileError(file, `image is ${width}x${height} (${megapixels(width * height)} megapixels), over the ${megapixels(maxPixels)} megapixel limit`);
+    throw fileError(file, `image is ${width}×${height} (${megapixels(width * height)} megapixels), over the ${megapixels(maxPixels)} megapixel limit`);
   }
 }
 
@@ -191,7 +191,7 @@ function decodeGif(bytes: Uint8Array, maxPixels: number): RgbaImage {
   // descriptor claims 65535x65535; omggif then walks all 4 billion frame pixels (75 s for a 100-byte file).
   const frame = reader.frameInfo(0);
   if (frame.width * frame.height > maxPixels) {
-    throw new UnsupportedImageError(`the first GIF frame is ${frame.width}x${frame.height}, over the ${Math.round(maxPixels / 1e6)} megapixel limit`);
+    throw new UnsupportedImageError(`the first GIF frame is ${frame.width}×${frame.height}, over the ${Math.round(maxPixels / 1e6)} megapixel limit`);
   }
   // Codes omggif would loop forever on (see gifLzw.ts) are refused before it decodes them.
   const lzw = gifLzwProblem(bytes, frame.data_offset, frame.width * frame.height);
@@ -231,7 +231,7 @@ export function decodeImage(bytes: Uint8Array, file: string, opts: DecodeOptions
     throw corrupt(file, header.format, e);
   }
   if (img.width !== header.width || img.height !== header.height || img.data.length !== img.width * img.height * 4) {
-    throw fileError(file, `corrupt ${FORMAT_NAME[header.format]} data (header says ${header.width}x${header.height}, decoded ${img.width}x${img.height})`);
+    throw fileError(file, `corrupt ${FORMAT_NAME[header.format]} data (header says ${header.width}×${header.height}, decoded ${img.width}×${img.height})`);
   }
   return img;
 }

@@ -5,7 +5,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { LensError } from '../errors';
 import type { GraphNode } from '../model/graph';
 import type { Network } from '../model/network';
-import type { AttributionMethod } from './types';
+import { defineMethod } from './types';
 
 const PASS_THROUGH = new Set(['Dropout', 'SpatialDropout2D', 'GaussianNoise', 'GaussianDropout', 'AlphaDropout', 'Flatten', 'ActivityRegularization']);
 
@@ -36,12 +36,7 @@ export function findCamHead(net: Network, layer: GraphNode): CamHead | null {
   }
 }
 
-export const cam: AttributionMethod = {
-  name: 'cam',
-  title: 'Class activation mapping (CAM)',
-  paper: 'Zhou et al. 2016, "Learning Deep Features for Discriminative Localization"',
-  usesLayer: true,
-  output: 'layer-map',
+export const cam = defineMethod('cam', {
   run: (ctx) => {
     const layer = ctx.layer!;
     const head = findCamHead(ctx.net, layer);
@@ -58,4 +53,4 @@ export const cam: AttributionMethod = {
       return tf.reshape(tf.matMul(tf.reshape(A, [h * wd, K]), w), [h, wd]);
     });
   },
-};
+});

@@ -1,20 +1,24 @@
-// Grad-CAM and Grad-CAM++: one pipeline (activation A and gradient G at the target layer, weights per
-// channel, ReLU of the weighted sum); the variants differ only in how the channel weights are made.
+// The CAM family's pipeline: activation A and gradient G at the target layer, weights from them, then
+// ReLU(Σ_k w_k ⊙ A_k) (the ReLU off with `relu: false`). Grad-CAM, Grad-CAM++, XGrad-CAM, LayerCAM and
+// HiResCAM differ only in the weights; the gradient-free CAMs (Score-CAM, Ablation-CAM) reuse the last step.
 import * as tf from '@tensorflow/tfjs-core';
 import { layerGradient } from './gradients';
-import type { AttributionMethod, MethodContext, MethodName } from './types';
+import { defineMethod, type AttributionMethod, type MethodContext, type MethodName } from './types';
 
-/** Channel weights [K] from A and G, both [h, w, K]. */
-type ChannelWeights = (A: tf.Tensor3D, G: tf.Tensor3D) => tf.Tensor1D;
+/**
+ * Weights from A and G, both [h, w, K]: per channel [K] (broadcast over positions) or per position and
+ * channel [h, w, K].
+ */
+export type CamWeights = (A: tf.Tensor3D, G: tf.Tensor3D) => tf.Tensor1D | tf.Tensor3D;
 
 /** Grad-CAM (Selvaraju et al. 2017): α_k = mean over positions of ∂score/∂A_k. */
-export const gradCamWeights: ChannelWeights = (_A, G) => tf.mean(G, [0, 1]) as tf.Tensor1D;
+export const gradCamWeights: CamWeights = (_A, G) => tf.mean(G, [0, 1]) as tf.Tensor1D;
 
 /**
  * Grad-CAM++ (Chattopadhay et al. 2018), closed form: a = g² / (2g² + (Σ_positions A)·g³) where the
  * denominator is non-zero, else 0; w_k = Σ_positions a·ReLU(g).
  */
-export const gradCamPlusPlusWeights: ChannelWeights = (A, G) => {
+export const gradCamPlusPlusWeights: CamWeights = (A, G) => {
   const g2 = tf.square(G);
   const g3 = tf.mul(g2, G);
   const sumA = tf.sum(A, [0, 1], true);
@@ -24,20 +28,25 @@ export const gradCamPlusPlusWeights: ChannelWeights = (A, G) => {
   return tf.sum(tf.mul(alpha, tf.relu(G)), [0, 1]) as tf.Tensor1D;
 };
 
-/** ReLU(Σ_k w_k A_k) → [h, w]. */
-export function weightedCam(ctx: MethodContext, weights: ChannelWeights): tf.Tensor {
+/** Σ_k w_k ⊙ A_k → [h, w], ReLU'd unless the options turn it off. Call inside a tidy. */
+export function combineCam(ctx: MethodContext, A: tf.Tensor3D, w: tf.Tensor): tf.Tensor2D {
+  const sum = tf.sum(tf.mul(A, w), -1) as tf.Tensor2D;
+  return ctx.options.relu ? tf.relu(sum) : sum;
+}
+
+/** The layer's activation A and gradient G for the class, [h, w, K] each. */
+export function weightedCam(ctx: MethodContext, weights: CamWeights): tf.Tensor {
   const pass = ctx.pass();
   return tf.tidy(() => {
     const G = tf.squeeze(layerGradient(ctx.net, pass, ctx.classIndex, ctx.options.score), [0]) as tf.Tensor3D;
     const A = tf.squeeze(pass.activation, [0]) as tf.Tensor3D;
-    const w = weights(A, G);
-    return tf.relu(tf.sum(tf.mul(A, w), -1));
+    return combineCam(ctx, A, weights(A, G));
   });
 }
 
-function camVariant(name: MethodName, title: string, paper: string, weights: ChannelWeights): AttributionMethod {
-  return { name, title, paper, usesLayer: true, output: 'layer-map', run: (ctx) => weightedCam(ctx, weights) };
+export function camVariant(name: MethodName, weights: CamWeights): AttributionMethod {
+  return defineMethod(name, { run: (ctx) => weightedCam(ctx, weights) });
 }
 
-export const gradCam = camVariant('gradcam', 'Grad-CAM', 'Selvaraju et al. 2017, "Grad-CAM: Visual Explanations from Deep Networks via Gradient-based Localization"', gradCamWeights);
-export const gradCamPlusPlus = camVariant('gradcam++', 'Grad-CAM++', 'Chattopadhay et al. 2018, "Grad-CAM++: Improved Visual Explanations for Deep Convolutional Networks"', gradCamPlusPlusWeights);
+export const gradCam = camVariant('gradcam', gradCamWeights);
+export const gradCamPlusPlus = camVariant('gradcam++', gradCamPlusPlusWeights);

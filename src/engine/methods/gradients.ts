@@ -15,7 +15,8 @@ export function classScore(net: Network, logits: tf.Tensor, classIndices: number
   const scores = mode === 'probability' ? net.probabilities(logits) : logits;
   const classes = scores.shape[scores.rank - 1] as number;
   const rows = scores.rank === 2 ? scores : tf.reshape(scores, [scores.shape[0], classes]);
-  const onehot = tf.cast(tf.oneHot(tf.tensor1d(classIndices, 'int32'), classes), 'float32');
+  // A one-unit output (a sigmoid binary classifier) has the one class: oneHot needs a depth of at least 2.
+  const onehot = classes === 1 ? tf.onesLike(rows) : tf.cast(tf.oneHot(tf.tensor1d(classIndices, 'int32'), classes), 'float32');
   return tf.sum(tf.mul(rows, onehot));
 }
 
@@ -24,11 +25,11 @@ export function classScore(net: Network, logits: tf.Tensor, classIndices: number
  * rows when one class is given). Only the input gradient is computed: the graph runs unfused ops, so no
  * weight gradients are formed (ENGINE-NOTES pitfall 1).
  */
-export function inputGradients(net: Network, x: tf.Tensor, classIndices: number[], opts: { guided?: boolean; score?: ScoreMode } = {}): tf.Tensor {
+export function inputGradients(net: Network, x: tf.Tensor, classIndices: number[], opts: { guided?: boolean; deconv?: boolean; score?: ScoreMode } = {}): tf.Tensor {
   const batch = x.shape[0];
   const classes = classIndices.length === 1 ? new Array(batch).fill(classIndices[0]) : classIndices;
   if (classes.length !== batch) throw new Error(`internal: ${classes.length} classes for a batch of ${batch}`);
-  const f = (input: tf.Tensor) => classScore(net, net.run(input, { guided: opts.guided }).logits!, classes, opts.score ?? 'logit');
+  const f = (input: tf.Tensor) => classScore(net, net.run(input, { guided: opts.guided, deconv: opts.deconv }).logits!, classes, opts.score ?? 'logit');
   net.prepareGradients();
   return tf.grad(f)(x);
 }
@@ -45,6 +46,12 @@ const activationFloats = new WeakMap<Network, number>();
  */
 export function samplesPerBatch(net: Network, x: tf.Tensor, requested: number): number {
   if (requested > 0) return Math.floor(requested);
+  const budgetFloats = (128 * 2 ** 20) / 4;
+  return Math.max(1, Math.min(8, Math.floor(budgetFloats / (4 * activationFloatsPerImage(net, x)))));
+}
+
+/** Floats of every layer output for one image of x's size (cached per network). */
+export function activationFloatsPerImage(net: Network, x: tf.Tensor): number {
   let perImage = activationFloats.get(net);
   if (perImage === undefined) {
     const pixels = (x.shape[1] ?? 1) * (x.shape[2] ?? 1);
@@ -58,8 +65,7 @@ export function samplesPerBatch(net: Network, x: tf.Tensor, requested: number): 
     }
     activationFloats.set(net, perImage);
   }
-  const budgetFloats = (128 * 2 ** 20) / 4;
-  return Math.max(1, Math.min(8, Math.floor(budgetFloats / (4 * perImage))));
+  return perImage;
 }
 
 /**
@@ -67,12 +73,12 @@ export function samplesPerBatch(net: Network, x: tf.Tensor, requested: number): 
  * from the logits it has just computed (`pick`), so that ranking the classes and differentiating share
  * the forward pass. Returns tensors the caller disposes.
  */
-export function inputGradientAndLogits(net: Network, x: tf.Tensor, pick: (logits: Float32Array) => number, opts: { guided?: boolean; score?: ScoreMode } = {}): { logits: tf.Tensor; classIndex: number; gradient: tf.Tensor } {
+export function inputGradientAndLogits(net: Network, x: tf.Tensor, pick: (logits: Float32Array) => number, opts: { guided?: boolean; deconv?: boolean; score?: ScoreMode } = {}): { logits: tf.Tensor; classIndex: number; gradient: tf.Tensor } {
   let logits: tf.Tensor | null = null;
   let classIndex = -1;
   net.prepareGradients();
   const gradient = tf.grad((input: tf.Tensor) => {
-    const l = net.run(input, { guided: opts.guided }).logits!;
+    const l = net.run(input, { guided: opts.guided, deconv: opts.deconv }).logits!;
     logits = tf.keep(tf.clone(l));
     classIndex = pick(l.dataSync() as Float32Array);
     return classScore(net, l, [classIndex], opts.score ?? 'logit');

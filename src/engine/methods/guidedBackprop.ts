@@ -2,14 +2,9 @@
 // only positive gradient at positive input.
 import * as tf from '@tensorflow/tfjs-core';
 import { inputGradients } from './gradients';
-import type { AttributionMethod } from './types';
+import { defineMethod } from './types';
 
-export const guidedBackprop: AttributionMethod = {
-  name: 'guided-backprop',
-  title: 'Guided backpropagation',
-  paper: 'Springenberg et al. 2014, "Striving for Simplicity: The All Convolutional Net"',
-  usesLayer: false,
-  output: 'input-channels',
+export const guidedBackprop = defineMethod('guided-backprop', {
   inputGradient: 'guided',
   run: (ctx) => {
     const g = ctx.precomputedGradient?.() ?? inputGradients(ctx.net, ctx.x, [ctx.classIndex], { guided: true, score: ctx.options.score });
@@ -17,4 +12,4 @@ export const guidedBackprop: AttributionMethod = {
     g.dispose();
     return map;
   },
-};
+});

@@ -2,14 +2,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { gradCam } from './gradCam';
 import { guidedBackprop } from './guidedBackprop';
-import type { AttributionMethod } from './types';
+import { defineMethod } from './types';
 
-export const guidedGradCam: AttributionMethod = {
-  name: 'guided-gradcam',
-  title: 'Guided Grad-CAM',
-  paper: 'Selvaraju et al. 2017 (guided backpropagation × Grad-CAM)',
-  usesLayer: true,
-  output: 'input-channels',
+export const guidedGradCam = defineMethod('guided-gradcam', {
   run: (ctx) => {
     const cam = gradCam.run(ctx);
     const guided = guidedBackprop.run(ctx);
@@ -22,4 +17,4 @@ export const guidedGradCam: AttributionMethod = {
       return out;
     });
   },
-};
+});

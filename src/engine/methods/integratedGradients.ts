@@ -3,14 +3,9 @@
 // `steps` intervals. Completeness: Σ attributions ≈ score(x) − score(x′).
 import * as tf from '@tensorflow/tfjs-core';
 import { inputGradients, samplesPerBatch } from './gradients';
-import type { AttributionMethod } from './types';
+import { defineMethod } from './types';
 
-export const integratedGradients: AttributionMethod = {
-  name: 'integrated-gradients',
-  title: 'Integrated gradients',
-  paper: 'Sundararajan, Taly & Yan 2017, "Axiomatic Attribution for Deep Networks"',
-  usesLayer: false,
-  output: 'input-channels',
+export const integratedGradients = defineMethod('integrated-gradients', {
   run: (ctx) => {
     const { steps, score } = ctx.options;
     const batchSize = samplesPerBatch(ctx.net, ctx.x, ctx.options.batchSize);
@@ -44,4 +39,4 @@ export const integratedGradients: AttributionMethod = {
     diff.dispose();
     return out;
   },
-};
+});

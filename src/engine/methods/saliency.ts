@@ -1,14 +1,9 @@
 // Vanilla gradient saliency (Simonyan, Vedaldi & Zisserman 2013): max over channels of |∂score/∂input|.
 import * as tf from '@tensorflow/tfjs-core';
 import { inputGradients } from './gradients';
-import type { AttributionMethod } from './types';
+import { defineMethod } from './types';
 
-export const saliency: AttributionMethod = {
-  name: 'saliency',
-  title: 'Vanilla gradient saliency',
-  paper: 'Simonyan, Vedaldi & Zisserman 2013, "Deep Inside Convolutional Networks"',
-  usesLayer: false,
-  output: 'input-map',
+export const saliency = defineMethod('saliency', {
   inputGradient: 'plain',
   run: (ctx) => {
     const g = ctx.precomputedGradient?.() ?? inputGradients(ctx.net, ctx.x, [ctx.classIndex], { score: ctx.options.score });
@@ -16,4 +11,4 @@ export const saliency: AttributionMethod = {
     g.dispose();
     return map;
   },
-};
+});

@@ -1,18 +1,20 @@
-// SmoothGrad (Smilkov et al. 2017): the mean over N noisy copies of the image of the saliency map
-// (max over channels of |∂score/∂input|). The copies go through the network in batches.
+// SmoothGrad (Smilkov et al. 2017) over N noisy copies x + ε_i of the image, gradients g_i = ∂score/∂x:
+//   mean:   mean_i max_c |g_i|        (the paper's: the saliency map averaged)
+//   square: max_c mean_i g_i²         (SmoothGrad-Squared, Adebayo et al. 2018 / Hooker et al. 2019)
+//   var:    max_c var_i g_i           (VarGrad, Adebayo et al. 2018)
+// square and var work on the raw gradients per value, as Captum's NoiseTunnel does, then take each pixel's
+// largest channel like saliency. The copies go through the network in batches.
 import * as tf from '@tensorflow/tfjs-core';
 import { makeRng, normalNoise } from '../random';
 import { inputGradients, samplesPerBatch } from './gradients';
-import type { AttributionMethod } from './types';
+import { defineMethod } from './types';
 
-export const smoothGrad: AttributionMethod = {
-  name: 'smoothgrad',
-  title: 'SmoothGrad',
-  paper: 'Smilkov et al. 2017, "SmoothGrad: removing noise by adding noise"',
-  usesLayer: false,
-  output: 'input-map',
+export const SMOOTHGRAD_SAMPLES = 25;
+
+export const smoothGrad = defineMethod('smoothgrad', {
   run: (ctx) => {
-    const { samples, noise, seed, score } = ctx.options;
+    const { noise, seed, score, smooth } = ctx.options;
+    const samples = ctx.options.samples || SMOOTHGRAD_SAMPLES;
     const batchSize = samplesPerBatch(ctx.net, ctx.x, ctx.options.batchSize);
     const [, H, W, C] = ctx.x.shape;
     const xData = ctx.x.dataSync();
@@ -24,22 +26,33 @@ export const smoothGrad: AttributionMethod = {
     }
     const sigma = noise * (hi > lo ? hi - lo : 1);
     const rng = makeRng(seed);
-    let sum = tf.zeros([H, W]);
+    // mean: Σ max_c|g| [H, W]; square/var: Σ g and Σ g² [H, W, C].
+    let sum = smooth === 'mean' ? tf.zeros([H, W]) : tf.zeros([H, W, C]);
+    let sumSq = smooth === 'mean' ? null : tf.zeros([H, W, C]);
     for (let done = 0; done < samples; ) {
       const b = Math.min(batchSize, samples - done);
-      const next = tf.tidy(() => {
+      const [nextSum, nextSq] = tf.tidy(() => {
         const eps = tf.tensor4d(normalNoise(b * H * W * C, sigma, rng), [b, H, W, C]);
-        const noisy = tf.add(ctx.x, eps);
-        const g = inputGradients(ctx.net, noisy, [ctx.classIndex], { score });
-        return tf.add(sum, tf.sum(tf.max(tf.abs(g), -1), 0));
+        const g = inputGradients(ctx.net, tf.add(ctx.x, eps), [ctx.classIndex], { score });
+        if (smooth === 'mean') return [tf.add(sum, tf.sum(tf.max(tf.abs(g), -1), 0))];
+        return [tf.add(sum, tf.sum(g, 0)), tf.add(sumSq!, tf.sum(tf.square(g), 0))];
       });
       sum.dispose();
-      sum = next;
+      sumSq?.dispose();
+      sum = nextSum;
+      sumSq = nextSq ?? null;
       done += b;
       ctx.step(done, samples);
     }
-    const mean = tf.div(sum, samples);
+    const out = tf.tidy(() => {
+      if (smooth === 'mean') return tf.div(sum, samples);
+      const meanSq = tf.div(sumSq!, samples);
+      if (smooth === 'square') return tf.max(meanSq, -1);
+      const mean = tf.div(sum, samples);
+      return tf.max(tf.relu(tf.sub(meanSq, tf.square(mean))), -1); // relu: rounding can make E[g²] − E[g]² slightly negative
+    });
     sum.dispose();
-    return mean;
+    sumSq?.dispose();
+    return out;
   },
-};
+});

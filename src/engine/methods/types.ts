@@ -4,11 +4,16 @@ import type { GraphNode } from '../model/graph';
 import type { Network } from '../model/network';
 import type { LayerPass, ScoreMode } from './gradients';
 
-export type MethodName = 'saliency' | 'guided-backprop' | 'cam' | 'gradcam' | 'gradcam++' | 'guided-gradcam' | 'smoothgrad' | 'integrated-gradients';
+import { methodInfo, usesLayer, type MethodId } from '../../shared/methods';
+
+export type MethodName = MethodId;
+
+/** How SmoothGrad combines the noisy gradients g_i: mean of max_c |g_i|, max_c mean g_i², or max_c var g_i. */
+export type SmoothMode = 'mean' | 'square' | 'var';
 
 export interface MethodOptions {
   score: ScoreMode;
-  /** SmoothGrad: number of noisy samples. */
+  /** SmoothGrad: noisy samples; RISE: random masks. 0: the method's own default (25, 2000). */
   samples: number;
   /** SmoothGrad: noise σ as a fraction of the input's value range. */
   noise: number;
@@ -21,9 +26,22 @@ export interface MethodOptions {
    * models). Larger batches are not faster on wasm, only bigger.
    */
   batchSize: number;
+  /** SmoothGrad: how the noisy gradients are combined. */
+  smooth: SmoothMode;
+  /** ReLU'd CAMs: false keeps the negative part of the map (`--no-relu`). */
+  relu: boolean;
+  /** Score-CAM: keep the N channels of largest activation variance (Faster Score-CAM); 0: all. */
+  maxChannels: number;
+  /** Occlusion: patch side and stride in input pixels; 0: ⌈min(H, W)/8⌉ and ⌈patch/2⌉. */
+  patch: number;
+  stride: number;
+  /** RISE: cells per side of the coarse mask grid. */
+  grid: number;
 }
 
-export const DEFAULT_METHOD_OPTIONS: MethodOptions = { score: 'logit', samples: 25, noise: 0.15, steps: 64, seed: 0, batchSize: 0 };
+export const DEFAULT_METHOD_OPTIONS: MethodOptions = {
+  score: 'logit', samples: 0, noise: 0.15, steps: 64, seed: 0, batchSize: 0, smooth: 'mean', relu: true, maxChannels: 0, patch: 0, stride: 0, grid: 7,
+};
 
 export interface MethodContext {
   net: Network;
@@ -48,6 +66,7 @@ export interface MethodContext {
 
 export interface AttributionMethod {
   name: MethodName;
+  /** From the registry (src/shared/methods.ts). */
   title: string;
   paper: string;
   /** Whether the method works on a target layer (else on the input). */
@@ -58,7 +77,13 @@ export interface AttributionMethod {
    * The map is made from ∂score/∂input at the image itself (plain or through guided ReLUs): explain()
    * then computes it in the forward pass that ranks the classes, and hands it over as precomputedGradient.
    */
-  inputGradient?: 'plain' | 'guided';
+  inputGradient?: 'plain' | 'guided' | 'deconv';
   /** Returns the map as a tensor without the batch dimension (caller disposes). */
   run(ctx: MethodContext): tf.Tensor;
+}
+
+/** A method's engine part: how it runs; its names and needs come from the registry. */
+export function defineMethod(name: MethodName, impl: Pick<AttributionMethod, 'run' | 'inputGradient'>): AttributionMethod {
+  const info = methodInfo(name);
+  return { name, title: info.title, paper: info.paper, usesLayer: usesLayer(info), output: info.output, ...impl };
 }

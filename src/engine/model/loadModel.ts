@@ -12,6 +12,7 @@ import { checkFiniteWeights, validateTopology } from './topology';
 import { architectureFileOf, isKerasFile, loadKerasArtifacts, normalizeWithPlan } from './keras';
 import { matchWeightNames } from './keras/weightNames';
 import { otherFormatProblem } from './otherFormats';
+import { ownInputScaling } from './inputScaling';
 import { imageInputLayout, toInputLayout, type InputLayout } from './inputLayout';
 import { assumedLabels } from './imagenetLabels';
 import { isOnnxPath, loadOnnxModel } from './onnx';
@@ -204,11 +205,14 @@ function readMetadata(modelFile: string): any {
   }
 }
 
-function defaultPreprocess(metadata: any): { preset: PreprocessPreset; reason: string } {
+function defaultPreprocess(metadata: any, network: Network | null): { preset: PreprocessPreset; reason: string } {
   const known = ['raw', 'unit', 'tf', 'caffe', 'torch'];
   if (metadata && typeof metadata.preprocess === 'string' && known.includes(metadata.preprocess)) {
     return { preset: metadata.preprocess as PreprocessPreset, reason: 'metadata.json "preprocess"' };
   }
+  // What the model itself says comes before guesses.
+  const own = network ? ownInputScaling(network) : null;
+  if (own) return { preset: own.preset, reason: own.reason };
   if (metadata && (metadata.tmVersion || String(metadata.packageName ?? '').includes('teachablemachine'))) {
     return { preset: 'tf', reason: 'Teachable Machine model (x/127.5 − 1)' };
   }
@@ -231,7 +235,7 @@ function finish(base: Omit<LoadedModel, 'labels' | 'labelsSource' | 'defaultPrep
   }
   if (!lab.labels && formatDefaults.labels && formatDefaults.labels.labels.length === base.numClasses) lab = { ...formatDefaults.labels };
   if (!lab.labels) lab = assumedLabels(base.numClasses) ?? lab;
-  let pre = defaultPreprocess(metadata);
+  let pre = defaultPreprocess(metadata, base.network);
   if (pre.reason.startsWith('default') && formatDefaults.preprocess) pre = formatDefaults.preprocess;
   return { ...base, labels: lab.labels, labelsSource: lab.source, defaultPreprocess: pre.preset, preprocessReason: pre.reason, metadata };
 }

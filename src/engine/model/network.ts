@@ -22,6 +22,8 @@ export interface RunOptions {
   cache?: Map<number, tf.Tensor>;
   /** Guided-backpropagation ReLUs. */
   guided?: boolean;
+  /** Deconvnet ReLUs (they pass back the positive gradient whatever their input). */
+  deconv?: boolean;
   /** Compute the logits (model output 0 before its final softmax/sigmoid). Default true. */
   logits?: boolean;
   /** Return every computed value (to serve as `cache` later). */
@@ -64,7 +66,8 @@ export class Network {
     if (producer) {
       const layer = producer.layer as any;
       const cfgAxis = layer.getConfig?.().axis;
-      if (producer.className === 'Softmax' && (cfgAxis === undefined || cfgAxis === -1)) {
+      // tfjs-layers' Softmax defaults to axis 1 (Keras: -1); both are the class axis of a [batch, classes] output.
+      if (producer.className === 'Softmax' && (cfgAxis === undefined || cfgAxis === -1 || cfgAxis === out.shape.length - 1)) {
         logitsRef = producer.inputs[0];
         act = 'softmax';
       } else if (producer.className === 'Activation' || ['Dense', 'Conv2D'].includes(producer.className)) {
@@ -138,7 +141,7 @@ export class Network {
     const values = new Map<number, tf.Tensor>();
     const tainted = new Set<number>();
     values.set(this.graph.input.id, toInputLayout(x, this.inputLayout));
-    const ctx: OpContext = { guided: opts.guided === true, skipActivation: false, prepared: this.prepared };
+    const ctx: OpContext = { guided: opts.guided === true, deconv: opts.deconv === true, skipActivation: false, prepared: this.prepared };
     const fold = foldBatchNorms() && this.foldable.size > 0;
     // Normally done by the caller before tf.grad (prepareGradients); made here as a fallback.
     if (!this.gradientsPrepared && recordingGradient()) this.prepareGradients();

@@ -1,6 +1,7 @@
 // The explain panel's Compare grid as one PNG: classes in rows, methods in columns, each cell's heatmap
 // under its caption (time, AUCs), the best cell of a row framed. The panel shows the same cells live.
 import type { RgbaImage } from '../image/decode';
+import { resizeRgba } from '../image/resize';
 import { drawText, GLYPH_H, textWidth } from '../image/font';
 import { canvas, fillRect, paste, textBlock, wrapText, type Rgb } from './canvas';
 
@@ -10,6 +11,7 @@ export interface GridCell {
   best: boolean;
 }
 
+const MIN_TILE = 192;
 const INK: Rgb = [235, 235, 235];
 const MUTED: Rgb = [170, 170, 170];
 const BEST: Rgb = [255, 196, 0];
@@ -19,6 +21,14 @@ export function renderCompareGrid(title: string, rowLabels: string[], colLabels:
   const cols = colLabels.length;
   if (rows === 0 || cols === 0) throw new Error('compare grid: no rows or no columns');
   if (cells.length !== rows * cols) throw new Error(`compare grid: ${cells.length} cells for ${rows}×${cols}`);
+  // Small images (a 64-pixel sample) are enlarged so that every cell is at least MIN_TILE on its longer side.
+  cells = cells.map((c) => {
+    if (!c) return c;
+    const side = Math.max(c.image.width, c.image.height);
+    if (side >= MIN_TILE) return c;
+    const k = MIN_TILE / side;
+    return { ...c, image: resizeRgba(c.image, Math.round(c.image.width * k), Math.round(c.image.height * k)) };
+  });
   const present = cells.filter((c): c is GridCell => c !== null);
   const tileW = Math.max(96, ...present.map((c) => c.image.width));
   const tileH = Math.max(96, ...present.map((c) => c.image.height));

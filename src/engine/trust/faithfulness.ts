@@ -3,7 +3,7 @@
 // is compared with a seeded random map on the same image, class and baseline.
 import type * as tf from '@tensorflow/tfjs-core';
 import { DEFAULT_CURVE_STEPS, type EvaluationRecord, type FaithfulnessRecord, type MethodFaithfulness, type MethodSkipped, type PerturbationBaseline } from '../../shared/trustRecords';
-import { CancelledError, LensError } from '../errors';
+import { CancelledError, errorMessage } from '../errors';
 import { blackInput, explain, predict, requireNetwork, resolveClass, type JobHooks } from '../explain';
 import type { PreprocessPreset } from '../image/preprocess';
 import { METHODS, type MethodName } from '../methods';
@@ -103,8 +103,10 @@ export function evaluateFaithfulness(model: LoadedModel, x: tf.Tensor, req: Eval
     try {
       r = explain(model, x, { method, classes: [classIndex], layer: req.layer, preprocess: req.preprocess }, half(0));
     } catch (e) {
-      if (e instanceof CancelledError || !(e instanceof LensError) || req.methods.length === 1) throw e;
-      methods.push({ method, skipped: e.message });
+      // With several methods one that cannot run here (CAM without pooling, a gradient the backend lacks)
+      // is recorded and the others still count.
+      if (e instanceof CancelledError || req.methods.length === 1) throw e;
+      methods.push({ method, skipped: errorMessage(e) });
       return;
     }
     const e = r.explanations[0];

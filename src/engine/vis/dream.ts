@@ -17,6 +17,7 @@ import { layerNormObjective } from './objectives';
 import { evaluate, imageOf, optimize, type OptimizeSpec, type VisHooks } from './optimize';
 import { makeParam } from './param';
 import { inputSpace } from './space';
+import { DREAM_DEFAULT_OCTAVES, DREAM_DEFAULT_STEPS } from '../../shared/visualizeProtocol';
 
 export interface DreamOptions {
   /** Preprocessing the model expects (default: the model's own). */
@@ -56,7 +57,7 @@ export interface DreamResult extends VisImage {
   ms: number;
 }
 
-export const DREAM_DEFAULTS = { octaves: 4, octaveScale: 1.4, steps: 20, stepSize: 0.008, maxSide: 320, smooth: 1 };
+export const DREAM_DEFAULTS = { octaves: DREAM_DEFAULT_OCTAVES, octaveScale: 1.4, steps: DREAM_DEFAULT_STEPS, stepSize: 0.008, maxSide: 320, smooth: 1 };
 
 const NONLINEAR = new Set(['ReLU', 'LeakyReLU', 'ELU', 'PReLU', 'ThresholdedReLU']);
 const MERGES = new Set(['Add', 'Concatenate']);
@@ -117,7 +118,7 @@ export function dream(model: LoadedModel, image: RgbaImage | tf.Tensor, options:
     H = Math.max(1, Math.round(ih * f));
     W = Math.max(1, Math.round(iw * f));
   } else if (options.size !== undefined && options.size !== Math.max(MH, MW)) {
-    throw new LensError(`this model needs its input size ${MH}x${MW} at the dream layers (a layer between input and them fixes the size); leave out the size`);
+    throw new LensError(`this model needs its input size ${MH}×${MW} at the dream layers (a layer between input and them fixes the size); leave out the size`);
   }
   const octaveSizes: [number, number][] = [];
   for (let i = octaves - 1; i >= 0; i--) {

@@ -82,7 +82,7 @@ export function filterWeights(model: LoadedModel, layer: string, preprocess?: Pr
   let description: string;
   if (cls !== 'Conv2D') {
     kind = 'depthwise';
-    description = `${cin * cout} depthwise ${kh}x${kw} kernels, one per input channel${cout > 1 ? ' and multiplier' : ''} (blue negative, red positive)`;
+    description = `${cin * cout} depthwise ${kh}×${kw} kernels, one per input channel${cout > 1 ? ' and multiplier' : ''} (blue negative, red positive)`;
     for (let i = 0; i < cin; i++) {
       for (let o = 0; o < cout; o++) {
         const vals: number[] = [];
@@ -92,7 +92,7 @@ export function filterWeights(model: LoadedModel, layer: string, preprocess?: Pr
     }
   } else if (readsInput(model, node.index) && (cin === 3 || cin === 4 || cin === 1)) {
     kind = 'rgb';
-    description = `${cout} filters of ${kh}x${kw} on the input image, ${cin === 1 ? 'dark negative, light positive' : 'in colour'} (mid-gray = 0; each scaled to its largest weight)`;
+    description = `${cout} filters of ${kh}×${kw} on the input image, ${cin === 1 ? 'dark negative, light positive' : 'in colour'} (mid-gray = 0; each scaled to its largest weight)`;
     const space = inputSpace(preprocess ?? model.defaultPreprocess, cin);
     for (let o = 0; o < cout; o++) {
       let m = 0;
@@ -112,7 +112,7 @@ export function filterWeights(model: LoadedModel, layer: string, preprocess?: Pr
     }
   } else if (kh * kw > 1) {
     kind = 'spatial';
-    description = `${cout} filters of ${kh}x${kw}x${cin}, each shown as its mean over the ${cin} input channels (blue negative, red positive)`;
+    description = `${cout} filters of ${kh}×${kw}×${cin}, each shown as its mean over the ${cin} input channels (blue negative, red positive)`;
     for (let o = 0; o < cout; o++) {
       const vals: number[] = [];
       for (let y = 0; y < kh; y++) {
@@ -128,7 +128,7 @@ export function filterWeights(model: LoadedModel, layer: string, preprocess?: Pr
     kind = 'pointwise';
     const side = Math.ceil(Math.sqrt(cin));
     const rows = Math.ceil(cin / side);
-    description = `${cout} 1x1 filters, each a ${rows}x${side} square of its weights for the ${cin} input channels, row by row (blue negative, red positive)`;
+    description = `${cout} 1×1 filters, each a ${rows}×${side} square of its weights for the ${cin} input channels, row by row (blue negative, red positive)`;
     for (let o = 0; o < cout; o++) {
       const vals: number[] = [];
       for (let i = 0; i < cin; i++) vals.push(at(0, 0, i, o));

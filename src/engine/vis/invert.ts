@@ -12,6 +12,7 @@ import { matchObjective } from './objectives';
 import { evaluate, imageOf, optimize, type VisHooks } from './optimize';
 import { makeParam, type ParamKind } from './param';
 import { inputSpace, pixelsToRgba, toModelSpace } from './space';
+import { INVERT_DEFAULT_STEPS } from '../../shared/visualizeProtocol';
 
 export interface InvertOptions {
   /** Preprocessing the model expects (default: the model's own). */
@@ -45,7 +46,7 @@ export interface InvertResult extends VisImage {
   ms: number;
 }
 
-export const DEFAULT_INVERT_STEPS = 200;
+export const DEFAULT_INVERT_STEPS = INVERT_DEFAULT_STEPS;
 
 /**
  * Inverts the representation of `image` at `options.layer`. `image` is an RGBA image or the model input

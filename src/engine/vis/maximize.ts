@@ -5,7 +5,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { LensError } from '../errors';
 import { resolveClass } from '../explain';
 import type { RgbaImage } from '../image/decode';
-import type { GraphNode } from '../model/graph';
+import { ancestorsOf, type GraphNode } from '../model/graph';
+import { layerKind } from '../model/layerKinds';
 import type { LoadedModel } from '../model/loadModel';
 import type { Network } from '../model/network';
 import type { PreprocessPreset } from '../image/preprocess';
@@ -15,7 +16,8 @@ import { channelObjective, classObjective, neuronObjective, type Objective } fro
 import { evaluate, imageOf, optimize, type VisHooks } from './optimize';
 import { makeParam, type ParamKind } from './param';
 import { NO_REGULARIZERS, type Regularizers } from './regularizers';
-import { outputReader, smoothReluReader } from './readers';
+import { endsInRelu, outputReader, smoothReluReader } from './readers';
+import { degenerateUnit } from './deadUnits';
 import { inputSpace } from './space';
 import type { TransformOptions } from './transforms';
 
@@ -63,6 +65,15 @@ export interface MaximizeResult extends VisImage {
   layer: string | null;
   /** The objective on the final image without transformations (mean activation, neuron value or logit). */
   objective: number;
+  /**
+   * The channel or neuron is 0 on every input tried (the result, black, white, gray and noise), after
+   * optimizing its pre-activation where the layer ends in a ReLU: a dead unit. The image is meaningless.
+   */
+  dead?: boolean;
+  /** The value is the same on every input tried (not 0): it does not depend on the image. */
+  flat?: boolean;
+  /** One sentence for a dead or flat result (null otherwise), for the CLI, the JSON and tile captions. */
+  note?: string | null;
   steps: number;
   seed: number;
   param: ParamKind;
@@ -70,6 +81,18 @@ export interface MaximizeResult extends VisImage {
 }
 
 export const DEFAULT_MAXIMIZE_STEPS = 256;
+
+/**
+ * Default steps for a layer: a unit of the first convolution sees a few pixels and its pattern is found in
+ * far fewer steps than a deep unit's (and those layers are the slowest per step: full resolution). 64 steps
+ * for the first convolution block, 128 for the second, 256 deeper and for classes.
+ */
+export function defaultMaximizeSteps(net: Network, node: GraphNode | null): number {
+  if (!node) return DEFAULT_MAXIMIZE_STEPS;
+  let convs = 0;
+  for (const i of ancestorsOf(net.graph, [node.index])) if (layerKind(net.graph.nodes[i].className) === 'conv') convs++;
+  return convs <= 1 ? 64 : convs === 2 ? 128 : DEFAULT_MAXIMIZE_STEPS;
+}
 export const DEFAULT_MAXIMIZE_SIZE = 128;
 /** Channels of a range optimized together. */
 export const DEFAULT_RANGE_BATCH = 4;
@@ -167,7 +190,7 @@ function run(r: MaximizeRun): MaximizeResult[] {
     const channels = model.inputSize.channels;
     const space = inputSpace(o.preprocess ?? model.defaultPreprocess, channels);
     const paramKind = o.param ?? 'fourier';
-    const steps = capSteps(o.steps ?? DEFAULT_MAXIMIZE_STEPS);
+    const steps = capSteps(o.steps ?? defaultMaximizeSteps(net, target.node));
     const seed = o.seed ?? 0;
     const transforms = { ...defaultTransforms(Math.min(h, w)), ...o.transforms };
     const regularizers = { ...defaultRegularizers(paramKind), ...o.regularizers };
@@ -191,12 +214,16 @@ function run(r: MaximizeRun): MaximizeResult[] {
         for (let b = 0; b < chs.length; b++) {
           const ch = chs[b];
           const row = tf.slice(p, b, 1);
-          const value = evaluate({ ...spec, objective: target.reportFor(ch === undefined ? undefined : [ch]) }, row);
+          const report = target.reportFor(ch === undefined ? undefined : [ch]);
+          const value = evaluate({ ...spec, objective: report }, row);
+          const label = ch === undefined ? target.label : `channel ${ch} of ${target.node!.path}`;
+          const degenerate = target.node ? degenerateUnit({ ...spec, objective: report }, value, label, endsInRelu(target.node)) : null;
           row.dispose();
           const res: MaximizeResult = {
             ...imageOf(space, param, p, b),
-            target: ch === undefined ? target.label : `channel ${ch} of ${target.node!.path}`,
+            target: label,
             layer: target.node?.path ?? null, objective: value, steps, seed, param: paramKind, ms: Math.round(since(t0) / chs.length),
+            ...(degenerate ?? {}),
           };
           results.push(res);
           r.onTile?.(g * batchSize + b, res);

@@ -51,7 +51,7 @@ export function neuronObjective(reader: Reader, node: GraphNode, y: number, x: n
       const a = reader.read(run, input);
       if (a.rank === 2) return pickPerRow(a, perRow([k], a.shape[0]));
       const [b, h, w, c] = a.shape as number[];
-      if (y < 0 || y >= h || x < 0 || x >= w) throw new LensError(`neuron (${y}, ${x}) is outside the ${h}x${w} output of '${node.path}' at this image size`);
+      if (y < 0 || y >= h || x < 0 || x >= w) throw new LensError(`neuron (${y}, ${x}) is outside the ${h}×${w} output of '${node.path}' at this image size`);
       const unit = tf.reshape(tf.slice(a, [0, y, x, 0], [b, 1, 1, c]), [b, c]);
       return pickPerRow(unit, perRow([k], b));
     },

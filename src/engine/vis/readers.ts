@@ -38,7 +38,8 @@ export function outputReader(node: GraphNode): Reader {
   };
 }
 
-function endsInRelu(node: GraphNode): boolean {
+/** Whether the layer ends in a ReLU (its own activation, or a ReLU layer): such layers are optimized before it. */
+export function endsInRelu(node: GraphNode): boolean {
   if (node.className === 'ReLU') {
     const max = (node.layer as any).getConfig?.().maxValue;
     return max === undefined || max === null || max > 0;

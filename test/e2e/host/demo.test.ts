@@ -17,7 +17,7 @@ describe('demo model', function () {
   let model = '';
 
   before(async function () {
-    const demoDir = fs.readdirSync(ws()).find((d) => d !== 'models' && fs.existsSync(path.join(ws(), d, 'model.json')));
+    const demoDir = fs.readdirSync(ws()).find((d) => d !== 'models' && d !== 'broken-model' && fs.existsSync(path.join(ws(), d, 'model.json')));
     if (!demoDir) {
       console.log('[host-tests] demo model: skipped — no demo model in media/');
       return this.skip();

@@ -69,6 +69,33 @@ describe('engine client (real engine process)', function () {
     assert.deepEqual(await queued, { steps: 2 });
   });
 
+  it('the log has every request with its outcome and time: done, cancelled, failed', async () => {
+    const lines: string[] = [];
+    const logged = new EngineClient({ enginePath, cancelGraceMs: 1000, env: () => ({ CNN_LENS_BACKEND: 'cpu' }), log: (l) => lines.push(l) });
+    try {
+      const t0 = Date.now();
+      await logged.request({ type: 'debugSleep', ms: 20, steps: 5 });
+      const took = (Date.now() - t0) / 1000;
+      const ac = { cancelled: false, listeners: [] as (() => void)[] };
+      const token = { get isCancellationRequested() { return ac.cancelled; }, onCancellationRequested: (l: () => void) => (ac.listeners.push(l), { dispose() {} }) };
+      const long = reason(logged.request({ type: 'debugSleep', ms: 50, steps: 400 }, { token }));
+      await new Promise((r) => setTimeout(r, 200));
+      ac.cancelled = true;
+      ac.listeners.forEach((l) => l());
+      assert.equal(await long, 'cancelled');
+      await reason(logged.request({ type: 'loadModel', model: '/nonexistent/model.json' }));
+      const done = lines.find((l) => l.startsWith('debugSleep 5 steps: done in '));
+      assert.ok(done, lines.join('\n'));
+      // The logged time lies within what this test measured around the request (0.1 s sleeping at least).
+      const secs = Number(/done in ([\d.]+) s/.exec(done)![1]);
+      assert.ok(secs >= 0.09 && secs <= took + 0.01, `${secs} s logged, ${took} s measured`);
+      assert.ok(lines.some((l) => /^debugSleep 400 steps: cancelled after [\d.]+ s$/.test(l)), lines.join('\n'));
+      assert.ok(lines.some((l) => /^loadModel nonexistent\/model\.json: failed after [\d.]+ s: .*no such file/.test(l)), lines.join('\n'));
+    } finally {
+      logged.dispose();
+    }
+  });
+
   it('a time limit ends the request and the next one runs on a fresh engine', async () => {
     const pid = (await client.request({ type: 'ping' })).pid;
     assert.equal(await reason(client.request({ type: 'debugSleep', ms: 100, steps: 50 }, { timeoutMs: 300 })), 'timeout');

@@ -45,21 +45,21 @@ function writeGif(width: number, height: number, palette: number[], indices: num
 describe('hostile images', () => {
   it('refuses decompression bombs from the header: PNG 60000×60000, JPEG 65535×65535, GIF screen 65535×65535, BMP and WebP', () => {
     const png = buildPng({ width: 2, height: 2, colorType: 2, bitDepth: 8, samples: new Array(12).fill(7), ihdrWidth: 60000, ihdrHeight: 60000 });
-    refusedFast(png, 'bomb.png', /image is 60000x60000 \(3600 megapixels\), over the 50 megapixel limit/);
+    refusedFast(png, 'bomb.png', /image is 60000×60000 \(3600 megapixels\), over the 50 megapixel limit/);
 
     const jpg = corpus('baseline.jpg').slice();
     const sof = jpg.findIndex((b, i) => b === 0xff && jpg[i + 1] === 0xc0);
     jpg.set([0xff, 0xff, 0xff, 0xff], sof + 5); // height, width (big-endian)
-    refusedFast(jpg, 'bomb.jpg', /image is 65535x65535 \(4295 megapixels\), over the 50 megapixel limit/);
+    refusedFast(jpg, 'bomb.jpg', /image is 65535×65535 \(4295 megapixels\), over the 50 megapixel limit/);
 
     const gif = corpus('animated.gif').slice();
     gif.set([0xff, 0xff, 0xff, 0xff], 6); // logical screen width, height (little-endian)
-    refusedFast(gif, 'bomb.gif', /image is 65535x65535/);
+    refusedFast(gif, 'bomb.gif', /image is 65535×65535/);
 
     const bmp = corpus('rgb24.bmp').slice();
     new DataView(bmp.buffer).setInt32(18, 100000, true);
     new DataView(bmp.buffer).setInt32(22, -100000, true); // top-down
-    refusedFast(bmp, 'bomb.bmp', /image is 100000x100000 \(10000 megapixels\)/);
+    refusedFast(bmp, 'bomb.bmp', /image is 100000×100000 \(10000 megapixels\)/);
 
     const webp = corpus('lossless.webp');
     // An extended (VP8X) header claiming 16384×16384 in front of the lossless image chunk.
@@ -71,14 +71,14 @@ describe('hostile images', () => {
     const body = Buffer.concat([Buffer.from('WEBP'), vp8x, Buffer.from(webp.subarray(12))]);
     const riff = Buffer.concat([Buffer.from('RIFF'), Buffer.alloc(4), body]);
     riff.writeUInt32LE(body.length, 4);
-    refusedFast(riff, 'bomb.webp', /image is 16384x16384 \(268 megapixels\)/);
+    refusedFast(riff, 'bomb.webp', /image is 16384×16384 \(268 megapixels\)/);
   });
 
   it('refuses a GIF frame far larger than its screen before decoding it (it took 75 s)', () => {
     const gif = corpus('animated.gif').slice();
     const desc = gif.indexOf(0x2c, 13);
     gif.set([0xff, 0xff, 0xff, 0xff], desc + 5); // the first frame's width, height
-    refusedFast(gif, 'frame.gif', /the first GIF frame is 65535x65535, over the 50 megapixel limit/);
+    refusedFast(gif, 'frame.gif', /the first GIF frame is 65535×65535, over the 50 megapixel limit/);
   });
 
   it('refuses LZW codes that would keep the GIF decoder looping forever', () => {

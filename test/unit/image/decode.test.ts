@@ -73,9 +73,9 @@ describe('image/decode: PNG', () => {
     assert.ok(huge.length < 100);
     assert.deepEqual(readImageHeader(huge, 'huge.png'), { format: 'png', width: 100000, height: 100000 });
     // Were the data decoded, the error would be about corrupt zlib data, not the size.
-    throwsLike(() => decodeImage(huge, 'huge.png'), /^huge\.png: image is 100000x100000 \(10000 megapixels\), over the 50 megapixel limit$/);
-    throwsLike(() => decodeImage(huge, 'huge.png', { maxPixels: 2.5e9 }), /^huge\.png: image is 100000x100000 \(10000 megapixels\), over the 2500 megapixel limit$/);
-    throwsLike(() => decodeImage(buildPng({ width: 30, height: 30, colorType: 0, bitDepth: 8, samples: new Array(900).fill(0) }), 'x.png', { maxPixels: 899 }), /^x\.png: image is 30x30 \(0\.0009 megapixels\), over the 0\.0009 megapixel limit$/);
+    throwsLike(() => decodeImage(huge, 'huge.png'), /^huge\.png: image is 100000×100000 \(10000 megapixels\), over the 50 megapixel limit$/);
+    throwsLike(() => decodeImage(huge, 'huge.png', { maxPixels: 2.5e9 }), /^huge\.png: image is 100000×100000 \(10000 megapixels\), over the 2500 megapixel limit$/);
+    throwsLike(() => decodeImage(buildPng({ width: 30, height: 30, colorType: 0, bitDepth: 8, samples: new Array(900).fill(0) }), 'x.png', { maxPixels: 899 }), /^x\.png: image is 30×30 \(0\.0009 megapixels\), over the 0\.0009 megapixel limit$/);
   });
 
   it('gives one-line errors for truncated and corrupt PNGs', () => {
@@ -235,7 +235,7 @@ describe('image/decode: JPEG', () => {
     for (const cut of [3, 100, bytes.length - 40, bytes.length - 2]) {
       throwsLike(() => decodeImage(bytes.subarray(0, cut), 'photo.jpg'), /^photo\.jpg: truncated or corrupt JPEG data \(.+\)$/);
     }
-    throwsLike(() => decodeImage(bytes, 'photo.jpg', { maxPixels: 3000 }), /^photo\.jpg: image is 64x48 \(0\.0031 megapixels\), over the 0\.003 megapixel limit$/);
+    throwsLike(() => decodeImage(bytes, 'photo.jpg', { maxPixels: 3000 }), /^photo\.jpg: image is 64×48 \(0\.0031 megapixels\), over the 0\.003 megapixel limit$/);
   });
 });
 
@@ -258,7 +258,7 @@ describe('image/decode: GIF, BMP, WebP', () => {
     assert.equal(pixel(img, 0, 0)[3], 0, 'outside the first frame');
     assert.equal(pixel(img, 3, 2)[3], 0, 'outside the first frame');
     throwsLike(() => decodeImage(bytes.subarray(0, 30), 'a.gif'), /^a\.gif: truncated or corrupt GIF data \(/);
-    throwsLike(() => decodeImage(bytes, 'a.gif', { maxPixels: 11 }), /^a\.gif: image is 4x3 /);
+    throwsLike(() => decodeImage(bytes, 'a.gif', { maxPixels: 11 }), /^a\.gif: image is 4×3 /);
   });
 
   it('decodes 24-bit bottom-up and 32-bit top-down BMPs', () => {
@@ -300,7 +300,7 @@ describe('image/decode: GIF, BMP, WebP', () => {
     for (const [x, y] of [[3, 3], [18, 3], [3, 12]]) assert.ok(maxAbsDiff(pixel(b, x, y).slice(0, 3), pixel(src, x, y).slice(0, 3)) <= 24, `pixel ${x},${y}`);
     throwsLike(() => decodeImage(lossless.subarray(0, lossless.length - 20), 'l.webp'), /^l\.webp: truncated or corrupt WebP data \(/);
     throwsLike(() => decodeImage(readFileSync(fixturePath('animated.webp')), 'anim.webp'), /^anim\.webp: animated WebP is not supported/);
-    throwsLike(() => decodeImage(lossless, 'l.webp', { maxPixels: 100 }), /^l\.webp: image is 24x16 /);
+    throwsLike(() => decodeImage(lossless, 'l.webp', { maxPixels: 100 }), /^l\.webp: image is 24×16 /);
   });
 });
 

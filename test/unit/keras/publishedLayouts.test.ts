@@ -127,6 +127,15 @@ describe('published model layouts (issue 16)', function () {
       const file = writeKeras3TfjsExport(path.join(dir, 'k3-tfjs-bad'), A, (n) => n.replace('block_conv', 'other_conv'));
       await assert.rejects(loadAnyModel(file), /model\.json: the weights do not fit the layers/);
     });
+
+    it('a weight name that is not a string is refused in one line (found by fuzzing)', async () => {
+      const A = modelA(5);
+      const file = writeKeras3TfjsExport(path.join(dir, 'k3-tfjs-null'), A);
+      const j = JSON.parse(fs.readFileSync(file, 'utf8'));
+      j.weightsManifest[0].weights[0].name = null;
+      fs.writeFileSync(file, JSON.stringify(j));
+      await assert.rejects(loadAnyModel(file), (e: Error) => e.name === 'LensError' && /model\.json: the weights do not fit the layers/.test(e.message));
+    });
   });
 
   describe('item 4: input_shape given to a later layer, batch size fixed at 32', () => {

@@ -92,6 +92,61 @@ describe('ONNX models: gradients and Grad-CAM', () => {
     assert.ok(worst / scale < 2e-3, `max |ours − finite differences| = ${worst.toExponential(2)} of ${scale.toExponential(2)}`);
   });
 
+  it("input gradients through Slice (a channel split) and Concat equal central finite differences of onnxruntime's forward pass", async () => {
+    const file = writeModel({
+      input: { name: 'image', dims: ['N', 3, 6, 6] },
+      outputs: [{ name: 'logits', dims: ['N', 3] }],
+      nodes: [
+        { op: 'Conv', name: 'c1', inputs: ['image', 'c1.w', 'c1.b'], outputs: ['a'], attrs: { kernel_shape: [3, 3], pads: [1, 1, 1, 1], strides: [2, 2] } },
+        { op: 'Tanh', inputs: ['a'], outputs: ['t'] },
+        { op: 'Slice', inputs: ['t', 'st0', 'en0', 'ax'], outputs: ['lo'] },
+        { op: 'Slice', inputs: ['t', 'st1', 'en1', 'ax'], outputs: ['hi'] },
+        { op: 'Concat', inputs: ['hi', 'lo'], outputs: ['cat'], attrs: { axis: 1 } },
+        { op: 'Flatten', inputs: ['cat'], outputs: ['f'] },
+        { op: 'Gemm', inputs: ['f', 'fc.w'], outputs: ['logits'], attrs: { transB: 1 } },
+      ],
+      initializers: [
+        weights('c1.w', [4, 3, 3, 3], 11),
+        weights('c1.b', [4], 12),
+        { name: 'st0', dims: [1], type: 7, values: [0] },
+        { name: 'en0', dims: [1], type: 7, values: [1] },
+        { name: 'st1', dims: [1], type: 7, values: [1] },
+        { name: 'en1', dims: [1], type: 7, values: [4] },
+        { name: 'ax', dims: [1], type: 7, values: [1] },
+        weights('fc.w', [3, 36], 13),
+      ],
+    });
+    const dims = [1, 3, 6, 6];
+    const { onnx, nhwc } = seededInput(dims, 5);
+    const model = await loadAnyModel(file);
+    const cls = 1;
+    const ours = tf.tidy(() => {
+      const g = tf.grad((x: tf.Tensor) => tf.sum(tf.slice(model.network!.logits(x), [0, cls], [1, 1])))(nhwc);
+      return tf.transpose(g, [0, 3, 1, 2]).dataSync() as Float32Array;
+    });
+    const eps = 1e-2;
+    const probes: Float32Array[] = [];
+    for (let i = 0; i < onnx.length; i++) {
+      for (const s of [1, -1]) {
+        const p = Float32Array.from(onnx);
+        p[i] += s * eps;
+        probes.push(p);
+      }
+    }
+    const outs = await ortBatch(file, probes, dims);
+    let worst = 0;
+    let scale = 0;
+    for (let i = 0; i < onnx.length; i++) {
+      const fd = (outs[2 * i][cls] - outs[2 * i + 1][cls]) / (2 * eps);
+      worst = Math.max(worst, Math.abs(fd - ours[i]));
+      scale = Math.max(scale, Math.abs(fd));
+    }
+    nhwc.dispose();
+    model.dispose();
+    assert.ok(scale > 1e-3, 'the gradient is not trivially zero');
+    assert.ok(worst / scale < 2e-3, `max |ours − finite differences| = ${worst.toExponential(2)} of ${scale.toExponential(2)}`);
+  });
+
   it('Grad-CAM at a convolution before GlobalAveragePool + Gemm equals ReLU(Σ_k W[c,k]/(HW) · A_k), with A from onnxruntime', async () => {
     const g: GraphSpec = {
       input: { name: 'image', dims: ['N', 3, 7, 7] },

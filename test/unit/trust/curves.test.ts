@@ -6,7 +6,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { initBackend } from '../../../src/engine/backend';
 import { wrapLayersModel, type LoadedModel } from '../../../src/engine/model/loadModel';
 import { makeRng } from '../../../src/engine/random';
-import { faithfulnessOf, randomOrder } from '../../../src/engine/trust';
+import { evaluateFaithfulness, faithfulnessOf, randomOrder } from '../../../src/engine/trust';
 import { gaussianBlur } from '../../../src/engine/trust/baselines';
 import { maxAbsDiff } from '../helpers';
 
@@ -179,6 +179,16 @@ describe('trust: deletion and insertion curves', () => {
         assert.ok(good.deletion.auc < rnd.deletion.auc, `deletion ${good.deletion.auc} vs random ${rnd.deletion.auc}`);
         assert.ok(good.insertion.auc > rnd.insertion.auc, `insertion ${good.insertion.auc} vs random ${rnd.insertion.auc}`);
       }
+      // No spatial layer: Grad-CAM cannot run. With several methods it is recorded as skipped and the
+      // others still count; asked for alone, its error is the command's.
+      const r = evaluateFaithfulness(linModel, xt, { methods: ['gradcam', 'saliency'], steps: 4, names: { model: 'm', image: 'i' } });
+      assert.deepEqual(r.record.methods.map((m) => m.method), ['gradcam', 'saliency']);
+      assert.match((r.record.methods[0] as { skipped: string }).skipped, /spatial/);
+      assert.equal(r.maps.length, 1, JSON.stringify(r.record.methods));
+      // Saliency of the logit w·x is max_c |w| per pixel (a one-unit output: the class is unit 0).
+      const want = Array.from({ length: n * n }, (_, p) => Math.max(Math.abs(w[p * 3]), Math.abs(w[p * 3 + 1]), Math.abs(w[p * 3 + 2])));
+      assert.ok(maxAbsDiff(r.maps[0].map, want) < 1e-5);
+      assert.throws(() => evaluateFaithfulness(linModel, xt, { methods: ['gradcam'], steps: 4, names: { model: 'm', image: 'i' } }), /spatial/);
     } finally {
       xt.dispose();
       linModel.dispose();

@@ -225,7 +225,7 @@ describe('feature visualization on tiny models', function () {
     assert.throws(() => maximize(lm, { layer: 'c2' }), /exactly one target/);
     assert.throws(() => maximize(lm, { layer: 'c2', channel: 8 }), /channel 8 is out of range/);
     assert.throws(() => maximize(lm, { classIndex: 7 }), /class 7 is out of range/);
-    assert.throws(() => maximize(lm, { layer: 'c2', neuron: [40, 0, 0], steps: 2 }), /outside the 8x8 output/);
+    assert.throws(() => maximize(lm, { layer: 'c2', neuron: [40, 0, 0], steps: 2 }), /outside the 8×8 output/);
   });
 
   it('invert brings the activations within 0.3 relative L2 distance of the target image', () => {
@@ -287,7 +287,7 @@ describe('feature visualization on tiny models', function () {
     assert.deepEqual(d.shape, [8, 8, 1]);
     assert.deepEqual(d.layers, ['fc']);
     assert.ok(d.normGain > 1.3, `gain ${d.normGain}`);
-    assert.throws(() => dream(rm, gray, { size: 30 }), /needs its input size 8x8/);
+    assert.throws(() => dream(rm, gray, { size: 30 }), /needs its input size 8×8/);
     tf.dispose([small]);
     flm.dispose();
     rm.dispose();

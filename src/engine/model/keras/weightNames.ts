@@ -23,7 +23,8 @@ export function matchWeightNames<T extends { name: string }>(specs: T[], plan: L
   const exact = new Set(specs.map((s) => s.name).filter((n) => expected.has(n)));
   const taken = new Map<string, string>();
   const out = specs.map((s) => {
-    if (exact.has(s.name)) return s;
+    // A name that is not a string is left to the manifest checks (found by fuzzing: it reached .split()).
+    if (typeof s.name !== 'string' || exact.has(s.name)) return s;
     const parts = s.name.split('/');
     for (let k = 1; k <= parts.length - 2; k++) {
       const candidate = parts.slice(k).join('/');

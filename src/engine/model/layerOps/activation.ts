@@ -19,6 +19,10 @@ export function inside06(y: tf.Tensor): tf.Tensor {
   return tf.step(tf.mul(y, tf.sub(6, y)));
 }
 
+/** ReLU (and ReLU6) with the deconvnet rule: the gradient passed back is ReLU(dy), whatever the input's sign. */
+export const deconvRelu = customGrad(((x: tf.Tensor) => ({ value: tf.relu(x), gradFunc: (dy: tf.Tensor) => tf.relu(dy) })) as any) as (x: tf.Tensor) => tf.Tensor;
+export const deconvRelu6 = customGrad(((x: tf.Tensor) => ({ value: tf.clipByValue(x, 0, 6), gradFunc: (dy: tf.Tensor) => tf.relu(dy) })) as any) as (x: tf.Tensor) => tf.Tensor;
+
 /** ReLU6 with the guided rule: passes back where 0 < x < 6 and dy > 0. */
 export const guidedRelu6 = customGrad(((x: tf.Tensor, save: tf.GradSaveFunc) => {
   const y = tf.clipByValue(x, 0, 6);
@@ -48,11 +52,13 @@ export const fastRelu6 = customGrad(((x: tf.Tensor, save: tf.GradSaveFunc) => {
 }) as any) as (x: tf.Tensor) => tf.Tensor;
 
 function relu(x: tf.Tensor, ctx: OpContext): tf.Tensor {
+  if (ctx.deconv) return deconvRelu(x);
   if (ctx.guided) return guidedRelu(x);
   return fastGradients('activation') ? fastRelu(x) : tf.relu(x);
 }
 
 export function relu6(x: tf.Tensor, ctx: OpContext): tf.Tensor {
+  if (ctx.deconv) return deconvRelu6(x);
   if (ctx.guided) return guidedRelu6(x);
   return fastGradients('activation') ? fastRelu6(x) : tf.clipByValue(x, 0, 6);
 }

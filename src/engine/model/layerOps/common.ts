@@ -5,6 +5,8 @@ import * as tf from '@tensorflow/tfjs-core';
 export interface OpContext {
   /** Guided backpropagation: ReLUs pass back only positive gradient at positive input. */
   guided: boolean;
+  /** Deconvnet (Zeiler & Fergus 2014): ReLUs pass back ReLU(gradient) whatever their input. */
+  deconv?: boolean;
   /** Skip this node's output activation (used to read logits before a final softmax). */
   skipActivation: boolean;
   /** Per-node prepared constants (folded batch-norm scale/shift, flipped convolution kernels), kept across calls. */

@@ -2,7 +2,7 @@
 // and input gradients that run on the forward-convolution kernel.
 import * as tf from '@tensorflow/tfjs-core';
 import type { GraphNode } from '../graph';
-import { activationName, applyActivation, guidedRelu, guidedRelu6, inside06 } from './activation';
+import { activationName, applyActivation, deconvRelu, deconvRelu6, guidedRelu, guidedRelu6, inside06 } from './activation';
 import { convKind, convPadding, customGrad, fastGradients, channelsLast, layerConfig, pair, read, recording, type L, type OpContext } from './common';
 import { dilateAndPad, transposePlan } from './transposedConv';
 
@@ -103,11 +103,13 @@ export interface Epilogue {
   bias: tf.Tensor | null;
   activation: 'linear' | 'relu' | 'relu6';
   guided: boolean;
+  deconv?: boolean;
 }
 
 /** dy through the epilogue's activation, from the convolution's output y (see fastRelu, guidedRelu). */
 export function epilogueGrad(dy: tf.Tensor, y: tf.Tensor, e: Epilogue): tf.Tensor {
   if (e.activation === 'linear') return dy;
+  if (e.deconv) return tf.relu(dy);
   const mask = e.activation === 'relu' ? tf.step(y) : inside06(y);
   return tf.mul(e.guided ? tf.relu(dy) : dy, mask);
 }
@@ -116,6 +118,7 @@ export function epilogueGrad(dy: tf.Tensor, y: tf.Tensor, e: Epilogue): tf.Tenso
 export function plainEpilogue(y: tf.Tensor, e: Epilogue): tf.Tensor {
   const b = e.bias ? tf.add(y, e.bias) : y;
   if (e.activation === 'linear') return b;
+  if (e.deconv) return e.activation === 'relu' ? deconvRelu(b) : deconvRelu6(b);
   if (e.guided) return e.activation === 'relu' ? guidedRelu(b) : guidedRelu6(b);
   return e.activation === 'relu' ? tf.relu(b) : tf.clipByValue(b, 0, 6);
 }
@@ -190,7 +193,7 @@ export function layerEpilogue(layer: L, ctx: OpContext): Epilogue | null {
   if (!fuseEpilogues()) return null;
   const name = ctx.skipActivation ? 'linear' : activationName(layer) ?? 'linear';
   if (name !== 'linear' && name !== 'relu' && name !== 'relu6') return null;
-  return { bias: layer.useBias === false ? null : read(layer.bias), activation: name, guided: ctx.guided };
+  return { bias: layer.useBias === false ? null : read(layer.bias), activation: name, guided: ctx.guided, deconv: ctx.deconv };
 }
 export function addBias(x: tf.Tensor, layer: L): tf.Tensor {
   const b = layer.useBias === false ? null : read(layer.bias);

@@ -217,7 +217,11 @@ function convertSlice(ctx: NodeCtx): Val[] {
     {
       className: 'OnnxSlice',
       kind: 'reshape',
-      fn: ([xi]) => [tf.stridedSlice(xi, [0, ...bi.slice(1)], [xi.shape[0], ...ei.slice(1)], si)],
+      // tf.slice where every step is 1: it has a gradient, and tfjs has none for StridedSlice (saliency stopped there).
+      fn: ([xi]) =>
+        si.every((v) => v === 1)
+          ? [tf.slice(xi, [0, ...bi.slice(1)], [-1, ...ei.slice(1).map((e, i) => e - bi[i + 1])])]
+          : [tf.stridedSlice(xi, [0, ...bi.slice(1)], [xi.shape[0], ...ei.slice(1)], si)],
     },
     [x],
   );
