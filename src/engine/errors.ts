@@ -25,3 +25,13 @@ export function errorMessage(e: unknown): string {
   if (e instanceof Error) return e.message.split('\n')[0];
   return String(e);
 }
+
+/**
+ * A name read from a file, as shown in a one-line message: control characters escaped (\x0a) and long names
+ * shortened. Found by fuzzing: names are arbitrary bytes, and one holding a newline made the error two lines.
+ */
+export function shownName(name: string): string {
+  // eslint-disable-next-line no-control-regex
+  const safe = name.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+  return safe.length > 80 ? `${safe.slice(0, 77)}...` : safe;
+}

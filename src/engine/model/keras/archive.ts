@@ -4,7 +4,7 @@ import { unzipSync } from 'fflate';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { fileError } from '../../errors';
+import { fileError, shownName } from '../../errors';
 import { MAX_WEIGHT_BYTES } from './h5';
 
 const MAX_JSON_BYTES = 256 * 1024 ** 2;
@@ -24,16 +24,6 @@ function unsafeMemberName(name: string): boolean {
   if (name.includes('\0')) return true;
   if (name.startsWith('/') || name.startsWith('\\') || /^[A-Za-z]:/.test(name)) return true;
   return name.split(/[\\/]/).includes('..');
-}
-
-/**
- * A member name as shown in a message: control characters escaped and long names shortened. Found by fuzzing: a
- * name holding a newline (zip names are arbitrary bytes) made the one-line error two lines.
- */
-function shownName(name: string): string {
-  // eslint-disable-next-line no-control-regex
-  const safe = name.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
-  return safe.length > 80 ? `${safe.slice(0, 77)}...` : safe;
 }
 
 export function readKerasArchive(file: string): KerasArchive {

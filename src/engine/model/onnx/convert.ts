@@ -4,7 +4,7 @@
 // 1-image sample as it is converted, which gives every output shape without shape inference of our own.
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { fileError } from '../../errors';
+import { fileError, shownName } from '../../errors';
 import { Attrs, type CustomSpec, type Live, type NodeCtx, type OpConverter, type Val } from './context';
 import { foldConstant } from './fold';
 import { imageInputLayout, type InputLayout } from '../inputLayout';
@@ -60,12 +60,6 @@ export interface Converted {
   opset: number;
 }
 
-/** A name from the file as shown in a message: control characters replaced, at most 80 characters. */
-function shown(s: string): string {
-  const clean = s.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?');
-  return clean.length > 80 ? `${clean.slice(0, 77)}...` : clean;
-}
-
 function sanitize(name: string): string {
   const s = name.replace(/[^-A-Za-z0-9._/]/g, '_').replace(/^[^A-Za-z0-9]+/, '');
   return s.length ? s : 'node';
@@ -104,7 +98,7 @@ export function convertOnnx(file: string, proto: OnnxModelProto, size?: [number,
   let weightBytes = 0;
   for (const init of graph.initializer ?? []) {
     const name = init.name ?? '';
-    const c = readTensor(init, file, `initializer '${shown(name)}'`);
+    const c = readTensor(init, file, `initializer '${shownName(name)}'`);
     weightBytes += c.data.length * 4;
     if (weightBytes > 4 * 1024 ** 3) throw fileError(file, 'its weights would need over 4 GB');
     values.set(name, { kind: 'const', c });
@@ -165,13 +159,13 @@ export function convertOnnx(file: string, proto: OnnxModelProto, size?: [number,
     const op = node.op_type ?? '';
     const display = sanitize(node.name || node.output?.[0] || `${op}_${index}`);
     const fail = (problem: string): never => {
-      throw fileError(file, `node '${shown(node.name || node.output?.[0] || String(index))}' (${shown(op) || 'no op type'}): ${problem}`);
+      throw fileError(file, `node '${shownName(node.name || node.output?.[0] || String(index))}' (${shownName(op) || 'no op type'}): ${problem}`);
     };
-    if (node.domain && node.domain !== 'ai.onnx') fail(`operator domain '${shown(node.domain)}' is not supported (standard ONNX operators only)`);
+    if (node.domain && node.domain !== 'ai.onnx') fail(`operator domain '${shownName(node.domain)}' is not supported (standard ONNX operators only)`);
     const ins: (Val | null)[] = (node.input ?? []).map((name) => {
       if (!name) return null;
       const v = values.get(name);
-      if (!v) return fail(`input '${shown(name)}' is computed by no earlier node (the graph is cyclic or not in order)`);
+      if (!v) return fail(`input '${shownName(name)}' is computed by no earlier node (the graph is cyclic or not in order)`);
       return v;
     });
     const outNames = (node.output ?? []).filter((o) => o);
@@ -223,7 +217,7 @@ export function convertOnnx(file: string, proto: OnnxModelProto, size?: [number,
         if ((e as Error)?.name === 'LensError') throw e;
         const msg = (e as Error)?.message?.split('\n')[0] ?? String(e);
         if (/memory access out of bounds|Invalid typed array length|Array buffer allocation failed|out of memory/i.test(msg)) return void fail('its output would be too large to allocate');
-        return void fail(`cannot convert it: ${shown(msg)}`);
+        return void fail(`cannot convert it: ${shownName(msg)}`);
       }
       for (const v of results) {
         if (v.kind !== 'live') continue;
@@ -307,5 +301,5 @@ export function convertOnnx(file: string, proto: OnnxModelProto, size?: [number,
 }
 
 function unsupported(op: string): string {
-  return `operator '${shown(op)}' is not supported (CNN Lens converts the operators of image classifiers; the README's Model formats section lists them)`;
+  return `operator '${shownName(op)}' is not supported (CNN Lens converts the operators of image classifiers; the README's Model formats section lists them)`;
 }
