@@ -5,7 +5,11 @@ import { LensError } from '../engine/errors';
 import { PREPROCESS_PRESETS, type PreprocessPreset } from '../engine/image/preprocess';
 import { loadAnyModel, type LoadedModel } from '../engine/model/loadModel';
 import { nearUniformNote, spreadOf } from '../shared/predictionSpread';
-import { str, UsageError, type OptionSpecs, type ParsedArgs } from './args';
+import type * as tf from '@tensorflow/tfjs-core';
+import { imageToInput, type JobHooks } from '../engine/explain';
+import { readImageFile } from '../engine/image/decode';
+import { flag, str, UsageError, type OptionSpecs, type ParsedArgs } from './args';
+import { progressBar, type CliIO } from './io';
 
 export const GLOBAL_OPTIONS: OptionSpecs = {
   backend: { type: 'string', choices: BACKEND_PREFERENCES, help: 'TensorFlow.js backend (default auto: native, else wasm, else cpu)' },
@@ -71,4 +75,31 @@ export function requireImages(files: string[]): string[] {
 export function round(n: number, digits = 4): number {
   const p = 10 ** digits;
   return Math.round(n * p) / p;
+}
+
+/**
+ * A command on one MODEL and one IMAGE (evaluate, sanity): the model opened, the image read and preprocessed,
+ * `run` called with the input and progress hooks (a bar on a terminal, none with --json); the input is disposed after.
+ */
+export async function onOneImage<T>(
+  args: ParsedArgs,
+  io: CliIO,
+  command: string,
+  run: (model: LoadedModel, x: tf.Tensor, preset: PreprocessPreset, image: string, hooks: JobHooks) => T,
+): Promise<{ model: LoadedModel; image: string; json: boolean; result: T }> {
+  const [modelFile, image, ...extra] = args.positionals;
+  if (extra.length) throw new UsageError(`${command} takes one IMAGE`);
+  const { model } = await openModel(args, modelFile);
+  requireImages(image ? [image] : []);
+  const preset = preprocessOf(args, model);
+  const json = flag(args, 'json');
+  const x = imageToInput(model, await readImageFile(image), preset);
+  const bar = !json && io.interactive ? progressBar(io, command) : null;
+  try {
+    const result = run(model, x, preset, image, { onProgress: bar ? (p) => bar.update(p.done, p.total, p.stage) : undefined });
+    bar?.finish();
+    return { model, image, json, result };
+  } finally {
+    x.dispose();
+  }
 }

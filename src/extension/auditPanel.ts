@@ -15,7 +15,7 @@ import { renderAuditPage } from '../shared/auditView';
 import { isCancelled } from './engineClient';
 import { ExplainPanel, type PanelDeps } from './explainPanel';
 import { readSettings } from './settings';
-import { webviewHtml, webviewOptions } from './webviewHtml';
+import { onPanelMessage, webviewHtml, webviewOptions } from './webviewHtml';
 
 function reportRoot(deps: PanelDeps): string {
   const base = deps.context.globalStorageUri?.fsPath ?? path.join(os.tmpdir(), 'cnn-lens');
@@ -79,14 +79,7 @@ export class AuditPanel implements vscode.Disposable {
     panel.iconPath = vscode.Uri.joinPath(deps.context.extensionUri, 'media', 'icons', 'cnn-lens.svg');
     panel.webview.html = webviewHtml(panel.webview, deps.context.extensionUri, 'audit', panel.title);
     this.disposables.push(
-      panel.webview.onDidReceiveMessage((raw) => {
-        const m = parseFromAuditView(raw);
-        if (!m) {
-          deps.log.warn(`audit panel: ignored a malformed message ${JSON.stringify(raw)?.slice(0, 200)}`);
-          return;
-        }
-        void this.handleMessage(m);
-      }),
+      onPanelMessage(panel.webview, 'audit panel', parseFromAuditView, (m) => this.handleMessage(m), deps.log),
       panel.onDidDispose(() => this.dispose()),
     );
   }

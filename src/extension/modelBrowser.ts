@@ -8,7 +8,7 @@ import { isCancelled } from './engineClient';
 import type { PanelDeps } from './explainPanel';
 import { askForImage } from './imagePicker';
 import { modelDisplayName } from './modelPicker';
-import { webviewHtml, webviewOptions } from './webviewHtml';
+import { onPanelMessage, webviewHtml, webviewOptions } from './webviewHtml';
 
 export class ModelBrowser implements vscode.Disposable {
   static readonly viewType = 'cnnLens.modelBrowser';
@@ -39,11 +39,7 @@ export class ModelBrowser implements vscode.Disposable {
     panel.webview.options = webviewOptions(deps.context.extensionUri);
     panel.webview.html = webviewHtml(panel.webview, deps.context.extensionUri, 'modelBrowser', `Model: ${path.basename(file)}`);
     this.disposables.push(
-      panel.webview.onDidReceiveMessage((raw) => {
-        const m = parseFromModelBrowser(raw);
-        if (m) void this.handleMessage(m);
-        else deps.log.warn(`model browser: ignored a malformed message ${JSON.stringify(raw)?.slice(0, 200)}`);
-      }),
+      onPanelMessage(panel.webview, 'model browser', parseFromModelBrowser, (m) => this.handleMessage(m), deps.log),
       panel.onDidDispose(() => this.dispose()),
     );
     void this.load();

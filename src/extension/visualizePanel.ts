@@ -20,7 +20,7 @@ import {
 import { isCancelled } from './engineClient';
 import type { PanelDeps } from './explainPanel';
 import { modelDisplayName } from './modelPicker';
-import { webviewHtml, webviewOptions } from './webviewHtml';
+import { onPanelMessage, webviewHtml, webviewOptions } from './webviewHtml';
 
 function titleOf(job: VisJob): string {
   const m = modelDisplayName(job.model);
@@ -106,11 +106,7 @@ export class VisualizePanel implements vscode.Disposable {
     panel.iconPath = vscode.Uri.joinPath(deps.context.extensionUri, 'media', 'icons', 'cnn-lens.svg');
     panel.webview.html = webviewHtml(panel.webview, deps.context.extensionUri, 'visualize', panel.title);
     this.disposables.push(
-      panel.webview.onDidReceiveMessage((raw) => {
-        const m = parseFromVisualizeView(raw);
-        if (m) void this.handleMessage(m);
-        else deps.log.warn(`visualization panel: ignored a malformed message ${JSON.stringify(raw)?.slice(0, 200)}`);
-      }),
+      onPanelMessage(panel.webview, 'visualization panel', parseFromVisualizeView, (m) => this.handleMessage(m), deps.log),
       panel.onDidDispose(() => this.dispose()),
     );
   }

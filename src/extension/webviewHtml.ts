@@ -51,3 +51,21 @@ export function webviewHtml(webview: vscode.Webview, extensionUri: vscode.Uri, e
 </body>
 </html>`;
 }
+
+/**
+ * Listens to a panel's page: each message is parsed at the boundary (webview messages are untrusted) and handed
+ * on; a malformed one is logged and dropped. `name` says which panel in the log.
+ */
+export function onPanelMessage<M>(
+  webview: vscode.Webview,
+  name: string,
+  parse: (raw: unknown) => M | null,
+  handle: (m: M) => Promise<void> | void,
+  log: Pick<vscode.LogOutputChannel, 'warn'>,
+): vscode.Disposable {
+  return webview.onDidReceiveMessage((raw) => {
+    const m = parse(raw);
+    if (m) void handle(m);
+    else log.warn(`${name}: ignored a malformed message ${JSON.stringify(raw)?.slice(0, 200)}`);
+  });
+}

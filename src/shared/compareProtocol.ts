@@ -2,7 +2,8 @@
 // scores) and the Sanity check. A section of the explain panel with messages of its own, parsed here;
 // the rest of the panel's messages are in explainProtocol.ts. Plain data only.
 import { isObject } from './guards';
-import type { MapKind, PngImage } from './engineProtocol';
+import type { PngImage } from './engineProtocol';
+import type { HeatmapView } from './explainProtocol';
 import type { SanityRecord, SanityStage } from './trustRecords';
 
 /** The Compare view's choices, kept with the panel's state (hide/show and reload). */
@@ -27,20 +28,13 @@ export interface CellScores {
   insertion: number;
 }
 
-export interface CompareCellView {
-  /** model|method|layer|preprocess|class. */
-  key: string;
-  classIndex: number;
-  label: string;
-  probability: number;
-  method: string;
-  layer: string | null;
-  kind: MapKind;
-  ms: number;
-  /** The map alone, coloured (the page lays it over the image at the panel's opacity). */
-  image: PngImage;
+/**
+ * One cell of the grid: a map as the single view shows it (key: model|method|layer|preprocess|class; image: the map
+ * alone, coloured, which the page lays over the image at the panel's opacity), with its faithfulness scores.
+ */
+export type CompareCellView = Pick<HeatmapView, 'key' | 'classIndex' | 'label' | 'probability' | 'method' | 'layer' | 'kind' | 'ms' | 'image'> & {
   scores: CellScores | null;
-}
+};
 
 /** The cell of a row that is best on both curves together: the largest insertion AUC − deletion AUC. */
 export function bestInRow<T extends { scores: CellScores | null }>(cells: T[]): T | null {

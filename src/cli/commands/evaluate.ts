@@ -2,16 +2,14 @@
 //                   [--baseline black|blur|mean] [--raw map.npy] [--plot curves.png] [--json]
 // Deletion/insertion curves and their AUCs for each method, beside a seeded random map.
 import * as path from 'node:path';
-import { imageToInput } from '../../engine/explain';
-import { readImageFile } from '../../engine/image/decode';
 import { encodeNpy } from '../../engine/image/npy';
 import { encodePng } from '../../engine/image/png';
 import { isMethodName, METHOD_NAMES, type MethodName } from '../../engine/methods';
 import { evaluateFaithfulness, renderCurvesPlot } from '../../engine/trust';
 import { DEFAULT_CURVE_STEPS, isSkipped, PERTURBATION_BASELINES, type EvaluationRecord, type PerturbationBaseline } from '../../shared/trustRecords';
-import { flag, list, num, str, UsageError, type OptionSpecs, type ParsedArgs } from '../args';
-import { GLOBAL_OPTIONS, openModel, PREPROCESS_OPTION, preprocessOf, requireImages, round } from '../common';
-import { progressBar, writeResult, type CliIO } from '../io';
+import { list, num, str, UsageError, type OptionSpecs, type ParsedArgs } from '../args';
+import { GLOBAL_OPTIONS, onOneImage, PREPROCESS_OPTION, round } from '../common';
+import { writeResult, type CliIO } from '../io';
 
 export const EVALUATE_OPTIONS: OptionSpecs = {
   ...GLOBAL_OPTIONS,
@@ -67,31 +65,13 @@ export function evaluationTable(r: EvaluationRecord): string[] {
 }
 
 export async function runEvaluate(args: ParsedArgs, io: CliIO): Promise<number> {
-  const [modelFile, image, ...extra] = args.positionals;
-  if (extra.length) throw new UsageError('evaluate takes one IMAGE');
   const methods = methodsOf(args);
   const steps = num(args, 'steps', { min: 1, max: 10000, integer: true }) ?? DEFAULT_CURVE_STEPS;
   const seed = num(args, 'seed', { integer: true }) ?? 0;
   const baseline = (str(args, 'baseline') as PerturbationBaseline | undefined) ?? 'black';
-  const { model } = await openModel(args, modelFile);
-  requireImages(image ? [image] : []);
-  const preset = preprocessOf(args, model);
-  const json = flag(args, 'json');
-  const original = await readImageFile(image);
-  const x = imageToInput(model, original, preset);
-  const bar = !json && io.interactive ? progressBar(io, 'evaluate') : null;
-  let result;
-  try {
-    result = evaluateFaithfulness(
-      model,
-      x,
-      { methods, class: str(args, 'class'), layer: str(args, 'layer'), preprocess: preset, steps, baseline, seed, names: { model: model.file, image } },
-      { onProgress: bar ? (p) => bar.update(p.done, p.total, p.stage) : undefined },
-    );
-  } finally {
-    x.dispose();
-  }
-  bar?.finish();
+  const { model, image, json, result } = await onOneImage(args, io, 'evaluate', (model, x, preset, image, hooks) =>
+    evaluateFaithfulness(model, x, { methods, class: str(args, 'class'), layer: str(args, 'layer'), preprocess: preset, steps, baseline, seed, names: { model: model.file, image } }, hooks),
+  );
   const protectedFiles = [model.file, image];
   const written: string[] = [];
   const raw = str(args, 'raw');

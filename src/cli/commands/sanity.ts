@@ -1,15 +1,13 @@
 // cnn-lens sanity MODEL IMAGE [--method M] [--class C] [--layer L] [--seed S] [--out grid.png] [--json]
 // The cascading model-parameter randomization test for one method, with the verdict in words.
 import * as path from 'node:path';
-import { imageToInput } from '../../engine/explain';
-import { readImageFile } from '../../engine/image/decode';
 import { encodePng } from '../../engine/image/png';
 import { isMethodName, METHOD_NAMES } from '../../engine/methods';
 import { renderSanityStrip, sanityCheck } from '../../engine/trust';
 import { sanityVerdict, type SanityRecord } from '../../shared/trustRecords';
-import { flag, num, str, UsageError, type OptionSpecs, type ParsedArgs } from '../args';
-import { GLOBAL_OPTIONS, openModel, PREPROCESS_OPTION, preprocessOf, requireImages, round } from '../common';
-import { progressBar, writeResult, type CliIO } from '../io';
+import { num, str, UsageError, type OptionSpecs, type ParsedArgs } from '../args';
+import { GLOBAL_OPTIONS, onOneImage, PREPROCESS_OPTION, round } from '../common';
+import { writeResult, type CliIO } from '../io';
 
 export const SANITY_OPTIONS: OptionSpecs = {
   ...GLOBAL_OPTIONS,
@@ -33,30 +31,12 @@ export function sanityTable(r: SanityRecord): string[] {
 }
 
 export async function runSanity(args: ParsedArgs, io: CliIO): Promise<number> {
-  const [modelFile, image, ...extra] = args.positionals;
-  if (extra.length) throw new UsageError('sanity takes one IMAGE');
   const method = str(args, 'method') ?? 'gradcam';
   if (!isMethodName(method)) throw new UsageError(`unknown method '${method}'`);
   const seed = num(args, 'seed', { integer: true }) ?? 0;
-  const { model } = await openModel(args, modelFile);
-  requireImages(image ? [image] : []);
-  const preset = preprocessOf(args, model);
-  const json = flag(args, 'json');
-  const original = await readImageFile(image);
-  const x = imageToInput(model, original, preset);
-  const bar = !json && io.interactive ? progressBar(io, 'sanity') : null;
-  let result;
-  try {
-    result = sanityCheck(
-      model,
-      x,
-      { method, class: str(args, 'class'), layer: str(args, 'layer'), preprocess: preset, seed, names: { model: model.file, image } },
-      { onProgress: bar ? (p) => bar.update(p.done, p.total, p.stage) : undefined },
-    );
-  } finally {
-    x.dispose();
-  }
-  bar?.finish();
+  const { model, image, json, result } = await onOneImage(args, io, 'sanity', (model, x, preset, image, hooks) =>
+    sanityCheck(model, x, { method, class: str(args, 'class'), layer: str(args, 'layer'), preprocess: preset, seed, names: { model: model.file, image } }, hooks),
+  );
   const out = str(args, 'out');
   if (out) writeResult(out, encodePng(renderSanityStrip(result.record, result.maps, model.inputSize.height, model.inputSize.width)), [model.file, image]);
   const r = result.record;

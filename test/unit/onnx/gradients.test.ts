@@ -54,40 +54,44 @@ async function ortBatch(file: string, inputs: Float32Array[], dims: number[], ou
   }
 }
 
+/** Our input gradient of logit `cls` (NCHW order, as ONNX indexes the input) against central finite differences of
+ * onnxruntime's forward pass on the same file: the largest difference relative to the largest finite difference. */
+async function gradientVsFiniteDifferences(file: string, dims: number[], seed: number, cls: number): Promise<{ worst: number; scale: number }> {
+  const { onnx, nhwc } = seededInput(dims, seed);
+  const model = await loadAnyModel(file);
+  const ours = tf.tidy(() => {
+    const g = tf.grad((x: tf.Tensor) => tf.sum(tf.slice(model.network!.logits(x), [0, cls], [1, 1])))(nhwc);
+    return tf.transpose(g, [0, 3, 1, 2]).dataSync() as Float32Array;
+  });
+  const eps = 1e-2;
+  const probes: Float32Array[] = [];
+  for (let i = 0; i < onnx.length; i++) {
+    for (const s of [1, -1]) {
+      const p = Float32Array.from(onnx);
+      p[i] += s * eps;
+      probes.push(p);
+    }
+  }
+  const outs = await ortBatch(file, probes, dims);
+  let worst = 0;
+  let scale = 0;
+  for (let i = 0; i < onnx.length; i++) {
+    const fd = (outs[2 * i][cls] - outs[2 * i + 1][cls]) / (2 * eps);
+    worst = Math.max(worst, Math.abs(fd - ours[i]));
+    scale = Math.max(scale, Math.abs(fd));
+  }
+  nhwc.dispose();
+  model.dispose();
+  return { worst, scale };
+}
+
 describe('ONNX models: gradients and Grad-CAM', () => {
   before(async () => {
     await initBackend((process.env.CNN_LENS_BACKEND as any) ?? 'auto');
   });
 
   it("input gradients equal central finite differences of onnxruntime's forward pass", async () => {
-    const file = writeModel(smoothNet());
-    const dims = [1, 3, 6, 6];
-    const { onnx, nhwc } = seededInput(dims, 3);
-    const model = await loadAnyModel(file);
-    const cls = 2;
-    const ours = tf.tidy(() => {
-      const g = tf.grad((x: tf.Tensor) => tf.sum(tf.slice(model.network!.logits(x), [0, cls], [1, 1])))(nhwc);
-      return tf.transpose(g, [0, 3, 1, 2]).dataSync() as Float32Array; // back to NCHW, as ONNX indexes the input
-    });
-    const eps = 1e-2;
-    const probes: Float32Array[] = [];
-    for (let i = 0; i < onnx.length; i++) {
-      for (const s of [1, -1]) {
-        const p = Float32Array.from(onnx);
-        p[i] += s * eps;
-        probes.push(p);
-      }
-    }
-    const outs = await ortBatch(file, probes, dims);
-    let worst = 0;
-    let scale = 0;
-    for (let i = 0; i < onnx.length; i++) {
-      const fd = (outs[2 * i][cls] - outs[2 * i + 1][cls]) / (2 * eps);
-      worst = Math.max(worst, Math.abs(fd - ours[i]));
-      scale = Math.max(scale, Math.abs(fd));
-    }
-    nhwc.dispose();
-    model.dispose();
+    const { worst, scale } = await gradientVsFiniteDifferences(writeModel(smoothNet()), [1, 3, 6, 6], 3, 2);
     assert.ok(scale > 1e-3, 'the gradient is not trivially zero');
     assert.ok(worst / scale < 2e-3, `max |ours − finite differences| = ${worst.toExponential(2)} of ${scale.toExponential(2)}`);
   });
@@ -116,33 +120,7 @@ describe('ONNX models: gradients and Grad-CAM', () => {
         weights('fc.w', [3, 36], 13),
       ],
     });
-    const dims = [1, 3, 6, 6];
-    const { onnx, nhwc } = seededInput(dims, 5);
-    const model = await loadAnyModel(file);
-    const cls = 1;
-    const ours = tf.tidy(() => {
-      const g = tf.grad((x: tf.Tensor) => tf.sum(tf.slice(model.network!.logits(x), [0, cls], [1, 1])))(nhwc);
-      return tf.transpose(g, [0, 3, 1, 2]).dataSync() as Float32Array;
-    });
-    const eps = 1e-2;
-    const probes: Float32Array[] = [];
-    for (let i = 0; i < onnx.length; i++) {
-      for (const s of [1, -1]) {
-        const p = Float32Array.from(onnx);
-        p[i] += s * eps;
-        probes.push(p);
-      }
-    }
-    const outs = await ortBatch(file, probes, dims);
-    let worst = 0;
-    let scale = 0;
-    for (let i = 0; i < onnx.length; i++) {
-      const fd = (outs[2 * i][cls] - outs[2 * i + 1][cls]) / (2 * eps);
-      worst = Math.max(worst, Math.abs(fd - ours[i]));
-      scale = Math.max(scale, Math.abs(fd));
-    }
-    nhwc.dispose();
-    model.dispose();
+    const { worst, scale } = await gradientVsFiniteDifferences(file, [1, 3, 6, 6], 5, 1);
     assert.ok(scale > 1e-3, 'the gradient is not trivially zero');
     assert.ok(worst / scale < 2e-3, `max |ours − finite differences| = ${worst.toExponential(2)} of ${scale.toExponential(2)}`);
   });
