@@ -52,7 +52,7 @@ lens(['predict', model, ...images.slice(0, 6).map((f) => join(samples, f)), '--t
 const scene = pairs[0] ?? images[0];
 const r = JSON.parse(lens(['explain', model, join(samples, scene), '--method', 'gradcam', '--top-k', '2', '--out', join(out, 'gradcam.png')], { json: true }));
 for (const e of r.explanations ?? [r]) {
-  console.log(`  gradcam for '${e.class.label}' (p=${e.class.probability.toFixed(2)}) → ${e.outputs.png}`);
+  console.log(`  Grad-CAM for '${e.class.label}' (${(100 * e.class.probability).toFixed(1)}%) → ${e.outputs.png}`);
   note(e.outputs.png, `Grad-CAM for '${e.class.label}' on ${scene}: bright where the ${e.class.label} is`);
 }
 
