@@ -7,7 +7,7 @@ import { toModelInput, type PreprocessPreset } from './image/preprocess';
 import type { GraphNode } from './model/graph';
 import type { LoadedModel } from './model/loadModel';
 import type { Network } from './model/network';
-import { toInputLayout } from './model/inputLayout';
+import { runGraph } from './model/graphBatch';
 import { DEFAULT_METHOD_OPTIONS, METHODS, type MethodContext, type MethodName, type MethodOptions } from './methods';
 import { inputGradientAndLogits, layerPass, type LayerPass } from './methods/gradients';
 
@@ -101,8 +101,7 @@ function scores(model: LoadedModel, x: tf.Tensor): { logits: Float32Array; probs
       logits = model.network.logits(x);
       probs = model.network.probabilities(logits);
     } else {
-      let out = model.graphModel!.predict(toInputLayout(x, model.inputLayout)) as tf.Tensor | tf.Tensor[];
-      if (Array.isArray(out)) out = out[0];
+      const out = runGraph(model.graphModel!, x, model.inputLayout, model.graphBatch ?? null);
       const rows = tf.reshape(out, [x.shape[0], -1]);
       // A graph model's output may already be probabilities; if rows sum to 1 we take them as such.
       const sums = tf.sum(rows, -1).dataSync();

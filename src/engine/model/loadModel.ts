@@ -13,7 +13,9 @@ import { architectureFileOf, isKerasFile, loadKerasArtifacts, normalizeWithPlan 
 import { matchWeightNames } from './keras/weightNames';
 import { otherFormatProblem } from './otherFormats';
 import { ownInputScaling } from './inputScaling';
-import { imageInputLayout, toInputLayout, type InputLayout } from './inputLayout';
+import { imageInputLayout, type InputLayout } from './inputLayout';
+import { fixedBatchOf, runGraph } from './graphBatch';
+import { checkGraphInputs, checkGraphWeights, validateGraphTopology } from './graphTopology';
 import { assumedLabels } from './imagenetLabels';
 import { isOnnxPath, loadOnnxModel } from './onnx';
 
@@ -37,6 +39,8 @@ export interface LoadedModel {
   network: Network | null;
   /** Set for graph models (prediction only). */
   graphModel: tfc.GraphModel | null;
+  /** A graph model whose input fixes the batch size: it runs on groups of that many images (./graphBatch.ts). */
+  graphBatch?: number | null;
   /** [H, W, C] of the image input. */
   inputSize: { height: number; width: number; channels: number };
   /** How the model's input tensor holds the image (./inputLayout.ts); the engine's images are NHWC. */
@@ -122,7 +126,8 @@ function readWeights(modelFile: string, manifest: unknown): { specs: tf.io.Weigh
     for (const w of group.weights) {
       const n = checkShape(modelFile, w?.name, w?.shape);
       const dtype = w.quantization ? w.quantization.dtype : w.dtype;
-      const bytes = DTYPE_BYTES[dtype as string];
+      // Own keys only: a dtype of 'constructor' found Object's prototype (fuzzing: a RangeError later).
+      const bytes = typeof dtype === 'string' && Object.prototype.hasOwnProperty.call(DTYPE_BYTES, dtype) ? DTYPE_BYTES[dtype] : undefined;
       if (bytes === undefined || bytes === 0) throw fileError(modelFile, `weight '${w.name}' has unsupported dtype '${dtype}'`);
       expected += n * bytes;
       if (expected > MAX_WEIGHT_BYTES) throw fileError(modelFile, `weights would need ${(expected / 1e9).toFixed(1)} GB, over the 4 GB limit`);
@@ -250,7 +255,11 @@ function describeForeignLoadError(file: string, e: unknown): LensError {
   const msg = (e as Error)?.message?.split('\n')[0] ?? String(e);
   const unknownClass = /Unknown (?:layer|class|constraint|initializer|regularizer|activation)[^:]*: ?(\w+)/.exec(msg);
   if (unknownClass) return fileError(file, `unknown layer or class '${unknownClass[1]}' (not supported by TensorFlow.js layers)`);
-  if (/Invalid typed array length|Array buffer allocation failed|out of memory/i.test(msg)) return fileError(file, `a layer's weights or outputs would be too large to allocate (${msg})`);
+  // A backstop: the layer configs are checked before building (layerConfig.ts), but not every size tfjs computes.
+  if (/Invalid typed array length|Array buffer allocation failed|out of memory/i.test(msg)) {
+    const n = /length: (\d+)/.exec(msg)?.[1];
+    return fileError(file, `a layer's weights or outputs would be too large to allocate${n ? ` (${n} values)` : ''}`);
+  }
   if (/Provided weight data has no target variable|weights? (?:count|names?) mismatch|Shape mismatch/i.test(msg)) return fileError(file, `the weights do not fit the layers: ${msg}`);
   return fileError(file, `cannot build the model: ${msg}`);
 }
@@ -260,7 +269,8 @@ const BUILD_TIMEOUT_MS = 5 * 60 * 1000;
 
 /** Builds a layers model from artifacts, with one-line errors and a time limit. */
 export async function buildLayersModel(file: string, artifacts: tf.io.ModelArtifacts): Promise<tfl.LayersModel> {
-  validateTopology(file, artifacts.modelTopology);
+  const weightValues = artifacts.weightSpecs?.reduce((a, w) => a + w.shape.reduce((p, d) => p * d, 1), 0);
+  validateTopology(file, artifacts.modelTopology, weightValues);
   if (artifacts.weightSpecs && artifacts.weightData instanceof ArrayBuffer) {
     const bad = checkFiniteWeights(file, artifacts.weightSpecs, artifacts.weightData);
     if (bad) throw bad;
@@ -329,6 +339,8 @@ function checkActivationMemory(network: Network, file: string): void {
   let largest = { bytes: 0, path: '' };
   for (const node of network.graph.nodes) {
     for (const out of node.outputs) {
+      // Found by fuzzing: a pool_size of 2000 on a 4×4 input gave a negative size, and running it trapped in the wasm kernel.
+      if (out.shape.some((d) => d !== null && d <= 0)) throw fileError(file, `layer '${node.path}' (${node.className}) has an empty output [${out.shape.map((d) => d ?? 'batch').join(', ')}]: its window, stride or crop is larger than its input`);
       const bytes = out.shape.reduce<number>((a, d) => a * (d ?? 1), 4);
       total += bytes;
       if (bytes > largest.bytes) largest = { bytes, path: node.path };
@@ -392,96 +404,57 @@ export function wrapLayersModel(model: tfl.LayersModel, file: string, opts: Load
  * own words (found by fuzzing: "Error in matMul: inner shapes (1) and (2) …"); here it fails at load time,
  * naming the file.
  */
-function checkGraphRuns(gm: tfc.GraphModel, size: LoadedModel['inputSize'], layout: InputLayout, file: string): number {
-  let out: tf.Tensor | tf.Tensor[] | undefined;
-  const x = tf.tidy(() => toInputLayout(tf.zeros([1, size.height, size.width, size.channels]), layout));
+function checkGraphRuns(gm: tfc.GraphModel, size: LoadedModel['inputSize'], layout: InputLayout, fixedBatch: number | null, file: string): number {
+  let out: tf.Tensor | undefined;
+  const x = tf.zeros([1, size.height, size.width, size.channels]);
   try {
-    out = gm.predict(x) as tf.Tensor | tf.Tensor[];
-    const first = Array.isArray(out) ? out[0] : out;
-    if (!first) throw new Error('it has no output');
+    out = runGraph(gm, x, layout, fixedBatch);
     // predict() reads every value after the batch dimension as a class score.
-    if (first.rank < 2 || first.shape[0] !== 1 || first.size < 1) throw new Error(`its output has shape [${first.shape.join(', ')}], not [1, classes]`);
-    return first.size;
+    if (out.rank < 2 || out.shape[0] !== 1 || out.size < 1) throw new Error(`its output has shape [${out.shape.join(', ')}], not [1, classes]`);
+    return out.size;
   } catch (e) {
     throw withCause(fileError(file, `the graph model cannot run: ${(e as Error).message.split('\n')[0]}`), e);
   } finally {
     x.dispose();
-    if (out) tf.dispose(out);
-  }
-}
-
-/**
- * The outline of a graph model's node list, checked before tfjs-converter reads it: the converter trusts the
- * file and fails on a malformed node with its own TypeErrors (found by fuzzing: "node.op.startsWith is not a
- * function", "(node.input || []).map is not a function").
- */
-function validateGraphTopology(file: string, topology: any): void {
-  const nodes = topology?.node;
-  if (!Array.isArray(nodes)) throw fileError(file, 'graph model has no list of nodes');
-  const isObj = (v: unknown) => !!v && typeof v === 'object' && !Array.isArray(v);
-  nodes.forEach((n: any, i: number) => {
-    if (!isObj(n) || typeof n.name !== 'string' || typeof n.op !== 'string') throw fileError(file, `graph node ${i} has no name or op`);
-    if (n.input !== undefined && (!Array.isArray(n.input) || n.input.some((x: unknown) => typeof x !== 'string'))) throw fileError(file, `graph node '${n.name}' has an input list that is not a list of names`);
-    if (n.attr !== undefined && (!isObj(n.attr) || Object.values(n.attr).some((v) => !isObj(v)))) throw fileError(file, `graph node '${n.name}' has malformed attributes`);
-  });
-  // Inputs name nodes of the graph ("name", "name:1" for a second output, "^name" for a control input), and the
-  // graph is acyclic. Found by fuzzing: a node fed from a later one made tfjs-converter dispose tensors it still
-  // needed, and the next prediction failed with "Cannot read properties of undefined (reading 'backend')".
-  // Graphs with loops (tf.while_loop: NextIteration nodes) are cyclic by design and are left to tfjs.
-  const deps = new Map<string, string[]>();
-  for (const n of nodes) deps.set(n.name, (n.input ?? []).map((x: string) => x.replace(/^\^/, '').replace(/:\d+$/, '')));
-  for (const [name, ins] of deps) {
-    const missing = ins.find((x) => !deps.has(x));
-    if (missing !== undefined) throw fileError(file, `graph node '${name}' takes input from '${missing}', which is not a node of the graph`);
-  }
-  if (nodes.some((n: any) => n.op === 'NextIteration')) return;
-  const state = new Map<string, 1 | 2>(); // 1 = on the current path, 2 = done
-  for (const start of deps.keys()) {
-    if (state.has(start)) continue;
-    const stack: [string, number][] = [[start, 0]];
-    state.set(start, 1);
-    while (stack.length) {
-      const top = stack[stack.length - 1];
-      const ins = deps.get(top[0])!;
-      if (top[1] >= ins.length) {
-        state.set(top[0], 2);
-        stack.pop();
-        continue;
-      }
-      const next = ins[top[1]++];
-      if (state.get(next) === 1) throw fileError(file, `the nodes of the graph form a cycle through '${next}'`);
-      if (!state.has(next)) {
-        state.set(next, 1);
-        stack.push([next, 0]);
-      }
-    }
+    out?.dispose();
   }
 }
 
 async function loadGraph(file: string, json: any, opts: LoadOptions): Promise<LoadedModel> {
   validateGraphTopology(file, json.modelTopology);
   const { specs, data } = readWeights(file, json.weightsManifest);
+  checkGraphWeights(file, json.modelTopology, specs);
   let gm: tfc.GraphModel;
   try {
-    gm = await tfc.loadGraphModel(tf.io.fromMemory({ modelTopology: json.modelTopology, weightSpecs: specs, weightData: data, format: 'graph-model' }));
+    // versions is informational (tfjs-converter only shows it); a file without it is read as version n/a.
+    const topology = { ...json.modelTopology, versions: json.modelTopology.versions ?? {} };
+    gm = await tfc.loadGraphModel(tf.io.fromMemory({ modelTopology: topology, weightSpecs: specs, weightData: data, format: 'graph-model' }));
   } catch (e) {
     throw fileError(file, `cannot load the graph model: ${(e as Error).message.split('\n')[0]}`);
+  }
+  try {
+    checkGraphInputs(gm, file);
+  } catch (e) {
+    disposeQuietly(gm);
+    throw e;
   }
   const inShape = gm.inputs[0]?.shape;
   let inputSize: LoadedModel['inputSize'];
   let inputLayout: InputLayout;
   let numClasses: number;
+  let graphBatch: number | null;
   try {
     // Graph models: -1 marks an unknown size (the batch). Converted PyTorch models take NCHW images.
     const input = imageInputLayout(inShape as number[] | undefined, file);
     inputLayout = input.layout;
     inputSize = { height: input.height, width: input.width, channels: input.channels };
-    numClasses = checkGraphRuns(gm, inputSize, inputLayout, file);
+    graphBatch = fixedBatchOf(inShape);
+    numClasses = checkGraphRuns(gm, inputSize, inputLayout, graphBatch, file);
   } catch (e) {
     disposeQuietly(gm);
     throw e;
   }
-  return finish({ file, kind: 'graph', format: 'TensorFlow.js graph model', network: null, graphModel: gm, inputSize, inputLayout, numClasses, weightBytes: data.byteLength, dispose: () => gm.dispose() }, file, opts);
+  return finish({ file, kind: 'graph', format: graphBatch ? `TensorFlow.js graph model (input batch fixed at ${graphBatch}: images run padded to groups of ${graphBatch})` : 'TensorFlow.js graph model', network: null, graphModel: gm, graphBatch, inputSize, inputLayout, numClasses, weightBytes: data.byteLength, dispose: () => gm.dispose() }, file, opts);
 }
 
 /** Loads any supported model file. Errors are one line naming the file. */

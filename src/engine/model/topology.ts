@@ -2,6 +2,7 @@
 // cycle between layers leaves its loader waiting forever, duplicate names surface as a confusing weight
 // error, and a malformed config fails deep inside. Here each of those is one clear line.
 import { fileError, type LensError } from '../errors';
+import { checkLayerConfig } from './layerConfig';
 
 const CONTAINERS = new Set(['Sequential', 'Model', 'Functional']);
 
@@ -15,6 +16,8 @@ function layerName(layer: any): string | undefined {
 interface InboundRef {
   name: string;
   node: number;
+  /** Which output of that node. */
+  tensor: number;
 }
 
 /**
@@ -39,7 +42,7 @@ function inboundRefs(file: string, layer: string, where: string, inbound: unknow
     if ((node as unknown[]).length === 0) bad();
     for (const ref of node as unknown[]) {
       if (!Array.isArray(ref) || typeof ref[0] !== 'string' || !Number.isSafeInteger(ref[1]) || ref[1] < 0 || !Number.isSafeInteger(ref[2]) || ref[2] < 0) bad();
-      refs.push({ name: (ref as unknown[])[0] as string, node: (ref as unknown[])[1] as number });
+      refs.push({ name: (ref as unknown[])[0] as string, node: (ref as unknown[])[1] as number, tensor: (ref as unknown[])[2] as number });
     }
   }
   return refs;
@@ -55,40 +58,20 @@ function nodeCount(layer: any): number {
   return CONTAINERS.has(layer?.class_name) ? calls + 1 : calls;
 }
 
-/** Config keys holding sizes, counts or steps (a number or a list of them), and the smallest value each allows. */
-const INTEGER_KEYS: Record<string, number> = {
-  units: 1, filters: 1, kernel_size: 1, strides: 1, dilation_rate: 1, pool_size: 1, size: 1, depth_multiplier: 1,
-  cropping: 0, padding: 0, n: 1, dims: 1, target_shape: -1, batch_input_shape: 1, batch_shape: 1, input_shape: 1,
-};
-/** Largest size a layer may ask for: the wasm kernels index with 32-bit integers. */
-const MAX_INT = 2 ** 31 - 1;
-
 /**
- * Numbers in a layer's config that tfjs passes to its kernels as sizes must be whole numbers in range. Found by
- * fuzzing: a stride of 2^32 + 1 passed tfjs-layers' checks, wrapped to 1 inside the wasm convolution, which then
- * wrote past its output ("memory access out of bounds") and left the backend broken for every later request.
+ * How many outputs a layer's call gives: a nested Functional model one per output_layers entry, a recurrent
+ * layer with return_state more than one (left unbounded here), every other layer one.
  */
-function checkLayerNumbers(file: string, layer: any, name: string): void {
-  const cfg = layer?.config;
-  if (!cfg || typeof cfg !== 'object' || Array.isArray(cfg)) return;
-  for (const [key, min] of Object.entries(INTEGER_KEYS)) {
-    const v = cfg[key];
-    if (v === undefined || v === null || typeof v === 'string') continue; // 'same'/'valid' padding, absent keys
-    const values: unknown[] = [];
-    const flatten = (x: unknown, depth: number) => (Array.isArray(x) && depth < 3 ? x.forEach((y) => flatten(y, depth + 1)) : values.push(x));
-    flatten(v, 0);
-    const shapeKey = key.endsWith('shape');
-    for (const x of values) {
-      if (x === null && shapeKey) continue; // an unknown (batch) size
-      if (typeof x === 'number' && x > MAX_INT) throw fileError(file, `layer '${name}' has ${key} ${JSON.stringify(v).slice(0, 60)}: too large to allocate (at most ${MAX_INT})`);
-      if (typeof x !== 'number' || !Number.isInteger(x) || x < min || (key === 'target_shape' && x === 0)) {
-        throw fileError(file, `layer '${name}' has an invalid ${key} ${JSON.stringify(v).slice(0, 60)} (expected whole numbers from ${min} to ${MAX_INT})`);
-      }
-    }
+function outputCount(layer: any): number {
+  if (layer?.class_name === 'Functional' || layer?.class_name === 'Model') {
+    const outs = layer?.config?.output_layers;
+    return Array.isArray(outs) && outs.length > 0 && Array.isArray(outs[0]) ? outs.length : 1;
   }
+  if (layer?.config?.return_state === true || /RNN|LSTM|GRU|Bidirectional/.test(String(layer?.class_name))) return Infinity;
+  return 1;
 }
 
-function validateContainer(file: string, c: any, where: string, depth: number): void {
+function validateContainer(file: string, c: any, where: string, depth: number, weightValues: number | undefined): void {
   if (depth > MAX_NESTING) throw fileError(file, `models nested more than ${MAX_NESTING} levels deep at '${where}'`);
   const cfg = c?.config;
   const layers = Array.isArray(cfg) ? cfg : cfg?.layers;
@@ -101,8 +84,8 @@ function validateContainer(file: string, c: any, where: string, depth: number): 
       if (seen.has(name)) throw fileError(file, `duplicate layer name '${name}' in model '${where}'`);
       seen.add(name);
     }
-    if (CONTAINERS.has(l.class_name)) validateContainer(file, l, name ?? '?', depth + 1);
-    else checkLayerNumbers(file, l, name ?? '?');
+    if (CONTAINERS.has(l.class_name)) validateContainer(file, l, name ?? '?', depth + 1, weightValues);
+    else checkLayerConfig(file, l, name ?? '?', weightValues);
   }
   if (c.class_name === 'Sequential') return;
   // Functional: every inbound reference names a layer of this model and one of its nodes, and the references are acyclic.
@@ -117,6 +100,8 @@ function validateContainer(file: string, c: any, where: string, depth: number): 
     if (!target) throw fileError(file, `${who} in model '${where}' takes input from '${r.name}', which is not a layer of that model`);
     // A node index past the layer's nodes leaves tfjs-layers' loader looping forever.
     if (r.node >= nodeCount(target)) throw fileError(file, `${who} in model '${where}' takes input from node ${r.node} of '${r.name}', which has ${nodeCount(target)} node(s)`);
+    // Found by fuzzing: a tensor index past the layer's outputs failed inside tfjs ("reading 'shape'", "reading 'sourceLayer'").
+    if (r.tensor >= outputCount(target)) throw fileError(file, `${who} in model '${where}' takes output ${r.tensor} of '${r.name}', which has ${outputCount(target)} output(s)`);
   };
   const edges = new Map<string, string[]>();
   for (const l of layers) {
@@ -132,8 +117,9 @@ function validateContainer(file: string, c: any, where: string, depth: number): 
     const list = cfg?.[key];
     if (!Array.isArray(list) || !list.every((e: unknown) => Array.isArray(e))) continue;
     for (const e of list as unknown[][]) {
-      if (typeof e[0] !== 'string' || !Number.isSafeInteger(e[1]) || (e[1] as number) < 0) throw fileError(file, `model '${where}' has a malformed ${key} entry ${JSON.stringify(e).slice(0, 80)}`);
-      checkRef(`the ${key} list`, { name: e[0], node: e[1] as number });
+      const index = (x: unknown) => Number.isSafeInteger(x) && (x as number) >= 0;
+      if (typeof e[0] !== 'string' || !index(e[1]) || (e.length > 2 && !index(e[2]))) throw fileError(file, `model '${where}' has a malformed ${key} entry ${JSON.stringify(e).slice(0, 80)} (expected [layer name, node index, tensor index])`);
+      checkRef(`the ${key} list`, { name: e[0], node: e[1] as number, tensor: (e[2] as number | undefined) ?? 0 });
     }
   }
   const state = new Map<string, 1 | 2>(); // 1 = on the current path, 2 = done
@@ -161,12 +147,15 @@ function validateContainer(file: string, c: any, where: string, depth: number): 
   for (const name of edges.keys()) if (!state.has(name)) visit(name);
 }
 
-/** Throws a LensError naming the file when the topology cannot be a valid model. */
-export function validateTopology(file: string, topology: any): void {
+/**
+ * Throws a LensError naming the file when the topology cannot be a valid model. `weightValues`, the number of
+ * weight values the file holds, bounds what a layer's config may ask for (layerConfig.ts).
+ */
+export function validateTopology(file: string, topology: any, weightValues?: number): void {
   const root = topology?.model_config ?? topology;
   if (!root || typeof root !== 'object' || typeof root.class_name !== 'string') throw fileError(file, 'modelTopology has no class_name: not a Keras/TensorFlow.js layers model');
   if (!CONTAINERS.has(root.class_name)) throw fileError(file, `modelTopology is a '${root.class_name}', expected a Sequential or Functional model`);
-  validateContainer(file, root, layerName(root) ?? 'model', 0);
+  validateContainer(file, root, layerName(root) ?? 'model', 0, weightValues);
 }
 
 /** Scans float32 weights for NaN and ±Inf (a corrupt or hostile file), naming the first bad weight. */

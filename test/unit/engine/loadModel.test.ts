@@ -136,6 +136,13 @@ describe('model loading', function () {
     assert.ok(Math.abs(p[0].logit - 2) < 1e-5 && Math.abs(p[1].logit) < 1e-5);
     assert.throws(() => explain(m, x, { method: 'gradcam' }), /graph model .*export a layers model/);
     m.dispose();
+    // "versions" only describes the producer: a file without it loads the same (tfjs-converter read
+    // versions.producer unchecked: "Cannot read properties of undefined (reading 'producer')").
+    delete (topology as { versions?: unknown }).versions;
+    fs.writeFileSync(mj, JSON.stringify({ format: 'graph-model', modelTopology: topology, weightsManifest: manifest }));
+    const m2 = await loadModel(mj);
+    assert.ok(Math.abs(predict(m2, x)[0].logit - 2) < 1e-5);
+    m2.dispose();
   });
 
   describe('Teachable Machine fixtures (real MobileNetV2 models nested two levels down)', () => {

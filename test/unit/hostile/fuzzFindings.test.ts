@@ -15,7 +15,7 @@ import cases from './fuzzCases.json';
 
 interface FuzzCase {
   name: string;
-  target: 'tfjs' | 'keras' | 'image';
+  target: 'tfjs' | 'keras' | 'image' | 'onnx';
   seed: string;
   entry: string;
   weights?: string;

@@ -73,6 +73,8 @@ export interface NodeCtx {
   /** The node's name as the engine shows it. */
   name: string;
   opset: number;
+  /** The batch size the file's input fixes (convert.ts ImageInput.fixedBatch), or null. */
+  fixedBatch: number | null;
   attrs: Attrs;
   inputs: (Val | null)[];
   /** Throws the one-line error for this node. */

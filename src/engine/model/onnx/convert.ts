@@ -51,6 +51,12 @@ export interface ImageInput {
   channels: number;
   /** How the file's input holds the image (inputLayout.ts: the rule every format shares). */
   layout: InputLayout;
+  /**
+   * The batch size the input fixes (over 1; torch.onnx.export without dynamic axes keeps the traced batch), or
+   * null. The converted model takes any batch: a Reshape to [that size, …] reshapes each image, and a node that
+   * would mix the images of the batch is refused.
+   */
+  fixedBatch: number | null;
 }
 
 export interface Converted {
@@ -75,7 +81,7 @@ function dimsOf(v: OnnxValueInfo): (number | string | null)[] | null {
 export function imageInput(file: string, graphInput: OnnxValueInfo, size?: [number, number]): ImageInput {
   const name = graphInput.name ?? '';
   const dims = dimsOf(graphInput);
-  if (!dims) throw fileError(file, `input '${name}' has no shape`);
+  if (!dims) throw fileError(file, `input '${shownName(name)}' has no shape`);
   const fixed = (d: number | string | null) => (typeof d === 'number' ? d : null);
   const [h, w] = size ?? [224, 224];
   // A symbolic height and width take the given size; which axes they are follows from the channel axis.
@@ -83,10 +89,11 @@ export function imageInput(file: string, graphInput: OnnxValueInfo, size?: [numb
   if (dims.length === 4 && fixed(dims[1]) !== null && fixed(dims[2]) === null && fixed(dims[3]) === null) shape = [null, fixed(dims[1]), h, w];
   else if (dims.length === 4 && fixed(dims[3]) !== null && fixed(dims[1]) === null && fixed(dims[2]) === null) shape = [null, h, w, fixed(dims[3])];
   else if (dims.length === 3 && fixed(dims[1]) === null && fixed(dims[2]) === null) shape = [null, h, w];
-  else if (size && dims.length >= 3) throw fileError(file, `input '${name}' has a fixed size [${dims.join(', ')}]; a size of ${size.join('×')} does not apply`);
+  else if (size && dims.length >= 3) throw fileError(file, `input '${shownName(name)}' has a fixed size [${shownName(dims.join(', '))}]; a size of ${size.join('×')} does not apply`);
   const inp = imageInputLayout(shape, file);
-  if (inp.layout === 'NHWC' && inp.channels === 4) throw fileError(file, `input '${name}' has shape [${dims.join(', ')}]: 4 channels last; ONNX image models take 1 or 3 channels`);
-  return { name, height: inp.height, width: inp.width, channels: inp.channels, layout: inp.layout };
+  if (inp.layout === 'NHWC' && inp.channels === 4) throw fileError(file, `input '${shownName(name)}' has shape [${shownName(dims.join(', '))}]: 4 channels last; ONNX image models take 1 or 3 channels`);
+  const batch = dims.length > 0 ? fixed(dims[0]) : null;
+  return { name, height: inp.height, width: inp.width, channels: inp.channels, layout: inp.layout, fixedBatch: batch !== null && batch > 1 ? batch : null };
 }
 
 export function convertOnnx(file: string, proto: OnnxModelProto, size?: [number, number]): Converted {
@@ -104,7 +111,7 @@ export function convertOnnx(file: string, proto: OnnxModelProto, size?: [number,
     values.set(name, { kind: 'const', c });
   }
   const inputs = (graph.input ?? []).filter((i) => !values.has(i.name ?? ''));
-  if (inputs.length !== 1) throw fileError(file, `the model has ${inputs.length} inputs (${inputs.map((i) => i.name).join(', ')}); CNN Lens explains image models with one input`);
+  if (inputs.length !== 1) throw fileError(file, `the model has ${inputs.length} inputs (${shownName(inputs.map((i) => i.name).join(', '))}); CNN Lens explains image models with one input`);
   const input = imageInput(file, inputs[0], size);
   const usedNames = new Set<string>();
   const unique = (base: string) => {
@@ -144,8 +151,8 @@ export function convertOnnx(file: string, proto: OnnxModelProto, size?: [number,
 
     const outs = (graph.output ?? []).map((o) => {
       const v = values.get(o.name ?? '');
-      if (!v) throw fileError(file, `graph output '${o.name}' is computed by no node`);
-      if (v.kind !== 'live') throw fileError(file, `graph output '${o.name}' is a constant, not computed from the image`);
+      if (!v) throw fileError(file, `graph output '${shownName(o.name ?? '')}' is computed by no node`);
+      if (v.kind !== 'live') throw fileError(file, `graph output '${shownName(o.name ?? '')}' is a constant, not computed from the image`);
       return v.sym;
     });
     if (outs.length === 0) throw fileError(file, 'the graph has no outputs');
@@ -170,6 +177,8 @@ export function convertOnnx(file: string, proto: OnnxModelProto, size?: [number,
     });
     const outNames = (node.output ?? []).filter((o) => o);
     if (outNames.length === 0) fail('has no outputs');
+    // Every supported operator but Constant reads at least one input (found by fuzzing: a Concat of nothing).
+    if (op !== 'Constant' && !ins.some((v) => v)) fail('has no inputs');
     const attrs = new Attrs(node.attribute);
     let results: Val[];
     if (op === 'Constant') {
@@ -222,6 +231,11 @@ export function convertOnnx(file: string, proto: OnnxModelProto, size?: [number,
       for (const v of results) {
         if (v.kind !== 'live') continue;
         kept.add(v.sample);
+        // One image in, one row out: a node that broadcasts the image against a batch-sized constant (an Expand to
+        // the fixed batch, an Add of an [8, …] constant) gives more rows and cannot run on one image.
+        if (v.sample.shape[0] !== 1) {
+          fail(input.fixedBatch ? `its output has ${v.sample.shape[0]} rows for one image: the graph computes across the images of its fixed batch of ${input.fixedBatch}, so it cannot run on one image` : `its output has ${v.sample.shape[0]} rows for one image (it mixes the batch axis with a constant)`);
+        }
         if (v.flat) {
           kept.add(v.flat.sample);
           // Read through its [N, 1, 1, C] twin: freed with the last reader of either.
@@ -254,6 +268,7 @@ export function convertOnnx(file: string, proto: OnnxModelProto, size?: [number,
       op,
       name: display,
       opset,
+      fixedBatch: input.fixedBatch,
       attrs,
       inputs: ins,
       fail,

@@ -66,6 +66,7 @@ export async function loadOnnxModel(file: string, opts: LoadOptions = {}): Promi
           : { preset: 'unit', reason: 'ONNX model with 1 channel: x/255' },
   };
   const producer = [proto.producer_name, proto.producer_version].filter((s) => s).join(' ');
-  const format = `ONNX model (opset ${converted.opset}${producer ? `, from ${producer}` : ''}; input ${converted.input.layout})`;
+  const batch = converted.input.fixedBatch ? `, batch fixed at ${converted.input.fixedBatch} (run one image at a time)` : '';
+  const format = `ONNX model (opset ${converted.opset}${producer ? `, from ${producer}` : ''}; input ${converted.input.layout}${batch})`;
   return wrapLayersModel(converted.model, file, opts, converted.weightBytes, format, defaults);
 }

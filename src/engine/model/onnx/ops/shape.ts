@@ -68,8 +68,10 @@ export function convertShapeOp(ctx: NodeCtx): Val[] {
       if (t.length === 0) ctx.fail('a reshape to a scalar drops the batch');
       const per = prod(s.slice(1));
       const rest = t.slice(1);
-      // Axis 0 is the batch: the exporter's batch size (1), a copy of it (0), the batch's symbolic size, or -1 with the rest fixed.
-      if (!(Number.isNaN(t[0]) || t[0] === s[0] || (t[0] === -1 && rest.every((v) => v > 0)))) ctx.fail(`target shape [${t.join(', ')}] mixes the batch with other axes`);
+      // Axis 0 is the batch: the exporter's batch size (1, or the size the input fixes), a copy of it (0), the batch's
+      // symbolic size, or -1 with the rest fixed.
+      const batch = Number.isNaN(t[0]) || t[0] === s[0] || (ctx.fixedBatch !== null && t[0] === ctx.fixedBatch) || (t[0] === -1 && rest.every((v) => v > 0));
+      if (!batch) ctx.fail(`target shape [${t.join(', ')}] mixes the batch with other axes${ctx.fixedBatch ? ` (the input fixes the batch at ${ctx.fixedBatch})` : ''}`);
       if (rest.some((v) => Number.isNaN(v))) ctx.fail(`target shape depends on the batch size beyond axis 0`);
       const unknown = rest.filter((v) => v === -1).length;
       if (unknown > 1 || rest.some((v) => v < -1)) ctx.fail(`target shape [${t.join(', ')}] is invalid`);
