@@ -159,12 +159,12 @@ export function resolveClass(model: LoadedModel, spec: number | string): number 
 
 /** The target layer for a layer method: the named one, or the default. */
 export function resolveLayer(net: Network, name: string | undefined): { node: GraphNode; isDefault: boolean } {
+  const apply = () => (Object.keys(METHODS) as MethodName[]).filter((m) => !METHODS[m].usesLayer).join(', ');
+  const problem = net.layerMapsProblem();
+  if (problem) throw new LensError(`${problem}: ${apply()}`);
   if (name) return { node: net.findLayer(name), isDefault: false };
   const node = net.defaultLayer();
-  if (!node) {
-    const apply = (Object.keys(METHODS) as MethodName[]).filter((m) => !METHODS[m].usesLayer);
-    throw new LensError(`the model has no layer with a spatial output (h×w×channels) for layer methods; methods that apply: ${apply.join(', ')}`);
-  }
+  if (!node) throw new LensError(`the model has no layer with a spatial output (h×w×channels) for layer methods; methods that apply: ${apply()}`);
   return { node, isDefault: true };
 }
 

@@ -26,6 +26,7 @@ export function methodApplicability(model: LoadedModel): Record<MethodId, string
   for (const m of METHOD_INFO) {
     let reason: string | null = null;
     if (!net) reason = `${m.title} needs the model's layers; this is a TensorFlow.js graph model (a frozen inference graph)`;
+    else if (usesLayer(m) && net.layerMapsProblem()) reason = `${m.title} reads a layer's feature maps, and in this model ${net.layerMapsProblem()}`;
     else if (usesLayer(m) && !layer) reason = `${m.title} works on a layer with a spatial output, and this model has none; the gradient methods apply`;
     else if (m.needs === 'cam-head' && !head) {
       reason = `CAM needs the target layer followed by global average pooling and one dense layer; after '${layer!.path}' this model has ${headChain(net, layer!)}; use Grad-CAM`;

@@ -2,6 +2,7 @@
 // replaced by tensors we differentiate with respect to (gradients at a layer).
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
+import { LensError } from '../errors';
 import { ancestorsOf, buildGraph, findNode, type GraphNode, type ModelGraph, type ValueRef } from './graph';
 import { toInputLayout, type InputLayout } from './inputLayout';
 import { defaultTarget, type DefaultTarget } from './targetLayer';
@@ -56,8 +57,16 @@ export class Network {
   /** Batch norm index → the ReLU after it that can join the folded kernel, and its kind. */
   private readonly foldableAct = new Map<number, { node: number; activation: 'relu' | 'relu6' }>();
 
+  /**
+   * The first layer that keeps its feature maps channels first (Keras data_format "channels_first": [channels, h, w]),
+   * or null. tfjs-layers runs such layers (prediction and input gradients are right), but the layer methods read a
+   * layer's output as [h, w, channels], so they refuse these models rather than draw maps of the wrong axes.
+   */
+  readonly channelsFirstLayer: string | null;
+
   constructor(readonly model: tfl.LayersModel) {
     this.graph = buildGraph(model);
+    this.channelsFirstLayer = this.graph.nodes.find((n) => (n.layer as unknown as { dataFormat?: string }).dataFormat === 'channelsFirst')?.path ?? null;
     const out = this.graph.outputs[0];
     let logitsRef = out;
     let logitsNode = -1;
@@ -98,7 +107,15 @@ export class Network {
     return this.graph.input.shape;
   }
 
+  /** Why layer methods cannot read this model's feature maps, or null (see channelsFirstLayer). */
+  layerMapsProblem(): string | null {
+    if (!this.channelsFirstLayer) return null;
+    return `layer '${this.channelsFirstLayer}' keeps its feature maps channels first (Keras data_format "channels_first"); the layer methods read [h, w, channels] maps, so only prediction and the input-gradient methods apply`;
+  }
+
   findLayer(name: string): GraphNode {
+    const problem = this.layerMapsProblem();
+    if (problem) throw new LensError(problem);
     return findNode(this.graph, name);
   }
 
@@ -106,8 +123,9 @@ export class Network {
     return this.defaultTarget()?.node ?? null;
   }
 
-  /** The default target layer and why it is the default (./targetLayer.ts). */
+  /** The default target layer and why it is the default (./targetLayer.ts); none for a channels-first model. */
   defaultTarget(): DefaultTarget | null {
+    if (this.channelsFirstLayer) return null;
     if (this.cachedDefault === undefined) this.cachedDefault = defaultTarget(this.graph);
     return this.cachedDefault;
   }
