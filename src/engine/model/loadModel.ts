@@ -382,7 +382,7 @@ export function wrapLayersModel(model: tfl.LayersModel, file: string, opts: Load
     throw e;
   }
   const outShape = network.graph.outputs[0].shape;
-  const numClasses = (outShape[outShape.length - 1] as number) ?? 1;
+  const numClasses = network.binarySigmoid ? 2 : ((outShape[outShape.length - 1] as number) ?? 1);
   return finish({ file, kind: 'layers', format, network, graphModel: null, inputSize, inputLayout, numClasses, weightBytes, dispose: () => network.dispose() }, file, opts, formatDefaults);
 }
 
