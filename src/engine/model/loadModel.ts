@@ -242,7 +242,8 @@ function finish(base: Omit<LoadedModel, 'labels' | 'labelsSource' | 'defaultPrep
 
 /** Turns tfjs-layers' own load errors into one line that says what is wrong with the file. */
 function describeLoadError(file: string, e: unknown): LensError {
-  if (e instanceof LensError) return e;
+  // The graph builder's own errors know no file name: every load error names the file.
+  if (e instanceof LensError) return e.message.includes(path.basename(file)) ? e : fileError(file, e.message);
   return withCause(describeForeignLoadError(file, e), e);
 }
 
