@@ -112,16 +112,17 @@ const KIND_BASES: [suffix: string, what: string, base: () => unknown][] = [
 
 /**
  * A config key ending in _initializer / _regularizer / _constraint that names a class tfjs knows as something
- * else. Found by fuzzing: a kernel_initializer of class 'linear' (an activation) or 'Model' reached tfjs, which
- * built that class and failed with "initialValue.cast is not a function". Classes tfjs does not know at all are
- * left to its own "Unknown initializer" message.
+ * else. Found by fuzzing: a kernel_initializer of class 'linear' (an activation), 'Model' or "Reshape" reached
+ * tfjs, which built that class and failed ("initialValue.cast is not a function", "reading 'length'"). Names
+ * tfjs does not register as classes ('zeros', 'glorot_uniform': its own aliases) are left to tfjs.
  */
 function checkClassKinds(file: string, cfg: Record<string, unknown>, name: string): void {
   const registry = tf.serialization.SerializationMap.getMap().classNameMap;
   for (const [key, v] of Object.entries(cfg)) {
     const kind = KIND_BASES.find(([suffix]) => key.endsWith(suffix));
-    if (!kind || !v || typeof v !== 'object' || Array.isArray(v)) continue;
-    const cls = (v as Record<string, unknown>).class_name;
+    if (!kind || !v || Array.isArray(v)) continue;
+    // The object form {class_name, config}, or a bare name (found by fuzzing: a bias_initializer "Reshape").
+    const cls = typeof v === 'string' ? v : typeof v === 'object' ? (v as Record<string, unknown>).class_name : undefined;
     if (typeof cls !== 'string' || !Object.prototype.hasOwnProperty.call(registry, cls)) continue;
     const ctor = registry[cls][0] as { prototype: unknown };
     const base = kind[2]() as { prototype: object };
