@@ -28,7 +28,8 @@ const SPATIAL_KEYS = new Set(['kernel_size', 'strides', 'dilation_rate', 'pool_s
 function checkLayerNumbers(file: string, cfg: Record<string, unknown>, name: string): void {
   for (const [key, min] of Object.entries(INTEGER_KEYS)) {
     const v = cfg[key];
-    if (v === undefined || v === null || typeof v === 'string') continue; // 'same'/'valid' padding, absent keys
+    if (v === undefined || v === null || (key === 'padding' && typeof v === 'string')) continue; // absent keys, 'same'/'valid' padding
+    // Found by fuzzing: a batch_input_shape given as a string reached tfjs ("shape.some is not a function").
     const values: unknown[] = [];
     const flatten = (x: unknown, depth: number) => (Array.isArray(x) && depth < 3 ? x.forEach((y) => flatten(y, depth + 1)) : values.push(x));
     flatten(v, 0);

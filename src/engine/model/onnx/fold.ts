@@ -89,12 +89,15 @@ function transpose(x: Const, perm: number[]): Const {
  */
 export function foldConstant(op: string, ins: (Const | null)[], attrs: Attrs, opset: number): Const[] | null {
   const x = ins[0];
-  if (ARITH[op] && x && ins[1]) {
+  // Own keys only: an op type such as '__proto__' found Object's prototype (fuzzing: "f is not a function").
+  const arith = Object.prototype.hasOwnProperty.call(ARITH, op) ? ARITH[op] : undefined;
+  const unary = Object.prototype.hasOwnProperty.call(UNARY, op) ? UNARY[op] : undefined;
+  if (arith && x && ins[1]) {
     const int = x.int && ins[1].int;
-    const f = op === 'Div' && int ? (p: number, q: number) => Math.trunc(p / q) : ARITH[op];
+    const f = op === 'Div' && int ? (p: number, q: number) => Math.trunc(p / q) : arith;
     return [broadcast(x, ins[1], f, int || op === 'Equal' || op === 'Less' || op === 'Greater')];
   }
-  if (UNARY[op] && x) return [c(x.shape, Array.from(x.data, UNARY[op]), x.int)];
+  if (unary && x) return [c(x.shape, Array.from(x.data, unary), x.int)];
   switch (op) {
     case 'Identity':
     case 'Dropout':
