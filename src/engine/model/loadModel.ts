@@ -11,7 +11,7 @@ import { Network } from './network';
 import { checkFiniteWeights, validateTopology } from './topology';
 import { architectureFileOf, isKerasFile, loadKerasArtifacts, normalizeWithPlan } from './keras';
 import { matchWeightNames } from './keras/weightNames';
-import { otherFormatProblem } from './otherFormats';
+import { otherFormatProblem, standInProblem } from './otherFormats';
 import { ownInputScaling } from './inputScaling';
 import { imageInputLayout, toInputLayout, type InputLayout } from './inputLayout';
 import { assumedLabels } from './imagenetLabels';
@@ -131,6 +131,10 @@ function readWeights(modelFile: string, manifest: unknown): { specs: tf.io.Weigh
   }
   let total = 0;
   const sizes = files.map((f) => fs.statSync(f).size);
+  files.forEach((f, i) => {
+    const standIn = sizes[i] < 4096 ? standInProblem(f) : null;
+    if (standIn) throw fileError(modelFile, `weight file '${path.basename(f)}' ${standIn}`);
+  });
   for (const s of sizes) total += s;
   if (total < expected) throw fileError(modelFile, `weight files hold ${total} bytes but the manifest needs ${expected} (truncated or missing shard)`);
   const data = new Uint8Array(total);
@@ -504,9 +508,13 @@ export function isKerasPath(file: string, opts: LoadOptions = {}): boolean {
 
 /** Loads a model of any supported format, chosen by the file. */
 export async function loadAnyModel(file: string, opts: LoadOptions = {}): Promise<LoadedModel> {
+  const isFile = fs.existsSync(file) && fs.statSync(file).isFile();
+  // A Git LFS pointer or a saved web page in place of the model, in any format.
+  const standIn = isFile ? standInProblem(file) : null;
+  if (standIn) throw fileError(file, standIn);
   if (isOnnxPath(file)) return loadOnnxModel(path.resolve(file), opts);
   // PyTorch, TensorFlow Lite, SavedModel…: say what the file is and what opens it.
-  const other = fs.existsSync(file) && fs.statSync(file).isFile() ? otherFormatProblem(file) : null;
+  const other = isFile ? otherFormatProblem(file) : null;
   if (other) throw fileError(file, other);
   // isKerasFile also catches a Keras architecture .json given without --weights (its error says so).
   if (isKerasPath(file, opts) || isKerasFile(file)) {
