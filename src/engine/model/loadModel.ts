@@ -380,6 +380,7 @@ export function wrapLayersModel(model: tfl.LayersModel, file: string, opts: Load
     inputLayout = input.layout;
     inputSize = { height: input.height, width: input.width, channels: input.channels };
     network.inputLayout = inputLayout;
+    network.file = file;
     checkActivationMemory(network, file);
     checkLayersRun(network, inputSize, file);
   } catch (e) {
