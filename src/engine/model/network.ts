@@ -245,6 +245,13 @@ export class Network {
   dispose(): void {
     for (const ts of this.prepared.values()) ts.forEach((t) => t.dispose());
     this.prepared.clear();
+    const weights = this.model.weights;
     this.model.dispose();
+    // tfjs-layers' dispose misses the last weights of a Sequential nested in a functional model (Teachable
+    // Machine models: the dense head, 3 tensors per load): free whatever it left.
+    for (const w of weights) {
+      const v = (w as unknown as { val?: tf.Tensor }).val;
+      if (v && !v.isDisposed) v.dispose();
+    }
   }
 }
