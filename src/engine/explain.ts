@@ -1,7 +1,7 @@
 // The engine's explanation API: predictions and attribution maps for one preprocessed image.
 // Used in-process by the CLI and by the engine child process that serves the extension.
 import * as tf from '@tensorflow/tfjs-core';
-import { CancelledError, LensError } from './errors';
+import { CancelledError, fileError, LensError } from './errors';
 import type { RgbaImage } from './image/decode';
 import { toModelInput, type PreprocessPreset } from './image/preprocess';
 import type { GraphNode } from './model/graph';
@@ -161,10 +161,13 @@ export function resolveClass(model: LoadedModel, spec: number | string): number 
 export function resolveLayer(net: Network, name: string | undefined): { node: GraphNode; isDefault: boolean } {
   const apply = () => (Object.keys(METHODS) as MethodName[]).filter((m) => !METHODS[m].usesLayer).join(', ');
   const problem = net.layerMapsProblem();
-  if (problem) throw new LensError(`${problem}: ${apply()}`);
+  if (problem) throw net.file ? fileError(net.file, `${problem}: ${apply()}`) : new LensError(`${problem}: ${apply()}`);
   if (name) return { node: net.findLayer(name), isDefault: false };
   const node = net.defaultLayer();
-  if (!node) throw new LensError(`the model has no layer with a spatial output (h×w×channels) for layer methods; methods that apply: ${apply()}`);
+  if (!node) {
+    const problem = `the model has no layer with a spatial output (h×w×channels) for layer methods; methods that apply: ${apply()}`;
+    throw net.file ? fileError(net.file, problem) : new LensError(problem);
+  }
   return { node, isDefault: true };
 }
 
