@@ -41,6 +41,8 @@ export interface LoadedModel {
   inputSize: { height: number; width: number; channels: number };
   /** How the model's input tensor holds the image (./inputLayout.ts); the engine's images are NHWC. */
   inputLayout: InputLayout;
+  /** The layout the file itself declares, when the front end converted it (ONNX NCHW → the engine's NHWC graph). */
+  fileLayout?: InputLayout;
   numClasses: number;
   labels: string[] | null;
   /** Where the labels came from, for `info`. */
@@ -227,6 +229,8 @@ function defaultPreprocess(metadata: any, network: Network | null): { preset: Pr
 export interface FormatDefaults {
   labels?: { labels: string[]; source: string } | null;
   preprocess?: { preset: PreprocessPreset; reason: string };
+  /** The input layout as the file declares it (see LoadedModel.fileLayout). */
+  fileLayout?: InputLayout;
 }
 
 function finish(base: Omit<LoadedModel, 'labels' | 'labelsSource' | 'defaultPreprocess' | 'preprocessReason' | 'metadata'>, modelFile: string, opts: LoadOptions, formatDefaults: FormatDefaults = {}): LoadedModel {
@@ -241,7 +245,7 @@ function finish(base: Omit<LoadedModel, 'labels' | 'labelsSource' | 'defaultPrep
   if (!lab.labels) lab = assumedLabels(base.numClasses) ?? lab;
   let pre = defaultPreprocess(metadata, base.network);
   if (pre.reason.startsWith('default') && formatDefaults.preprocess) pre = formatDefaults.preprocess;
-  return { ...base, labels: lab.labels, labelsSource: lab.source, defaultPreprocess: pre.preset, preprocessReason: pre.reason, metadata };
+  return { ...base, fileLayout: formatDefaults.fileLayout, labels: lab.labels, labelsSource: lab.source, defaultPreprocess: pre.preset, preprocessReason: pre.reason, metadata };
 }
 
 /** Turns tfjs-layers' own load errors into one line that says what is wrong with the file. */
@@ -380,6 +384,7 @@ export function wrapLayersModel(model: tfl.LayersModel, file: string, opts: Load
     inputLayout = input.layout;
     inputSize = { height: input.height, width: input.width, channels: input.channels };
     network.inputLayout = inputLayout;
+    network.file = file;
     checkActivationMemory(network, file);
     checkLayersRun(network, inputSize, file);
   } catch (e) {
@@ -481,6 +486,11 @@ async function loadGraph(file: string, json: any, opts: LoadOptions): Promise<Lo
     const input = imageInputLayout(inShape as number[] | undefined, file);
     inputLayout = input.layout;
     inputSize = { height: input.height, width: input.width, channels: input.channels };
+    const outName = gm.outputNodes[0]?.split(':')[0];
+    const outOp = (json.modelTopology.node as { name?: string; op?: string }[]).find((n) => n?.name === outName)?.op;
+    if (outOp === 'ArgMax' || outOp === 'ArgMin') {
+      throw fileError(file, `the graph's output '${outName}' is an ${outOp} (the predicted class index, not the class scores); convert the model with the scores (the Softmax or logits before it) as its output`);
+    }
     numClasses = checkGraphRuns(gm, inputSize, inputLayout, file);
   } catch (e) {
     disposeQuietly(gm);
