@@ -595,10 +595,13 @@ async function main(): Promise<void> {
     await h.check('command palette lists the CNN Lens commands', async () => {
       // 30-odd commands: the palette's list is virtualized, so each one is looked up by its own name.
       const labels = await paletteEntries(page, 'CNN Lens:');
-      const want = ['CNN Lens: Explain with Grad-CAM', 'CNN Lens: Explain with Score-CAM', 'CNN Lens: Explain with RISE', 'CNN Lens: Select Model', 'CNN Lens: Show Engine Log', 'CNN Lens: Restart Engine'];
+      const want = ['CNN Lens: Explain with Grad-CAM', 'CNN Lens: Explain with Score-CAM', 'CNN Lens: Explain with RISE', 'CNN Lens: Select Model', 'CNN Lens: Show Engine Log', 'CNN Lens: Restart Engine', 'CNN Lens: Visualize Filters…', 'CNN Lens: Audit Folder…'];
       const missing: string[] = [];
       for (const w of want) if (!(await paletteEntries(page, w)).includes(w)) missing.push(w);
       if (missing.length) throw new Error(`missing ${JSON.stringify(missing)}; palette shows ${JSON.stringify(labels)}`);
+      // The menus' Grad-CAM alias stays out of the palette: one entry, not two.
+      const gradcam = (await paletteEntries(page, 'CNN Lens: Explain with Grad-CAM')).filter((l) => l === 'CNN Lens: Explain with Grad-CAM');
+      if (gradcam.length !== 1) throw new Error(`'CNN Lens: Explain with Grad-CAM' listed ${gradcam.length} times`);
       return `${labels.length} entries`;
     });
 
@@ -631,7 +634,32 @@ async function main(): Promise<void> {
       await shot('02-context-menu.png');
       await page.keyboard.press('Escape');
       await page.keyboard.press('Escape');
+      const unbranded = items.filter((t) => /CNN Lens/.test(t) && t !== 'CNN Lens' && !t.startsWith('CNN Lens: '));
+      if (unbranded.length) throw new Error(`top-level entries without "CNN Lens: ": ${JSON.stringify(unbranded)}`);
       return `${all.filter((t) => t.includes('Explain with')).length} explain entries`;
+    });
+
+    await h.check('a model file\'s context menu: the CNN Lens submenu has the model browser and the visualizations, no Explain', async () => {
+      const folder = page.locator('.explorer-folders-view .monaco-list-row', { has: page.locator('.label-name', { hasText: /^demo$/ }) }).first();
+      if ((await folder.count()) === 0) throw new Error('no demo/ folder in the workspace');
+      await folder.click();
+      await page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'model.json' }).first().waitFor({ timeout: 10_000 });
+      try {
+        const items = await explorerContextMenu(page, 'model.json');
+        const sub = page.getByRole('menuitem', { name: /^CNN Lens$/ });
+        if ((await sub.count()) !== 1) throw new Error(`no "CNN Lens" submenu in ${JSON.stringify(items)}`);
+        await sub.hover();
+        await page.getByRole('menuitem', { name: 'Open Model Browser' }).waitFor({ timeout: 5000 });
+        const inSub = (await page.getByRole('menuitem').allTextContents()).map((t) => t.replace(/\s+/g, ' ').trim()).filter((t) => !items.includes(t));
+        await shot('02d-model-context-menu.png');
+        for (const want of ['Open Model Browser', 'Visualize Filters…', 'Visualize Class…']) if (!inSub.includes(want)) throw new Error(`${want} missing from ${JSON.stringify(inSub)}`);
+        if (inSub.some((t) => t.includes('Explain')) || items.some((t) => t.includes('Explain'))) throw new Error(`Explain offered on a model file: ${JSON.stringify([...items, ...inSub])}`);
+        return inSub.join(', ');
+      } finally {
+        await page.keyboard.press('Escape');
+        await page.keyboard.press('Escape');
+        await folder.click();
+      }
     });
 
     await h.check('an open image has Explain with Grad-CAM in its editor title', async () => {
