@@ -58,6 +58,8 @@ export interface ModelBrief {
   preprocessPresets: { name: string; description: string }[];
   /** Layers with a spatial 4-D output: the targets of the layer methods. */
   spatialLayers: LayerBrief[];
+  /** The other layers (pooled, flattened, dense): no spatial grid, so not a target; the picker lists them disabled. */
+  otherLayers: LayerBrief[];
   defaultLayer: string | null;
   /** Why the default layer is the default (one sentence). */
   defaultLayerReason: string | null;

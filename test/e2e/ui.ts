@@ -200,11 +200,29 @@ async function explainChecks(page: Page, image: string, shot: (n: string) => Pro
     const all = await fr.evaluate(() => {
       const input = document.getElementById('layer') as HTMLInputElement;
       input.click();
-      return Array.from(document.querySelectorAll('#layer-list [role="option"]')).map((o) => ({ name: o.querySelector('.opt-name')?.textContent ?? '', def: !!o.querySelector('.default-tag'), mark: o.querySelector('.mark')?.textContent ?? '' }));
+      return Array.from(document.querySelectorAll('#layer-list [role="option"]')).map((o) => ({
+        name: o.querySelector('.opt-name')?.textContent ?? '', def: !!o.querySelector('.default-tag'), mark: o.querySelector('.mark')?.textContent ?? '',
+        disabled: o.getAttribute('aria-disabled') === 'true', detail: o.querySelector('.opt-detail')?.textContent ?? '',
+      }));
     });
     if (!all[0]?.def) throw new Error(`the default is not first: ${JSON.stringify(all.slice(0, 3))}`);
-    if (all.some((o) => o.name.startsWith('sequential_9/'))) throw new Error('the common prefix is still shown');
-    if (!all.every((o) => o.mark === '◆')) throw new Error('explainable layers are not marked');
+    // The targets share sequential_9/model3/ (dropped); the classifier head lives elsewhere and keeps its path.
+    if (all.some((o) => o.name.startsWith('sequential_9/model3/'))) throw new Error('the common prefix is still shown');
+    // The mark says which layers are targets: every spatial layer has it and can be chosen; the pooled and
+    // dense layers of the head are listed without it, disabled, saying why.
+    const marked = all.filter((o) => o.mark === '◆');
+    const other = all.filter((o) => o.mark !== '◆');
+    if (marked.some((o) => o.disabled) || !marked.every((o) => /\d+×\d+×\d+/.test(o.detail))) throw new Error(`a marked layer is disabled or not spatial: ${JSON.stringify(marked.filter((o) => o.disabled || !/×.*×/.test(o.detail)))}`);
+    if (!other.length || other.some((o) => !o.disabled || !o.detail.includes('no spatial grid'))) throw new Error(`the layers that are not targets: ${JSON.stringify(other)}`);
+    if (!other.some((o) => o.detail.startsWith('Dense'))) throw new Error(`the Dense layers are not listed: ${JSON.stringify(other)}`);
+    await fr.locator('#layer').fill('dense');
+    const dense = await fr.$$eval('#layer-list [role="option"]', (els) => els.map((e) => e.getAttribute('aria-disabled') === 'true'));
+    if (!dense.length || dense.some((d) => !d)) throw new Error(`'dense' shows ${JSON.stringify(dense)}`);
+    await shot('09b-layer-picker-not-targets.png');
+    await page.keyboard.press('Enter');
+    await sleep(300);
+    if ((await fr.getAttribute('#layer', 'aria-expanded')) !== 'true') throw new Error('Enter on a layer that is not a target closed the list');
+    await page.keyboard.press('Escape');
     await fr.locator('#layer').fill('block_1');
     const names = await fr.$$eval('#layer-list [role="option"] .opt-name', (els) => els.map((e) => e.textContent ?? ''));
     if (!names.length || names.some((n) => !n.includes('block_1'))) throw new Error(`filter 'block_1' shows ${JSON.stringify(names)}`);
@@ -213,7 +231,7 @@ async function explainChecks(page: Page, image: string, shot: (n: string) => Pro
     await heatmapLoaded(fr, before.key);
     const caption = (await fr.textContent('#caption')) ?? '';
     if (!caption.includes('block_1')) throw new Error(`caption: ${caption}`);
-    return `${all.length} layers listed, ${names.length} match 'block_1'; ${caption}`;
+    return `${all.length} layers listed (${marked.length} targets marked ◆, ${other.length} not: ${other.map((o) => o.name).join(', ')}), ${names.length} match 'block_1'; ${caption}`;
   });
 
   await trustChecks(h, page, fr, shot);

@@ -55,16 +55,17 @@ export function layerPicker(id: string, onChoose: (path: string | null) => void)
           'data-value': c.value,
           'aria-selected': String((value ?? defaultChoice()?.value) === c.value),
           'aria-disabled': c.explainable ? undefined : 'true',
-          title: c.explainable ? `${c.name} — ${c.detail}` : `${c.name} — not a target: its output has no spatial grid`,
+          title: c.explainable ? `${c.name} — ${c.detail}` : `${c.name} — not a target: its output has no spatial grid (Grad-CAM and the other layer methods need one)`,
           onmousedown: (e) => e.preventDefault(),
           onclick: () => choose(i),
         },
           h('span', { class: 'mark', 'aria-hidden': 'true' }, c.explainable ? '◆' : ''),
           h('span', { class: 'opt-name' }, c.name, c.isDefault ? h('span', { class: 'default-tag' }, ' default') : null),
-          h('span', { class: 'opt-detail' }, c.detail),
+          h('span', { class: 'opt-detail' }, c.explainable ? c.detail : `${c.detail} · no spatial grid`),
         ),
       ),
       ...(shown.length ? [] : [h('li', { class: 'combo-empty muted', role: 'presentation' }, `No layer matches '${input.value.trim()}'`)]),
+      ...(choices.some((c) => !c.explainable) ? [h('li', { class: 'combo-legend muted', role: 'presentation' }, '◆ a target of the layer methods · dimmed: no spatial grid, not a target')] : []),
     );
     if (active >= 0) input.setAttribute('aria-activedescendant', `${id}-opt-${active}`);
     else input.removeAttribute('aria-activedescendant');
