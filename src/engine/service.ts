@@ -33,7 +33,7 @@ import { emptyMapAdvice, methodInfo } from '../shared/methods';
 import { loadAnyModel, type LoadedModel } from './model/loadModel';
 import { summarizeModel } from './model/summary';
 import { trustHandlers } from './trustService';
-import { dream, filterWeights, invert, layerActivations, maximize, maximizeRange, type VisHooks } from './vis';
+import { dream, estimateMaximize, filterWeights, invert, layerActivations, maximize, maximizeRange, type VisHooks } from './vis';
 import { featureMapGrid, tileGrid } from './image/render';
 
 /** What a handler gets besides its parameters. */
@@ -390,6 +390,11 @@ export const handlers: Handlers = {
     } finally {
       x.dispose();
     }
+  },
+
+  async estimateFilters(p, ctx) {
+    const m = await getModel(p.model, ctx);
+    return estimateMaximize(m, { layer: p.layer, first: p.first, last: p.last }, undefined, () => ctx.cancelled);
   },
 
   async maximizeFilters(p, ctx) {

@@ -445,8 +445,19 @@ async function modelBrowserChecks(page: Page, shot: (n: string) => Promise<unkno
     const input = page.locator('.quick-input-widget input.input');
     await input.waitFor({ state: 'visible', timeout: 20_000 });
     await input.fill('0-3');
+    // Before anything runs, the box says how long the range will take, from steps timed on this model.
+    const message = page.locator('.quick-input-widget .quick-input-message');
+    await waitFor('the time estimate under the channel range', async () => /^4 channels: (under 1 s|about \d+ (s|min)): 1 batch of 4 channels × \d+ steps at [\d.]+ m?s a step \(timed on this model\)$/.test(((await message.textContent()) ?? '').trim()), 60_000)
+      .catch(async (e) => {
+        throw new Error(`${(e as Error).message}; the box says '${(await message.textContent()) ?? ''}'`);
+      });
+    const boxEstimate = ((await message.textContent()) ?? '').trim();
+    await shot('12a-filters-estimate.png');
     await page.keyboard.press('Enter');
     const vf = await frameWith(page, 'body[data-kind="filters"] .tile', 30_000);
+    await vf.waitForFunction(() => !(document.getElementById('estimate') as HTMLElement).hidden, undefined, { timeout: 30_000 });
+    const panelEstimate = ((await vf.textContent('#estimate')) ?? '').trim();
+    if (panelEstimate !== `Estimate: ${boxEstimate.replace(/^4 channels: /, '')}`) throw new Error(`the panel says '${panelEstimate}', the box said '${boxEstimate}'`);
     const counts: number[] = [];
     await vf.waitForFunction(() => document.querySelectorAll('.tile:not(.pending) img').length >= 1, undefined, { timeout: 90_000 });
     counts.push(await vf.locator('.tile:not(.pending) img').count());
@@ -457,8 +468,10 @@ async function modelBrowserChecks(page: Page, shot: (n: string) => Promise<unkno
     if (sizes.some((w) => !(w > 0))) throw new Error(`tile sizes ${sizes}`);
     if (counts[0] >= 4) throw new Error('all tiles arrived at once: nothing streamed');
     await vf.waitForFunction(() => (document.getElementById('status')?.textContent ?? '').startsWith('Done'), undefined, { timeout: 30_000 });
+    const done = ((await vf.textContent('#status')) ?? '').trim();
+    if (!/^Done in [\d.]+ s \(estimated (under 1 s|\d+ (s|min))\)\.$/.test(done)) throw new Error(`status: ${done}`);
     await shot('13-filters-done.png');
-    return `tiles seen: ${counts.join(' → ')}`;
+    return `tiles seen: ${counts.join(' → ')}; ${panelEstimate}; ${done}`;
   });
 }
 
