@@ -218,6 +218,7 @@ async function explainChecks(page: Page, image: string, shot: (n: string) => Pro
     await fr.locator('#layer').fill('dense');
     const dense = await fr.$$eval('#layer-list [role="option"]', (els) => els.map((e) => e.getAttribute('aria-disabled') === 'true'));
     if (!dense.length || dense.some((d) => !d)) throw new Error(`'dense' shows ${JSON.stringify(dense)}`);
+    if (await fr.locator('#layer-list .combo-option.active').count()) throw new Error('a layer that is not a target is highlighted as the one Enter takes');
     await shot('09b-layer-picker-not-targets.png');
     await page.keyboard.press('Enter');
     await sleep(300);
@@ -469,9 +470,16 @@ async function modelBrowserChecks(page: Page, shot: (n: string) => Promise<unkno
     if (counts[0] >= 4) throw new Error('all tiles arrived at once: nothing streamed');
     await vf.waitForFunction(() => (document.getElementById('status')?.textContent ?? '').startsWith('Done'), undefined, { timeout: 30_000 });
     const done = ((await vf.textContent('#status')) ?? '').trim();
+    // A dead or flat channel's tile says so under it (its tooltip has the engine's note); the others show their number.
+    const tiles = await vf.$$eval('.tile', (els) => els.map((e) => ({ k: (e as HTMLElement).dataset.channel, degenerate: e.classList.contains('degenerate'), cap: e.querySelector('figcaption')?.textContent ?? '', note: e.querySelector('img')?.title ?? '' })));
+    for (const t of tiles) {
+      const want = t.degenerate ? /^#\d+ · (dead: never activates|flat: ignores the image)$/ : /^#\d+$/;
+      if (!want.test(t.cap) || (t.degenerate && !/dead unit|does not depend/.test(t.note))) throw new Error(`tile ${JSON.stringify(t)}`);
+    }
+    const captioned = tiles.filter((t) => t.degenerate).map((t) => t.cap);
     if (!/^Done in [\d.]+ s \(estimated (under 1 s|\d+ (s|min))\)\.$/.test(done)) throw new Error(`status: ${done}`);
     await shot('13-filters-done.png');
-    return `tiles seen: ${counts.join(' → ')}; ${panelEstimate}; ${done}`;
+    return `tiles seen: ${counts.join(' → ')}; ${panelEstimate}; ${done}; captioned: ${captioned.join(', ') || 'none'}`;
   });
 }
 
@@ -595,14 +603,36 @@ async function lightThemeChecks(page: Page, shot: (n: string) => Promise<unknown
     await page.keyboard.press('Enter');
     await sleep(800);
     const taken: string[] = [];
-    for (const [tab, file] of [['Explain: portrait.png', 'L1-explain-portrait.png'], ['Explain: arrow.png', 'L2-explain.png'], ['model.json', 'L3-model-browser.png'], ['Deep Dream', 'L4-deep-dream.png']] as const) {
+    for (const [tab, file] of [['Explain: portrait.png', 'L1-explain-portrait.png'], ['Explain: arrow.png', 'L2-explain.png'], ['model.json', 'L3-model-browser.png'], ['Deep Dream', 'L4-deep-dream.png'], ['Filters:', 'L5-filters.png']] as const) {
       const t = page.locator('.tab', { hasText: tab }).first();
       if ((await t.count()) === 0) continue;
       await t.click();
       await sleep(1500);
       await shot(file);
       taken.push(file);
+      if (file === 'L2-explain.png') {
+        // The layer picker open at its end: the first layers (targets, marked) and the head's (dimmed).
+        const fr = await explainFrame(page, 'arrow.png', 10_000).catch(() => null);
+        if (fr && !(await fr.locator('#layer').isDisabled())) {
+          await fr.locator('#layer').click();
+          await fr.evaluate(() => {
+            const l = document.getElementById('layer-list')!;
+            l.scrollTop = l.scrollHeight;
+          });
+          await sleep(300);
+          await shot('L2b-layer-picker.png');
+          taken.push('L2b-layer-picker.png');
+          await page.keyboard.press('Escape');
+        }
+      }
     }
+    await explorerContextMenu(page, firstImage());
+    await page.getByRole('menuitem', { name: /^CNN Lens$/ }).hover();
+    await sleep(500);
+    await shot('L6-context-menu.png');
+    taken.push('L6-context-menu.png');
+    await page.keyboard.press('Escape');
+    await page.keyboard.press('Escape');
     return taken.join(', ');
   });
 }
@@ -681,7 +711,7 @@ async function main(): Promise<void> {
         if ((await sub.count()) !== 1) throw new Error(`no "CNN Lens" submenu in ${JSON.stringify(items)}`);
         await sub.hover();
         await page.getByRole('menuitem', { name: 'Open Model Browser' }).waitFor({ timeout: 5000 });
-        const inSub = (await page.getByRole('menuitem').allTextContents()).map((t) => t.replace(/\s+/g, ' ').trim()).filter((t) => !items.includes(t));
+        const inSub = (await page.getByRole('menuitem').allTextContents()).map((t) => t.replace(/\s+/g, ' ').trim()).filter((t) => t && !items.includes(t));
         await shot('02d-model-context-menu.png');
         for (const want of ['Open Model Browser', 'Visualize Filters…', 'Visualize Class…']) if (!inSub.includes(want)) throw new Error(`${want} missing from ${JSON.stringify(inSub)}`);
         if (inSub.some((t) => t.includes('Explain')) || items.some((t) => t.includes('Explain'))) throw new Error(`Explain offered on a model file: ${JSON.stringify([...items, ...inSub])}`);
