@@ -1,9 +1,11 @@
-// `npm run bench [-- --quick] [--backend B] [--models m1,m2] [--ops o1,o2] [--runs N] [--threads N] [--out FILE]`
+// `npm run bench [-- --quick] [--backend B] [--models m1,m2] [--ops o1,o2] [--audit E1,E2|all] [--runs N] [--threads N] [--out FILE]`
 //
 // Times every attribution method and feature-visualization step on VGG16, MobileNetV2, InceptionV3 (seeded
 // random weights) and the demo model: median and p90 over several runs after a warm-up, and the peak RSS.
-// Each model runs in its own child process so that its peak RSS is its own. Prints a table and writes
-// bench/results.json with the backend, the machine and the commit.
+// Then `cnn-lens audit` on generated labelled folders (./audit.ts). Each model and each audit runs in its
+// own child process so that its peak RSS is its own. Prints the tables and writes bench/results.json with
+// the backend, the machine and the commit. --models/--ops alone run only the models, --audit alone only
+// the audits; with none of them, both.
 import { execFileSync, fork } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -15,6 +17,7 @@ import { demoModelPath, MODEL_NAMES, openBenchModel, type BenchModelName } from 
 import type { MethodOptions } from '../src/engine/methods';
 import { benchInput, HEAVY_OPS, ONLY_ON, OP_NAMES, OP_TITLES, setupOp, type OpName } from './ops';
 import { median, quantile } from './stats';
+import { AUDIT_ENTRIES, auditEntriesOf, checkAuditTargets, formatAuditTable, runAuditChild, runAuditEntries, type AuditEntryName, type AuditResult } from './audit';
 
 const OPTIONS: OptionSpecs = {
   quick: { type: 'boolean', help: 'fewer runs (the whole table in under 2 minutes on 2 cores)' },
@@ -24,10 +27,16 @@ const OPTIONS: OptionSpecs = {
   runs: { type: 'number', valueName: 'N', help: 'timed runs per operation after the warm-up (default 7, heavy 3; quick 3, heavy 1)' },
   threads: { type: 'number', valueName: 'N', help: 'wasm threads (default: the engine default)' },
   batch: { type: 'number', valueName: 'N', help: 'SmoothGrad / integrated gradients: images per batch (default: the engine default)' },
+  audit: { type: 'list', valueName: 'E[,…]|all', help: `cnn-lens audit on generated folders: ${AUDIT_ENTRIES.join(', ')} (default all; in --quick ${auditEntriesOf(undefined, true).join(', ')}). Given without --models/--ops, only the audits run; --models/--ops without it, only the models` },
   out: { type: 'string', valueName: 'FILE', help: 'results file (default bench/results.json)' },
   help: { type: 'boolean', help: 'this help' },
   child: { type: 'string', valueName: 'MODEL', help: '(internal) run one model in this process' },
+  'audit-child': { type: 'string', valueName: 'ENTRY', help: '(internal) run one audit entry in this process' },
+  'audit-model': { type: 'string', valueName: 'FILE', help: '(internal) its model' },
+  'audit-folder': { type: 'string', valueName: 'DIR', help: '(internal) its folder' },
 };
+
+const INTERNAL_OPTIONS = new Set(['child', 'audit-child', 'audit-model', 'audit-folder']);
 
 export interface OpResult {
   op: OpName;
@@ -287,7 +296,7 @@ async function main(): Promise<number> {
   const argv = process.argv.slice(2);
   const args = parseArgs(argv, OPTIONS);
   if (args.options.help) {
-    process.stdout.write('npm run bench -- [options]\n' + Object.entries(OPTIONS).filter(([k]) => k !== 'child').map(([k, o]) => `  --${k}${o.valueName ? ' ' + o.valueName : ''}  ${o.help}`).join('\n') + '\n');
+    process.stdout.write('npm run bench -- [options]\n' + Object.entries(OPTIONS).filter(([k]) => !INTERNAL_OPTIONS.has(k)).map(([k, o]) => `  --${k}${o.valueName ? ' ' + o.valueName : ''}  ${o.help}`).join('\n') + '\n');
     return 0;
   }
   const s = settingsOf(args);
@@ -297,7 +306,24 @@ async function main(): Promise<number> {
     process.send?.(r);
     return 0;
   }
-  const models = ((args.options.models as string[] | undefined) ?? [...MODEL_NAMES]).map((m) => m.toLowerCase());
+  const auditChild = args.options['audit-child'] as string | undefined;
+  if (auditChild) {
+    const r = await runAuditChild({ entry: auditChild as AuditEntryName, model: args.options['audit-model'] as string, folder: args.options['audit-folder'] as string, backend: s.backend, threads: s.threads });
+    process.send?.(r);
+    return 0;
+  }
+  // --models/--ops select the model section, --audit the audit section; with none of them, both run.
+  const modelSelected = args.options.models !== undefined || args.options.ops !== undefined;
+  const auditSelected = args.options.audit !== undefined;
+  const runModels = modelSelected || !auditSelected;
+  const runAudits = auditSelected || !modelSelected;
+  let auditEntries: AuditEntryName[];
+  try {
+    auditEntries = runAudits ? auditEntriesOf(args.options.audit as string[] | undefined, s.quick) : [];
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+  const models = runModels ? ((args.options.models as string[] | undefined) ?? [...MODEL_NAMES]).map((m) => m.toLowerCase()) : [];
   for (const m of models) if (!(MODEL_NAMES as readonly string[]).includes(m)) throw new UsageError(`unknown model '${m}' (known: ${MODEL_NAMES.join(', ')})`);
   const wanted = models.filter((m) => {
     if (m !== 'demo' || demoModelPath()) return true;
@@ -313,12 +339,15 @@ async function main(): Promise<number> {
     log(`${m}…`);
     results.push(await runChild(m, argv));
   }
+  const audits: AuditResult[] = auditEntries.length ? await runAuditEntries(__filename, argv, auditEntries, path.resolve(__dirname, '..', '..'), log) : [];
   const totalS = (performance.now() - t0) / 1000;
   const machine = machineInfo();
-  const first = results.find((r) => !r.error);
+  const first = results.find((r) => !r.error) ?? audits.find((r) => !r.error && !r.skipped);
   const header = `backend ${first?.backend ?? '?'}${first?.threads ? ` (${first.threads} thread${first.threads > 1 ? 's' : ''})` : ''}, ${machine.cores} cores (${machine.cpu}), Node ${machine.node}, commit ${commitOf()}${s.quick ? ', quick' : ''}; load average ${loadBefore.toFixed(2)} before, ${os.loadavg()[0].toFixed(2)} after; ${totalS.toFixed(0)} s`;
-  const targets = checkTargets(results);
-  const out: string[] = [header, '', formatTable(results, s.ops), ''];
+  const targets = [...checkTargets(results), ...checkAuditTargets(audits)];
+  const out: string[] = [header, ''];
+  if (results.length) out.push(formatTable(results, s.ops), '');
+  if (audits.length) out.push(formatAuditTable(audits), '');
   for (const r of results) {
     if (r.error) out.push(`${r.title}: ${r.error}`);
     for (const o of r.ops) if (o.error) out.push(`${r.title} ${o.title}: ${o.error}`);
@@ -333,7 +362,7 @@ async function main(): Promise<number> {
   process.stdout.write(out.join('\n') + '\n');
 
   const file = (args.options.out as string | undefined) ?? path.resolve(__dirname, '..', '..', 'bench', 'results.json');
-  const json = { date: started.toISOString(), commit: commitOf(), quick: s.quick, backendRequested: s.backend, machine, loadAverage: { before: loadBefore, after: os.loadavg()[0] }, totalSeconds: totalS, results, targets };
+  const json = { date: started.toISOString(), commit: commitOf(), quick: s.quick, backendRequested: s.backend, machine, loadAverage: { before: loadBefore, after: os.loadavg()[0] }, totalSeconds: totalS, results, audits, targets };
   fs.mkdirSync(path.dirname(file), { recursive: true });
   fs.writeFileSync(file, JSON.stringify(json, null, 2) + '\n');
   log(`wrote ${path.relative(process.cwd(), file) || file}`);

@@ -55,7 +55,8 @@ export function buildGraph(model: tfl.LayersModel): ModelGraph {
   const m = model as unknown as AnyLayer;
   if (!m.inputs || m.inputs.length === 0) throw new LensError('the model has no inputs');
   if (m.inputs.length > 1) {
-    throw new LensError(`the model has ${m.inputs.length} inputs; CNN Lens explains image models with one input`);
+    const names = m.inputs.map((t: { name?: string }) => (t.name ?? '?').replace(/:\d+$/, ''));
+    throw new LensError(`the model has ${m.inputs.length} inputs (${names.join(', ')}); CNN Lens explains image models with one input`);
   }
   const input = newRef(m.inputs[0].shape, -1);
 

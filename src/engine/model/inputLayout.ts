@@ -7,19 +7,24 @@
 //                                                    exported through ONNX → TensorFlow → TensorFlow.js
 //   [b, H, W]                                        one grayscale channel without a channel axis (a Keras MLP
 //                                                    whose first layer is Flatten, e.g. MNIST at [None, 28, 28])
+//   [b, s²] with s ≥ 8                               a square grayscale image flattened row by row (an MLP fed
+//                                                    x.view(-1, 784) in PyTorch or x.reshape(-1, 784) in tfjs)
 // Where both 4-D readings fit ([1, 3, 32, 3]) channels last wins: it is what TensorFlow models use.
 import * as tf from '@tensorflow/tfjs-core';
 import { fileError } from '../errors';
 
-export type InputLayout = 'NHWC' | 'NCHW' | 'HW';
+export type InputLayout = 'NHWC' | 'NCHW' | 'HW' | 'FLAT';
 
 export interface ImageInput {
   layout: InputLayout;
   height: number;
   width: number;
-  /** 1 (grayscale), 3 (RGB) or 4 (RGBA); 1 for the HW layout. */
+  /** 1 (grayscale), 3 (RGB) or 4 (RGBA); 1 for the HW and FLAT layouts. */
   channels: number;
 }
+
+/** Smallest side of a flattened square image ([b, s²]): shorter vectors are more likely features than pixels. */
+const MIN_FLAT_SIDE = 8;
 
 /** Largest model input side we run (an image classifier's input is rarely over 1024). */
 export const MAX_INPUT_SIDE = 8192;
@@ -30,6 +35,7 @@ const IMAGE_CHANNELS = [1, 3, 4];
 export function describeLayout(layout: InputLayout): string {
   if (layout === 'NCHW') return 'channels first (NCHW)';
   if (layout === 'HW') return 'no channel axis (one grayscale channel)';
+  if (layout === 'FLAT') return 'flattened (a square grayscale image, row by row)';
   return 'channels last (NHWC)';
 }
 
@@ -42,11 +48,15 @@ const known = (d: number | null | undefined): d is number => typeof d === 'numbe
 export function imageInputLayout(shape: readonly (number | null)[] | undefined | null, file: string): ImageInput {
   const dims = shape?.map((d) => (d === -1 ? null : d));
   const shown = JSON.stringify(shape);
-  if (!dims || (dims.length !== 4 && dims.length !== 3)) {
-    throw fileError(file, `input shape ${shown} is not an image batch ([batch, height, width, channels], [batch, channels, height, width] or [batch, height, width])`);
+  const side = dims?.length === 2 && known(dims[1]) ? Math.sqrt(dims[1]) : 0;
+  const flatSquare = Number.isInteger(side) && side >= MIN_FLAT_SIDE && side <= MAX_INPUT_SIDE;
+  if (!dims || (dims.length !== 4 && dims.length !== 3 && !flatSquare)) {
+    throw fileError(file, `input shape ${shown} is not an image batch ([batch, height, width, channels], [batch, channels, height, width], [batch, height, width] or [batch, s²] for a flattened square grayscale image)`);
   }
   let out: ImageInput;
-  if (dims.length === 3) {
+  if (dims.length === 2) {
+    out = { layout: 'FLAT', height: side, width: side, channels: 1 };
+  } else if (dims.length === 3) {
     out = { layout: 'HW', height: dims[1] as number, width: dims[2] as number, channels: 1 };
   } else {
     const [, a, b, c] = dims;
@@ -70,5 +80,6 @@ export function imageInputLayout(shape: readonly (number | null)[] | undefined |
 export function toInputLayout(x: tf.Tensor, layout: InputLayout): tf.Tensor {
   if (layout === 'NCHW') return tf.transpose(x, [0, 3, 1, 2]);
   if (layout === 'HW') return tf.reshape(x, x.shape.slice(0, 3));
+  if (layout === 'FLAT') return tf.reshape(x, [x.shape[0], -1]);
   return x;
 }

@@ -242,7 +242,8 @@ function finish(base: Omit<LoadedModel, 'labels' | 'labelsSource' | 'defaultPrep
 
 /** Turns tfjs-layers' own load errors into one line that says what is wrong with the file. */
 function describeLoadError(file: string, e: unknown): LensError {
-  if (e instanceof LensError) return e;
+  // The graph builder's own errors know no file name: every load error names the file.
+  if (e instanceof LensError) return e.message.includes(path.basename(file)) ? e : fileError(file, e.message);
   return withCause(describeForeignLoadError(file, e), e);
 }
 
@@ -382,7 +383,7 @@ export function wrapLayersModel(model: tfl.LayersModel, file: string, opts: Load
     throw e;
   }
   const outShape = network.graph.outputs[0].shape;
-  const numClasses = (outShape[outShape.length - 1] as number) ?? 1;
+  const numClasses = network.binarySigmoid ? 2 : ((outShape[outShape.length - 1] as number) ?? 1);
   return finish({ file, kind: 'layers', format, network, graphModel: null, inputSize, inputLayout, numClasses, weightBytes, dispose: () => network.dispose() }, file, opts, formatDefaults);
 }
 

@@ -45,6 +45,11 @@ export class Network {
   /** The node whose activation is skipped to read logits (-1 when none). */
   readonly logitsNode: number;
   readonly outputActivation: OutputActivation;
+  /**
+   * Output 0 is one sigmoid unit (a binary classifier: p = P(class 1)). Its logit z is given as two classes,
+   * [−z, z]: the model's sigmoid then yields [1 − p, p], class 1 is explained by z and class 0 by −z.
+   */
+  readonly binarySigmoid: boolean;
   /** How the model's input holds an image; run() takes NHWC batches and converts (set by the loader). */
   inputLayout: InputLayout = 'NHWC';
   private readonly prepared = new Map<number, tf.Tensor[]>();
@@ -82,6 +87,7 @@ export class Network {
     this.logitsRef = logitsRef;
     this.logitsNode = logitsNode;
     this.outputActivation = act;
+    this.binarySigmoid = act === 'sigmoid' && logitsRef.shape.length === 2 && logitsRef.shape[1] === 1;
     const outputIds = new Set(this.graph.outputs.map((r) => r.id));
     for (const node of this.graph.nodes) {
       const bn = node.consumers.length === 1 ? this.graph.nodes[node.consumers[0]] : null;
@@ -199,8 +205,9 @@ export class Network {
     }
     const tapMap = new Map<number, tf.Tensor>();
     for (const t of taps) tapMap.set(t, values.get(this.graph.nodes[t].outputs[0].id)!);
+    const z = wantLogits ? values.get(this.logitsRef.id) ?? null : null;
     return {
-      logits: wantLogits ? values.get(this.logitsRef.id) ?? null : null,
+      logits: z && this.binarySigmoid ? tf.concat([tf.neg(z), z], 1) : z,
       taps: tapMap,
       values: opts.keepValues ? values : null,
     };

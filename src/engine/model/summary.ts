@@ -91,7 +91,7 @@ export function summarizeModel(model: LoadedModel): ModelSummary {
     numClasses: model.numClasses,
     labels: model.labels,
     labelsSource: model.labelsSource,
-    outputActivation: net?.outputActivation ?? 'unknown',
+    outputActivation: net?.binarySigmoid ? 'one sigmoid unit p: class 1 is p, class 0 is 1 − p' : (net?.outputActivation ?? 'unknown'),
     defaultPreprocess: model.defaultPreprocess,
     preprocessReason: model.preprocessReason,
     defaultLayer: net?.defaultLayer()?.path ?? null,

@@ -21,6 +21,9 @@ describe('model input layouts', () => {
     [[null, 1, 28, 1], 'NHWC', 1, 28, 1],
     [[null, 28, 28], 'HW', 28, 28, 1], // a Keras MLP with Flatten first
     [[32, 28, 28], 'HW', 28, 28, 1],
+    [[null, 784], 'FLAT', 28, 28, 1], // an MNIST MLP fed x.view(-1, 784)
+    [[-1, 4096], 'FLAT', 64, 64, 1],
+    [[1, 64], 'FLAT', 8, 8, 1], // scikit-learn's 8×8 digits
   ];
   for (const [shape, layout, h, w, c] of cases) {
     it(`${JSON.stringify(shape)} is ${layout} ${h}×${w}×${c}`, () => {
@@ -31,7 +34,9 @@ describe('model input layouts', () => {
   it('refuses shapes that are not images, naming the file and the shape', () => {
     assert.throws(() => imageInputLayout([null, 10, 20, 30], 'm.json'), /^LensError: m\.json: input shape \[null,10,20,30\] is not an image: its last axis has 30 channels/);
     assert.throws(() => imageInputLayout([null, 4, 20, 30], 'm.json'), /is not an image/); // 4 channels first: not a layout exports use
-    assert.throws(() => imageInputLayout([null, 784], 'm.json'), /m\.json: input shape \[null,784\] is not an image batch/);
+    assert.throws(() => imageInputLayout([null, 785], 'm.json'), /m\.json: input shape \[null,785\] is not an image batch/);
+    assert.throws(() => imageInputLayout([null, 49], 'm.json'), /is not an image batch/); // 7×7: more likely 49 features
+    assert.throws(() => imageInputLayout([null, null], 'm.json'), /is not an image batch/);
     assert.throws(() => imageInputLayout([null, 2, 3, 4, 5], 'm.json'), /is not an image batch/);
     assert.throws(() => imageInputLayout([null, null, null, 3], 'm.json'), /unknown height, width/);
     assert.throws(() => imageInputLayout([-1, 3, -1, -1], 'm.json'), /unknown height, width/);
@@ -52,7 +57,12 @@ describe('model input layouts', () => {
     const hw = toInputLayout(gray, 'HW');
     assert.deepEqual(hw.shape, [1, H, W]);
     assert.deepEqual(Array.from(hw.dataSync()), Array.from(gray.dataSync()));
+    const flat = toInputLayout(gray, 'FLAT');
+    assert.deepEqual(flat.shape, [1, H * W]);
+    const g = gray.dataSync();
+    const f = flat.dataSync();
+    for (let h = 0; h < H; h++) for (let w = 0; w < W; w++) assert.equal(f[h * W + w], g[h * W + w]); // row by row
     assert.equal(toInputLayout(x, 'NHWC'), x);
-    tf.dispose([x, nchw, gray, hw]);
+    tf.dispose([x, nchw, gray, hw, flat]);
   });
 });

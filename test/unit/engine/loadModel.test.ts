@@ -5,7 +5,8 @@ import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../../../src/engine/backend';
 import { explain, predict } from '../../../src/engine/explain';
-import { loadModel } from '../../../src/engine/model/loadModel';
+import * as tfl from '@tensorflow/tfjs-layers';
+import { loadModel, wrapLayersModel } from '../../../src/engine/model/loadModel';
 import { summarizeModel } from '../../../src/engine/model/summary';
 import { fixture, tmpDir } from '../helpers';
 
@@ -81,6 +82,19 @@ describe('model loading', function () {
       await assert.rejects(loadModel(writeTinyModel(dir, { weightPath })), (e: Error) => message.test(e.message) && e.message.includes('model.json'));
     });
   }
+
+  it('a model with two inputs (an image and a feature vector) is refused in one line naming the file and the inputs', () => {
+    // As a real .keras export did (image_input + haralick_input): the line had no file name.
+    const img = tfl.input({ shape: [8, 8, 3], name: 'image_input' });
+    const feats = tfl.input({ shape: [4], name: 'haralick_input' });
+    const joined = tfl.layers.concatenate().apply([tfl.layers.flatten().apply(img) as tfl.SymbolicTensor, feats]) as tfl.SymbolicTensor;
+    const out = tfl.layers.dense({ units: 2, activation: 'softmax' }).apply(joined) as tfl.SymbolicTensor;
+    const m = tfl.model({ inputs: [img, feats], outputs: out });
+    assert.throws(
+      () => wrapLayersModel(m, '/somewhere/champion_model.keras'),
+      (e: Error) => /^\/somewhere\/champion_model\.keras: the model has 2 inputs \(image_input, haralick_input\)/.test(e.message) && !e.message.includes('\n'),
+    );
+  });
 
   it('refuses a weight file that is a link out of the folder', async () => {
     const outside = tmpDir();

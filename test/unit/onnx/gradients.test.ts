@@ -56,14 +56,13 @@ async function ortBatch(file: string, inputs: Float32Array[], dims: number[], ou
 
 /** Our input gradient of logit `cls` (NCHW order, as ONNX indexes the input) against central finite differences of
  * onnxruntime's forward pass on the same file: the largest difference relative to the largest finite difference. */
-async function gradientVsFiniteDifferences(file: string, dims: number[], seed: number, cls: number): Promise<{ worst: number; scale: number }> {
+async function gradientVsFiniteDifferences(file: string, dims: number[], seed: number, cls: number, eps = 1e-2): Promise<{ worst: number; scale: number }> {
   const { onnx, nhwc } = seededInput(dims, seed);
   const model = await loadAnyModel(file);
   const ours = tf.tidy(() => {
     const g = tf.grad((x: tf.Tensor) => tf.sum(tf.slice(model.network!.logits(x), [0, cls], [1, 1])))(nhwc);
     return tf.transpose(g, [0, 3, 1, 2]).dataSync() as Float32Array;
   });
-  const eps = 1e-2;
   const probes: Float32Array[] = [];
   for (let i = 0; i < onnx.length; i++) {
     for (const s of [1, -1]) {
@@ -124,6 +123,35 @@ describe('ONNX models: gradients and Grad-CAM', () => {
     assert.ok(scale > 1e-3, 'the gradient is not trivially zero');
     assert.ok(worst / scale < 2e-3, `max |ours − finite differences| = ${worst.toExponential(2)} of ${scale.toExponential(2)}`);
   });
+
+  // Each activation the front end converts, between a convolution and a dense head, with the class gradient
+  // checked against onnxruntime. Found on a real export (a PyTorch CIFAR-100 net with SELU): saliency failed with
+  // "gradient function not found for Greater" though the forward pass was right. eps is small so that no
+  // pre-activation crosses a kink of Relu/Clip/HardSigmoid/HardSwish in these seeded inputs.
+  const activations: Array<{ op: string; attrs?: Record<string, number> }> = [
+    { op: 'Relu' }, { op: 'LeakyRelu', attrs: { alpha: 0.1 } }, { op: 'Elu' }, { op: 'Elu', attrs: { alpha: 0.5 } },
+    { op: 'Selu' }, { op: 'Selu', attrs: { alpha: 1.2, gamma: 0.9 } }, { op: 'Sigmoid' }, { op: 'Tanh' },
+    { op: 'HardSigmoid' }, { op: 'HardSwish' }, { op: 'Softplus' }, { op: 'Mish' },
+  ];
+  for (const { op, attrs } of activations) {
+    it(`input gradients through ${op}${attrs ? ` ${JSON.stringify(attrs)}` : ''} equal central finite differences of onnxruntime's forward pass`, async () => {
+      const file = writeModel({
+        opset: op === 'Mish' ? 18 : 14,
+        input: { name: 'image', dims: ['N', 3, 5, 5] },
+        outputs: [{ name: 'logits', dims: ['N', 3] }],
+        nodes: [
+          { op: 'Conv', name: 'c1', inputs: ['image', 'c1.w', 'c1.b'], outputs: ['a'], attrs: { kernel_shape: [3, 3], pads: [1, 1, 1, 1] } },
+          { op, inputs: ['a'], outputs: ['t'], attrs },
+          { op: 'Flatten', inputs: ['t'], outputs: ['f'] },
+          { op: 'Gemm', inputs: ['f', 'fc.w'], outputs: ['logits'], attrs: { transB: 1 } },
+        ],
+        initializers: [weights('c1.w', [3, 3, 3, 3], 21, 1.5), weights('c1.b', [3], 22), weights('fc.w', [3, 75], 23)],
+      });
+      const { worst, scale } = await gradientVsFiniteDifferences(file, [1, 3, 5, 5], 7, 0, 1e-3);
+      assert.ok(scale > 1e-3, 'the gradient is not trivially zero');
+      assert.ok(worst / scale < 3e-3, `max |ours − finite differences| = ${worst.toExponential(2)} of ${scale.toExponential(2)}`);
+    });
+  }
 
   it('Grad-CAM at a convolution before GlobalAveragePool + Gemm equals ReLU(Σ_k W[c,k]/(HW) · A_k), with A from onnxruntime', async () => {
     const g: GraphSpec = {

@@ -74,6 +74,18 @@ describe('ONNX loading', () => {
     u.dispose();
   });
 
+  it('an export by tf2onnx or keras2onnx (a Keras model) defaults to x/255 as Keras models do, not to PyTorch mean/std', async () => {
+    for (const producer of ['tf2onnx', 'keras2onnx']) {
+      const m = await loadAnyModel(writeModel({ ...tiny(3), producer }));
+      try {
+        assert.equal(m.defaultPreprocess, 'unit', producer);
+        assert.match(summarizeModel(m).preprocessReason ?? '', /Keras/);
+      } finally {
+        m.dispose();
+      }
+    }
+  });
+
   it('exactly 1000 classes and no labels: the ImageNet-1k names, said to be assumed; labels.txt beside the file wins', async () => {
     const file = writeModel(tiny(1000));
     const m = await loadAnyModel(file);

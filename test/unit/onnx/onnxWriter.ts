@@ -31,6 +31,8 @@ export interface GraphSpec {
   initializers?: TensorSpec[];
   opset?: number;
   metadata?: Record<string, string>;
+  /** producer_name (default 'cnn-lens-tests'). */
+  producer?: string;
 }
 
 function tensorProto(t: TensorSpec): Record<string, unknown> {
@@ -58,7 +60,7 @@ export function encodeModel(g: GraphSpec): Uint8Array {
   const Model = onnxRoot().lookupType('onnx.ModelProto');
   const msg = Model.fromObject({
     ir_version: 8,
-    producer_name: 'cnn-lens-tests',
+    producer_name: g.producer ?? 'cnn-lens-tests',
     opset_import: [{ domain: '', version: g.opset ?? 13 }],
     metadata_props: Object.entries(g.metadata ?? {}).map(([key, value]) => ({ key, value })),
     graph: {

@@ -163,7 +163,8 @@ describe('trust: deletion and insertion curves', () => {
 
   it("the true importance of a linear model (weights × input) beats a random map on both AUCs", () => {
     // p = sigmoid(Σ w·x + b) over a 10×10×3 input: pixel p contributes Σ_c w·x exactly, and deleting it
-    // (black = 0 under 'unit' preprocessing) removes exactly that contribution.
+    // (black = 0 under 'unit' preprocessing) removes exactly that contribution. The one sigmoid unit is class 1
+    // (p); class 0 is 1 − p.
     const n = 10;
     const lin = tfl.sequential({ layers: [tfl.layers.flatten({ inputShape: [n, n, 3] }), tfl.layers.dense({ units: 1, activation: 'sigmoid', kernelInitializer: seeded(21), biasInitializer: 'zeros' })] });
     const linModel = wrapLayersModel(lin, '/nonexistent/linear/model.json');
@@ -173,9 +174,9 @@ describe('trust: deletion and insertion curves', () => {
       const w = (lin.layers[1].getWeights()[0].dataSync() as Float32Array);
       const truth = new Float32Array(n * n);
       for (let p = 0; p < n * n; p++) for (let ch = 0; ch < 3; ch++) truth[p] += w[p * 3 + ch] * xs[p * 3 + ch];
-      const good = faithfulnessOf(linModel, xt, { map: truth, shape: [n, n], kind: 'input-map' }, 0, { steps: 20, preprocess: 'unit' });
+      const good = faithfulnessOf(linModel, xt, { map: truth, shape: [n, n], kind: 'input-map' }, 1, { steps: 20, preprocess: 'unit' });
       for (const seed of [0, 1, 2]) {
-        const rnd = faithfulnessOf(linModel, xt, { order: randomOrder(n * n, seed) }, 0, { steps: 20, preprocess: 'unit' });
+        const rnd = faithfulnessOf(linModel, xt, { order: randomOrder(n * n, seed) }, 1, { steps: 20, preprocess: 'unit' });
         assert.ok(good.deletion.auc < rnd.deletion.auc, `deletion ${good.deletion.auc} vs random ${rnd.deletion.auc}`);
         assert.ok(good.insertion.auc > rnd.insertion.auc, `insertion ${good.insertion.auc} vs random ${rnd.insertion.auc}`);
       }
@@ -185,7 +186,7 @@ describe('trust: deletion and insertion curves', () => {
       assert.deepEqual(r.record.methods.map((m) => m.method), ['gradcam', 'saliency']);
       assert.match((r.record.methods[0] as { skipped: string }).skipped, /spatial/);
       assert.equal(r.maps.length, 1, JSON.stringify(r.record.methods));
-      // Saliency of the logit w·x is max_c |w| per pixel (a one-unit output: the class is unit 0).
+      // Saliency of the logit ±w·x is max_c |w| per pixel, for either class of the one-unit output.
       const want = Array.from({ length: n * n }, (_, p) => Math.max(Math.abs(w[p * 3]), Math.abs(w[p * 3 + 1]), Math.abs(w[p * 3 + 2])));
       assert.ok(maxAbsDiff(r.maps[0].map, want) < 1e-5);
       assert.throws(() => evaluateFaithfulness(linModel, xt, { methods: ['gradcam'], steps: 4, names: { model: 'm', image: 'i' } }), /spatial/);

@@ -119,8 +119,9 @@ export function convertOnnx(file: string, proto: OnnxModelProto, size?: [number,
   for (const n of nodes) for (const i of n.input ?? []) if (i) uses.set(i, (uses.get(i) ?? 0) + 1);
   for (const o of graph.output ?? []) uses.set(o.name ?? '', (uses.get(o.name ?? '') ?? 0) + 1);
 
-  // [N, H, W] inputs (no channel axis) stay 3-D: the engine's network reshapes images to them (inputLayout.ts).
-  const inShape = input.layout === 'HW' ? [input.height, input.width] : [input.height, input.width, input.channels];
+  // [N, H, W] inputs (no channel axis) stay 3-D and [N, s²] ones 2-D: the engine's network reshapes images to
+  // them (inputLayout.ts).
+  const inShape = input.layout === 'HW' ? [input.height, input.width] : input.layout === 'FLAT' ? [input.height * input.width] : [input.height, input.width, input.channels];
   const symIn = tfl.input({ shape: inShape, name: unique(input.name || 'input') });
   const sampleIn = tf.zeros([1, ...inShape]);
   const kept = new Set<tf.Tensor>([sampleIn]);

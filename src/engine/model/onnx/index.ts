@@ -56,14 +56,18 @@ export async function loadOnnxModel(file: string, opts: LoadOptions = {}): Promi
   const labels = metadataLabels(props);
   const known: PreprocessPreset[] = ['raw', 'unit', 'tf', 'caffe', 'torch'];
   const metaPre = props.get('preprocess');
+  // tf2onnx and keras2onnx export Keras/TensorFlow models: their default is Keras's (x/255), not PyTorch's.
+  const fromKeras = /tf2onnx|keras2onnx|tensorflow|keras/i.test(proto.producer_name ?? '');
   const defaults: FormatDefaults = {
     labels: labels ? { labels, source: 'ONNX metadata_props' } : null,
     preprocess:
       metaPre && (known as string[]).includes(metaPre)
         ? { preset: metaPre as PreprocessPreset, reason: 'ONNX metadata_props "preprocess"' }
-        : converted.input.channels === 3
-          ? { preset: 'torch', reason: 'ONNX model with 3 channels: PyTorch ImageNet mean/std' }
-          : { preset: 'unit', reason: 'ONNX model with 1 channel: x/255' },
+        : fromKeras
+          ? { preset: 'unit', reason: `ONNX export of a Keras/TensorFlow model (${proto.producer_name}): x/255, the Keras default` }
+          : converted.input.channels === 3
+            ? { preset: 'torch', reason: 'ONNX model with 3 channels: PyTorch ImageNet mean/std' }
+            : { preset: 'unit', reason: 'ONNX model with 1 channel: x/255' },
   };
   const producer = [proto.producer_name, proto.producer_version].filter((s) => s).join(' ');
   const format = `ONNX model (opset ${converted.opset}${producer ? `, from ${producer}` : ''}; input ${converted.input.layout})`;

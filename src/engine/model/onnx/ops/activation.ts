@@ -9,6 +9,13 @@ function unary(ctx: NodeCtx, f: (x: tf.Tensor) => tf.Tensor, kind: 'activation' 
   return ctx.custom({ kind, fn: ([x]) => [f(x)] }, [ctx.live(0)]);
 }
 
+/** x for x > 0, alpha·(eˣ − 1) otherwise, from ops that all have gradients: relu(x) + alpha·(e^min(x,0) − 1).
+ * (tf.where(tf.greater(x, 0), …) computes the same forward, but tfjs back-propagates into the comparison and
+ * finds no gradient for Greater: saliency through a SELU network failed.) */
+function eluLike(x: tf.Tensor, alpha: number): tf.Tensor {
+  return tf.add(tf.relu(x), tf.mul(alpha, tf.sub(tf.exp(tf.minimum(x, 0)), 1)));
+}
+
 function clipBounds(ctx: NodeCtx): [number, number] {
   if (ctx.opset < 11) return [ctx.attrs.f('min', -3.4028234663852886e38), ctx.attrs.f('max', 3.4028234663852886e38)];
   const bound = (k: number, d: number) => {
@@ -35,12 +42,12 @@ export function convertActivation(ctx: NodeCtx): Val[] {
     case 'Elu': {
       const alpha = a.f('alpha', 1);
       if (alpha === 1) return ctx.keras(tfl.layers.elu({ name: ctx.layerName() }), [ctx.live(0)], []);
-      return unary(ctx, (x) => tf.where(tf.greater(x, 0), x, tf.mul(alpha, tf.sub(tf.exp(x), 1))));
+      return unary(ctx, (x) => eluLike(x, alpha));
     }
     case 'Selu': {
       const alpha = a.f('alpha', 1.6732632423543772);
       const gamma = a.f('gamma', 1.0507009873554805);
-      return unary(ctx, (x) => tf.mul(gamma, tf.where(tf.greater(x, 0), x, tf.mul(alpha, tf.sub(tf.exp(x), 1)))));
+      return unary(ctx, (x) => tf.mul(gamma, eluLike(x, alpha)));
     }
     case 'Sigmoid':
       return ctx.keras(tfl.layers.activation({ activation: 'sigmoid', name: ctx.layerName() }), [ctx.live(0)], []);
