@@ -195,6 +195,8 @@ async function explainChecks(page: Page, image: string, shot: (n: string) => Pro
   await h.check('layer picker: typing filters the layers, the shared prefix is dropped, Enter chooses', async () => {
     await fr.locator('#method').click();
     await fr.locator('#method vscode-option[value="gradcam"]').click();
+    // Grad-CAM's own map, not the Score-CAM map still on show.
+    await fr.waitForFunction(() => (document.getElementById('heatmap') as HTMLElement).dataset.method === 'gradcam', undefined, { timeout: 60_000 });
     await heatmapLoaded(fr);
     const before = await imageFingerprint(fr, '#heatmap');
     const all = await fr.evaluate(() => {
@@ -230,6 +232,7 @@ async function explainChecks(page: Page, image: string, shot: (n: string) => Pro
     await shot('09b-layer-picker.png');
     await page.keyboard.press('Enter');
     await heatmapLoaded(fr, before.key);
+    await fr.waitForFunction(() => (document.getElementById('caption')?.textContent ?? '').includes('block_1'), undefined, { timeout: 60_000 }).catch(() => undefined);
     const caption = (await fr.textContent('#caption')) ?? '';
     if (!caption.includes('block_1')) throw new Error(`caption: ${caption}`);
     return `${all.length} layers listed (${marked.length} targets marked ◆, ${other.length} not: ${other.map((o) => o.name).join(', ')}), ${names.length} match 'block_1'; ${caption}`;
