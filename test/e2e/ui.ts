@@ -613,6 +613,16 @@ async function lightThemeChecks(page: Page, shot: (n: string) => Promise<unknown
       await sleep(1500);
       await shot(file);
       taken.push(file);
+      if (file === 'L5-filters.png') {
+        // Revived after the reload with no tiles: run it again to see the estimate and the captions in this theme.
+        const vf = await frameWith(page, 'body[data-kind="filters"] #run', 10_000).catch(() => null);
+        if (vf) {
+          await vf.locator('#run').click();
+          await vf.waitForFunction(() => (document.getElementById('status')?.textContent ?? '').startsWith('Done'), undefined, { timeout: 60_000 }).catch(() => undefined);
+          await shot('L5b-filters-done.png');
+          taken.push('L5b-filters-done.png');
+        }
+      }
       if (file === 'L2-explain.png') {
         // The layer picker open at its end: the first layers (targets, marked) and the head's (dimmed).
         const fr = await explainFrame(page, 'arrow.png', 10_000).catch(() => null);
