@@ -1,7 +1,7 @@
 // The engine's explanation API: predictions and attribution maps for one preprocessed image.
 // Used in-process by the CLI and by the engine child process that serves the extension.
 import * as tf from '@tensorflow/tfjs-core';
-import { CancelledError, LensError } from './errors';
+import { CancelledError, fileError, LensError } from './errors';
 import type { RgbaImage } from './image/decode';
 import { toModelInput, type PreprocessPreset } from './image/preprocess';
 import type { GraphNode } from './model/graph';
@@ -164,7 +164,8 @@ export function resolveLayer(net: Network, name: string | undefined): { node: Gr
   const node = net.defaultLayer();
   if (!node) {
     const apply = (Object.keys(METHODS) as MethodName[]).filter((m) => !METHODS[m].usesLayer);
-    throw new LensError(`the model has no layer with a spatial output (h×w×channels) for layer methods; methods that apply: ${apply.join(', ')}`);
+    const problem = `the model has no layer with a spatial output (h×w×channels) for layer methods; methods that apply: ${apply.join(', ')}`;
+    throw net.file ? fileError(net.file, problem) : new LensError(problem);
   }
   return { node, isDefault: true };
 }

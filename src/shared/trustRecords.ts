@@ -1,6 +1,7 @@
 // The records of the trust measurements (faithfulness curves, the randomization sanity check) as plain
 // data. The engine computes them once; the CLI table, its --json, the --plot/--out PNGs and the explain
 // panel's Compare and Sanity views are renderings of these same records. No tfjs, DOM or vscode here.
+import { methodTitle } from './methods';
 
 /** What deleted pixels become (and what inserted pixels are taken into). */
 export type PerturbationBaseline = 'black' | 'blur' | 'mean';
@@ -76,17 +77,18 @@ export const SANITY_THRESHOLD = 0.5;
 
 /** The verdict in words, the same sentence in the CLI and the panel. */
 export function sanityVerdict(r: Pick<SanityRecord, 'method' | 'stages'>): { passed: boolean; sentence: string } {
+  const name = methodTitle(r.method);
   const last = r.stages[r.stages.length - 1];
-  if (!last) return { passed: false, sentence: `No layer with weights to randomize: the sanity check cannot say whether ${r.method} depends on the model.` };
+  if (!last) return { passed: false, sentence: `No layer with weights to randomize: the sanity check cannot say whether ${name} depends on the model.` };
   const rho = last.spearman.toFixed(2);
   if (last.spearman > SANITY_THRESHOLD) {
     return {
       passed: false,
-      sentence: `${r.method} fails the sanity check: with every weighted layer randomized its map still correlates with the original (Spearman ${rho} > ${SANITY_THRESHOLD}), so it is not explaining the model; it shows something else, such as the image's edges.`,
+      sentence: `${name} fails the sanity check: with every weighted layer randomized its map still correlates with the original (Spearman ${rho} > ${SANITY_THRESHOLD}), so it is not explaining the model; it shows something else, such as the image's edges.`,
     };
   }
   return {
     passed: true,
-    sentence: `${r.method} passes the sanity check: randomizing the model's weights changes its map (Spearman ${rho} at the last stage, at most ${SANITY_THRESHOLD}), so the map depends on what the model learned.`,
+    sentence: `${name} passes the sanity check: randomizing the model's weights changes its map (Spearman ${rho} at the last stage, at most ${SANITY_THRESHOLD}), so the map depends on what the model learned.`,
   };
 }

@@ -11,7 +11,7 @@ import { Network } from './network';
 import { checkFiniteWeights, validateTopology } from './topology';
 import { architectureFileOf, isKerasFile, loadKerasArtifacts, normalizeWithPlan } from './keras';
 import { matchWeightNames } from './keras/weightNames';
-import { otherFormatProblem } from './otherFormats';
+import { otherFormatProblem, standInProblem } from './otherFormats';
 import { ownInputScaling } from './inputScaling';
 import { imageInputLayout, toInputLayout, type InputLayout } from './inputLayout';
 import { assumedLabels } from './imagenetLabels';
@@ -41,6 +41,8 @@ export interface LoadedModel {
   inputSize: { height: number; width: number; channels: number };
   /** How the model's input tensor holds the image (./inputLayout.ts); the engine's images are NHWC. */
   inputLayout: InputLayout;
+  /** The layout the file itself declares, when the front end converted it (ONNX NCHW → the engine's NHWC graph). */
+  fileLayout?: InputLayout;
   numClasses: number;
   labels: string[] | null;
   /** Where the labels came from, for `info`. */
@@ -131,6 +133,10 @@ function readWeights(modelFile: string, manifest: unknown): { specs: tf.io.Weigh
   }
   let total = 0;
   const sizes = files.map((f) => fs.statSync(f).size);
+  files.forEach((f, i) => {
+    const standIn = sizes[i] < 4096 ? standInProblem(f) : null;
+    if (standIn) throw fileError(modelFile, `weight file '${path.basename(f)}' ${standIn}`);
+  });
   for (const s of sizes) total += s;
   if (total < expected) throw fileError(modelFile, `weight files hold ${total} bytes but the manifest needs ${expected} (truncated or missing shard)`);
   const data = new Uint8Array(total);
@@ -223,6 +229,8 @@ function defaultPreprocess(metadata: any, network: Network | null): { preset: Pr
 export interface FormatDefaults {
   labels?: { labels: string[]; source: string } | null;
   preprocess?: { preset: PreprocessPreset; reason: string };
+  /** The input layout as the file declares it (see LoadedModel.fileLayout). */
+  fileLayout?: InputLayout;
 }
 
 function finish(base: Omit<LoadedModel, 'labels' | 'labelsSource' | 'defaultPreprocess' | 'preprocessReason' | 'metadata'>, modelFile: string, opts: LoadOptions, formatDefaults: FormatDefaults = {}): LoadedModel {
@@ -237,7 +245,7 @@ function finish(base: Omit<LoadedModel, 'labels' | 'labelsSource' | 'defaultPrep
   if (!lab.labels) lab = assumedLabels(base.numClasses) ?? lab;
   let pre = defaultPreprocess(metadata, base.network);
   if (pre.reason.startsWith('default') && formatDefaults.preprocess) pre = formatDefaults.preprocess;
-  return { ...base, labels: lab.labels, labelsSource: lab.source, defaultPreprocess: pre.preset, preprocessReason: pre.reason, metadata };
+  return { ...base, fileLayout: formatDefaults.fileLayout, labels: lab.labels, labelsSource: lab.source, defaultPreprocess: pre.preset, preprocessReason: pre.reason, metadata };
 }
 
 /** Turns tfjs-layers' own load errors into one line that says what is wrong with the file. */
@@ -376,6 +384,7 @@ export function wrapLayersModel(model: tfl.LayersModel, file: string, opts: Load
     inputLayout = input.layout;
     inputSize = { height: input.height, width: input.width, channels: input.channels };
     network.inputLayout = inputLayout;
+    network.file = file;
     checkActivationMemory(network, file);
     checkLayersRun(network, inputSize, file);
   } catch (e) {
@@ -504,9 +513,13 @@ export function isKerasPath(file: string, opts: LoadOptions = {}): boolean {
 
 /** Loads a model of any supported format, chosen by the file. */
 export async function loadAnyModel(file: string, opts: LoadOptions = {}): Promise<LoadedModel> {
+  const isFile = fs.existsSync(file) && fs.statSync(file).isFile();
+  // A Git LFS pointer or a saved web page in place of the model, in any format.
+  const standIn = isFile ? standInProblem(file) : null;
+  if (standIn) throw fileError(file, standIn);
   if (isOnnxPath(file)) return loadOnnxModel(path.resolve(file), opts);
   // PyTorch, TensorFlow Lite, SavedModel…: say what the file is and what opens it.
-  const other = fs.existsSync(file) && fs.statSync(file).isFile() ? otherFormatProblem(file) : null;
+  const other = isFile ? otherFormatProblem(file) : null;
   if (other) throw fileError(file, other);
   // isKerasFile also catches a Keras architecture .json given without --weights (its error says so).
   if (isKerasPath(file, opts) || isKerasFile(file)) {

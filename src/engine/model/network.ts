@@ -2,6 +2,7 @@
 // replaced by tensors we differentiate with respect to (gradients at a layer).
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
+import { fileError, LensError } from '../errors';
 import { ancestorsOf, buildGraph, findNode, type GraphNode, type ModelGraph, type ValueRef } from './graph';
 import { toInputLayout, type InputLayout } from './inputLayout';
 import { defaultTarget, type DefaultTarget } from './targetLayer';
@@ -52,6 +53,8 @@ export class Network {
   readonly binarySigmoid: boolean;
   /** How the model's input holds an image; run() takes NHWC batches and converts (set by the loader). */
   inputLayout: InputLayout = 'NHWC';
+  /** The model file, named by errors about the model's layers (set by the loader). */
+  file = '';
   private readonly prepared = new Map<number, tf.Tensor[]>();
   private readonly neededCache = new Map<string, Set<number>>();
   private gradientsPrepared = false;
@@ -105,7 +108,11 @@ export class Network {
   }
 
   findLayer(name: string): GraphNode {
-    return findNode(this.graph, name);
+    try {
+      return findNode(this.graph, name);
+    } catch (e) {
+      throw this.file && e instanceof LensError ? fileError(this.file, e.message) : e;
+    }
   }
 
   defaultLayer(): GraphNode | null {
@@ -238,6 +245,13 @@ export class Network {
   dispose(): void {
     for (const ts of this.prepared.values()) ts.forEach((t) => t.dispose());
     this.prepared.clear();
+    const weights = this.model.weights;
     this.model.dispose();
+    // tfjs-layers' dispose misses the last weights of a Sequential nested in a functional model (Teachable
+    // Machine models: the dense head, 3 tensors per load): free whatever it left.
+    for (const w of weights) {
+      const v = (w as unknown as { val?: tf.Tensor }).val;
+      if (v && !v.isDisposed) v.dispose();
+    }
   }
 }

@@ -53,6 +53,33 @@ function sniff(file: string): string | null {
 }
 
 /**
+ * A stand-in for the model rather than the model, whatever its extension: a Git LFS pointer (a clone without
+ * `git lfs pull`: a 130-byte text file named model.h5) or a web page saved instead of the file (the GitHub page
+ * of model.onnx, downloaded with "Save link as"). Both are common in repositories of trained models.
+ */
+export function standInProblem(file: string): string | null {
+  let head: string;
+  try {
+    const fd = fs.openSync(file, 'r');
+    try {
+      const b = Buffer.alloc(1024);
+      head = b.subarray(0, fs.readSync(fd, b, 0, b.length, 0)).toString('latin1');
+    } finally {
+      fs.closeSync(fd);
+    }
+  } catch {
+    return null;
+  }
+  if (head.startsWith('version https://git-lfs.github.com/spec/')) {
+    const size = /\nsize (\d+)/.exec(head)?.[1];
+    const real = size ? ` (the real file has ${(Number(size) / 1e6).toFixed(1)} MB)` : '';
+    return `is a Git LFS pointer, not the model${real}: run 'git lfs pull' in the repository, or download the file itself`;
+  }
+  if (/^[\s\ufeff]*(<!doctype html|<html)/i.test(head)) return 'is a web page (HTML), not a model: it was saved from a browser instead of the file; download the raw file';
+  return null;
+}
+
+/**
  * What the file is and what opens it, when it is a model format CNN Lens does not read; null otherwise.
  * `.onnx` is not named here: ONNX files have their own reader.
  */

@@ -87,7 +87,7 @@ export function summarizeModel(model: LoadedModel): ModelSummary {
     format: model.format,
     kind: model.kind,
     input: model.inputSize,
-    inputLayout: describeLayout(model.inputLayout),
+    inputLayout: describeLayout(model.fileLayout ?? model.inputLayout),
     numClasses: model.numClasses,
     labels: model.labels,
     labelsSource: model.labelsSource,

@@ -2,6 +2,7 @@
 // random map, dashed grey) in two panels with axes, ticks, titles and a legend with the AUCs.
 import type { EvaluationRecord, MethodFaithfulness } from '../../shared/trustRecords';
 import { isSkipped } from '../../shared/trustRecords';
+import { methodTitle } from '../../shared/methods';
 import type { RgbaImage } from '../image/decode';
 import { drawText, GLYPH_H, textWidth } from '../image/font';
 import { canvas, line, SERIES_COLORS, textBlock, wrapText, type Rgb } from './canvas';
@@ -65,7 +66,7 @@ function panel(img: RgbaImage, x0: number, y0: number, w: number, h: number, tit
 export function renderCurvesPlot(r: EvaluationRecord): RgbaImage {
   const ran = r.methods.filter((m): m is MethodFaithfulness => !isSkipped(m));
   const series: Series[] = ran.map((m, i) => ({
-    name: m.method,
+    name: methodTitle(m.method),
     color: SERIES_COLORS[i % SERIES_COLORS.length],
     dashed: i >= SERIES_COLORS.length,
     deletion: m.deletion.curve,
@@ -80,7 +81,7 @@ export function renderCurvesPlot(r: EvaluationRecord): RgbaImage {
   const subtitle = `${r.steps} steps, deleted pixels become the ${r.baseline} baseline. Deletion: lower AUC is better, insertion: higher AUC is better.`;
   const titleLines = wrapText(title, W - 40, s);
   const subLines = wrapText(subtitle, W - 40, 1);
-  const skipped = r.methods.filter(isSkipped).map((m) => `${m.method} skipped: ${m.skipped}`);
+  const skipped = r.methods.filter(isSkipped).map((m) => `${methodTitle(m.method)} skipped: ${m.skipped}`);
   const skippedLines = skipped.flatMap((t) => wrapText(t, W - 40, 1));
   const headerH = 12 + titleLines.length * lineH + subLines.length * (GLYPH_H + 3) + 10;
   const panelH = 460;

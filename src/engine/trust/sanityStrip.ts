@@ -1,6 +1,7 @@
 // The --out PNG of `cnn-lens sanity`: the original map and the map after each randomization stage in a
 // strip, each under its layer name with Spearman and SSIM, and the verdict sentence above.
 import { sanityVerdict, type SanityRecord } from '../../shared/trustRecords';
+import { methodTitle } from '../../shared/methods';
 import type { RgbaImage } from '../image/decode';
 import { fitText, GLYPH_H } from '../image/font';
 import { heatmapImage } from '../image/render';
@@ -22,7 +23,7 @@ export function renderSanityStrip(r: SanityRecord, maps: Float32Array[], height:
   const cellW = Math.max(tw, 128);
   const W = pad + cols * (cellW + pad);
   const verdict = sanityVerdict(r);
-  const header = [`Sanity check of ${r.method}${r.layer ? ` at ${r.layer}` : ''} for '${r.class.label}': cascading randomization, output layer first (seed ${r.seed})`];
+  const header = [`Sanity check of ${methodTitle(r.method)}${r.layer ? ` at ${r.layer}` : ''} for '${r.class.label}': cascading randomization, output layer first (seed ${r.seed})`];
   const headerLines = header.flatMap((h) => wrapText(h, W - 2 * pad, 1));
   const verdictLines = wrapText(verdict.sentence, W - 2 * pad, 1);
   const headerH = pad + (headerLines.length + verdictLines.length) * (GLYPH_H + 3) + pad;

@@ -35,7 +35,8 @@ describe('a flattened square grayscale input [batch, s²]', () => {
       const r = explain(model, x, { method: 'saliency', classes: [1] }).explanations[0];
       assert.deepEqual(r.shape, [8, 8]);
       for (let i = 0; i < 64; i++) assert.ok(Math.abs(r.map[i] - Math.abs(W[i * 3 + 1])) < 1e-5, `pixel ${i}`);
-      assert.throws(() => explain(model, x, { method: 'gradcam', classes: [1] }), /spatial/);
+      assert.throws(() => explain(model, x, { method: 'gradcam', classes: [1] }), /^LensError: \/nonexistent\/mlp\/model\.json: the model has no layer with a spatial output/);
+      assert.throws(() => explain(model, x, { method: 'gradcam', classes: [1], layer: 'nope' }), /^LensError: \/nonexistent\/mlp\/model\.json: no layer named 'nope'/);
     } finally {
       x.dispose();
       model.dispose();

@@ -74,6 +74,16 @@ describe('hostile and broken model files', function () {
     });
   }
 
+  it('a weight shard that is a Git LFS pointer (a clone without git lfs pull) is named as such', async () => {
+    const dir = tmpDir();
+    const file = write(dir, () => {});
+    fs.writeFileSync(path.join(dir, 'w.bin'), 'version https://git-lfs.github.com/spec/v1\noid sha256:00\nsize 2830676\n');
+    await assert.rejects(loadModel(file), (e: Error) => {
+      assert.equal(e.message, `${file}: weight file 'w.bin' is a Git LFS pointer, not the model (the real file has 2.8 MB): run 'git lfs pull' in the repository, or download the file itself`);
+      return true;
+    });
+  });
+
   it('survives JSON nested 100000 levels deep', async () => {
     const dir = tmpDir();
     const file = path.join(dir, 'model.json');

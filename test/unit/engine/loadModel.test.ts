@@ -184,6 +184,14 @@ describe('model loading', function () {
         x.dispose();
         m.dispose();
       });
+
+      it(`${name}: loading and disposing leaves no tensor behind (tfjs-layers alone leaves the head's weights)`, async function () {
+        const file = fixture(name, 'model.json');
+        if (!file) return this.skip();
+        const before = tf.memory().numTensors;
+        for (let i = 0; i < 2; i++) (await loadModel(file)).dispose();
+        assert.equal(tf.memory().numTensors, before);
+      });
     }
   });
 });

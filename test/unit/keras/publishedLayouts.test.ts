@@ -294,9 +294,16 @@ describe('published model layouts (issue 16)', function () {
       // No telling extension: recognized from the first bytes.
       ['model.json', Buffer.concat([Buffer.from([0x80, 0x04, 0x95, 0x00]), Buffer.alloc(16)]), /model\.json: is a pickled Python object/],
       ['exported_model', Buffer.from(zipSync({ 'archive/data.pkl': strToU8('\x80\x02.') })), /is a PyTorch file/],
+      // Stand-ins for the model, in every format (both found in public repositories of trained models).
+      ...['model.h5', 'model.keras', 'model.onnx', 'model.json'].map((name): [string, Buffer, RegExp] => [
+        name,
+        Buffer.from('version https://git-lfs.github.com/spec/v1\noid sha256:17bdbc3a917d965eaa5a8c02d8c7f632d5cdc6707d22dae77bda0bf81fbcfdd9\nsize 256052008\n'),
+        new RegExp(`${name.replace('.', '\\.')}: is a Git LFS pointer, not the model \\(the real file has 256\\.1 MB\\): run 'git lfs pull'`),
+      ]),
+      ...['mobilenetv2-7.onnx', 'model.json', 'model.h5'].map((name): [string, Buffer, RegExp] => [name, Buffer.from('\n\n<!DOCTYPE html>\n<html lang="en">\n<head>'), /is a web page \(HTML\), not a model/]),
     ];
     for (const [name, bytes, message] of cases) {
-      it(name, async () => {
+      it(`${name}: ${bytes.subarray(0, 24).toString('latin1').replace(/[^ -~]/g, '.')}`, async () => {
         const file = path.join(dir, name);
         fs.writeFileSync(file, bytes);
         await assert.rejects(loadAnyModel(file), (e: Error) => {

@@ -42,7 +42,7 @@ describe('trust: the evaluate and sanity commands', () => {
     assert.equal(await main(['evaluate', DEMO, IMAGE, '--method', 'gradcam,saliency', '--steps', '5', '--baseline', 'mean'], c.io), 0);
     const text = c.out.join('\n');
     assert.match(text, /class 'cross'.*5 steps, mean baseline/);
-    assert.match(text, /gradcam\s+last_conv\s+\d\.\d{3}\s+\d\.\d{3}/);
+    assert.match(text, /Grad-CAM\s+last_conv\s+\d\.\d{3}\s+\d\.\d{3}/);
     assert.match(text, /random \(seed 0\)\s+-\s+\d\.\d{3}\s+\d\.\d{3}/);
   });
 
@@ -56,7 +56,7 @@ describe('trust: the evaluate and sanity commands', () => {
     assert.equal(r.stages.length, 5);
     for (const s of r.stages) assert.ok(typeof s.spearman === 'number' && typeof s.ssim === 'number');
     assert.equal(r.passed, r.stages[4].spearman <= 0.5);
-    assert.match(r.verdict, /gradcam passes the sanity check/);
+    assert.match(r.verdict, /Grad-CAM passes the sanity check/);
     assert.ok(readPng(out).width > 6 * 100);
   });
 

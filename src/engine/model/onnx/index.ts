@@ -59,6 +59,7 @@ export async function loadOnnxModel(file: string, opts: LoadOptions = {}): Promi
   // tf2onnx and keras2onnx export Keras/TensorFlow models: their default is Keras's (x/255), not PyTorch's.
   const fromKeras = /tf2onnx|keras2onnx|tensorflow|keras/i.test(proto.producer_name ?? '');
   const defaults: FormatDefaults = {
+    fileLayout: converted.input.layout,
     labels: labels ? { labels, source: 'ONNX metadata_props' } : null,
     preprocess:
       metaPre && (known as string[]).includes(metaPre)
@@ -70,6 +71,6 @@ export async function loadOnnxModel(file: string, opts: LoadOptions = {}): Promi
             : { preset: 'unit', reason: 'ONNX model with 1 channel: x/255' },
   };
   const producer = [proto.producer_name, proto.producer_version].filter((s) => s).join(' ');
-  const format = `ONNX model (opset ${converted.opset}${producer ? `, from ${producer}` : ''}; input ${converted.input.layout})`;
+  const format = `ONNX model (opset ${converted.opset}${producer ? `, from ${producer}` : ''})`;
   return wrapLayersModel(converted.model, file, opts, converted.weightBytes, format, defaults);
 }
