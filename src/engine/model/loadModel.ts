@@ -486,6 +486,11 @@ async function loadGraph(file: string, json: any, opts: LoadOptions): Promise<Lo
     const input = imageInputLayout(inShape as number[] | undefined, file);
     inputLayout = input.layout;
     inputSize = { height: input.height, width: input.width, channels: input.channels };
+    const outName = gm.outputNodes[0]?.split(':')[0];
+    const outOp = (json.modelTopology.node as { name?: string; op?: string }[]).find((n) => n?.name === outName)?.op;
+    if (outOp === 'ArgMax' || outOp === 'ArgMin') {
+      throw fileError(file, `the graph's output '${outName}' is an ${outOp} (the predicted class index, not the class scores); convert the model with the scores (the Softmax or logits before it) as its output`);
+    }
     numClasses = checkGraphRuns(gm, inputSize, inputLayout, file);
   } catch (e) {
     disposeQuietly(gm);

@@ -150,6 +150,13 @@ describe('model loading', function () {
     assert.ok(Math.abs(p[0].logit - 2) < 1e-5 && Math.abs(p[1].logit) < 1e-5);
     assert.throws(() => explain(m, x, { method: 'gradcam' }), /graph model .*export a layers model/);
     m.dispose();
+    // The same graph ending in an ArgMax (a TF1 MNIST export in a public repository did): the class index is
+    // not the class scores, and the line says which output to convert instead.
+    const argmax = { ...topology, node: [...topology.node, { name: 'dim', op: 'Const', attr: { dtype: { type: 'DT_INT32' }, value: { tensor: { dtype: 'DT_INT32', tensorShape: dim([]) } } } }, { name: 'prediction', op: 'ArgMax', input: ['logits', 'dim'], attr: { T: { type: 'DT_FLOAT' }, Tidx: { type: 'DT_INT32' }, output_type: { type: 'DT_INT64' } } }] };
+    fs.writeFileSync(path.join(dir, 'g2.bin'), Buffer.concat([Buffer.from(w.buffer), Buffer.from(axes.buffer), Buffer.from(new Int32Array([1]).buffer)]));
+    const mj2 = path.join(dir, 'argmax.json');
+    fs.writeFileSync(mj2, JSON.stringify({ format: 'graph-model', modelTopology: argmax, weightsManifest: [{ paths: ['g2.bin'], weights: [...manifest[0].weights, { name: 'dim', shape: [], dtype: 'int32' }] }] }));
+    await assert.rejects(loadModel(mj2), (e: Error) => e.message === `${mj2}: the graph's output 'prediction' is an ArgMax (the predicted class index, not the class scores); convert the model with the scores (the Softmax or logits before it) as its output`);
   });
 
   describe('Teachable Machine fixtures (real MobileNetV2 models nested two levels down)', () => {

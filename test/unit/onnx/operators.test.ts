@@ -202,4 +202,20 @@ describe('ONNX operators against onnxruntime-node', () => {
     };
     await check(g, [2, 6, 6, 3], false);
   });
+  it('Gemm with alpha, beta, transB 0 and 1 on rectangular weights larger than a transpose block; one initializer read by two nodes', async () => {
+    const g: GraphSpec = {
+      input: { name: 'image', dims: ['N', 3, 5, 5] },
+      outputs: [{ name: 'logits', dims: ['N', 5] }],
+      nodes: [
+        { op: 'Flatten', inputs: ['image'], outputs: ['flat'] },
+        { op: 'Gemm', inputs: ['flat', 'w1', 'b1'], outputs: ['a'], attrs: { transB: 1, alpha: 0.5, beta: 1.75 } },
+        { op: 'Relu', inputs: ['a'], outputs: ['r'] },
+        { op: 'Gemm', inputs: ['r', 'w2'], outputs: ['b'], attrs: { alpha: 1.5 } },
+        { op: 'Gemm', inputs: ['b', 'w2'], outputs: ['c'], attrs: { transB: 1 } },
+        { op: 'Gemm', inputs: ['c', 'w3', 'b3'], outputs: ['logits'], attrs: { beta: 0.25 } },
+      ],
+      initializers: [weights('w1', [130, 75], 70, 0.2), weights('b1', [130], 71), weights('w2', [130, 130], 72, 0.1), weights('w3', [130, 5], 73, 0.2), weights('b3', [5], 74)],
+    };
+    await check(g, [2, 3, 5, 5]);
+  });
 });

@@ -18,7 +18,7 @@ import { convertBatchNorm, convertInstanceNorm, convertLayerNorm } from './ops/n
 import { convertGlobalPool, convertPool } from './ops/pool';
 import { convertShapeOp } from './ops/shape';
 import type { OnnxModelProto, OnnxNode, OnnxValueInfo } from './schema';
-import { readTensor, type Const } from './tensors';
+import { checkTensor, readTensor, type Const } from './tensors';
 
 const CONVERTERS: Record<string, OpConverter> = {
   Conv: convertConv,
@@ -98,10 +98,17 @@ export function convertOnnx(file: string, proto: OnnxModelProto, size?: [number,
   let weightBytes = 0;
   for (const init of graph.initializer ?? []) {
     const name = init.name ?? '';
-    const c = readTensor(init, file, `initializer '${shownName(name)}'`);
-    weightBytes += c.data.length * 4;
+    const checked = checkTensor(init, file, `initializer '${shownName(name)}'`);
+    weightBytes += checked.bytes;
     if (weightBytes > 4 * 1024 ** 3) throw fileError(file, 'its weights would need over 4 GB');
-    values.set(name, { kind: 'const', c });
+    // Read when a node first uses it (and dropped after its last use, below).
+    let c: Const | undefined;
+    values.set(name, {
+      kind: 'const',
+      get c() {
+        return (c ??= checked.read());
+      },
+    });
   }
   const inputs = (graph.input ?? []).filter((i) => !values.has(i.name ?? ''));
   if (inputs.length !== 1) throw fileError(file, `the model has ${inputs.length} inputs (${inputs.map((i) => i.name).join(', ')}); CNN Lens explains image models with one input`);
@@ -199,6 +206,7 @@ export function convertOnnx(file: string, proto: OnnxModelProto, size?: [number,
       try {
         folded = foldConstant(op, ins.map((v) => (v ? (v as { c: Const }).c : null)), attrs, opset);
       } catch (e) {
+        if ((e as Error)?.name === 'LensError') throw e;
         return void fail(`cannot fold its constant inputs: ${(e as Error).message}`);
       }
       if (!folded) fail(Object.prototype.hasOwnProperty.call(CONVERTERS, op) ? 'all its inputs are constants, which CNN Lens does not compute for this operator' : unsupported(op));
@@ -238,9 +246,15 @@ export function convertOnnx(file: string, proto: OnnxModelProto, size?: [number,
       const v = values.get(name);
       if (v?.kind === 'live') sampleUses.set(v.sample, (sampleUses.get(v.sample) ?? 0) + (uses.get(name) ?? 0));
     }
-    // Free the samples nothing later reads.
+    // Free the samples and constants nothing later reads (a VGG's weights would otherwise stay in memory
+    // twice, as constants and as the layers' tensors, until the whole graph is converted).
     for (const name of node.input ?? []) {
       const v = name ? values.get(name) : undefined;
+      if (v?.kind === 'const') {
+        const left = (uses.get(name) ?? 1) - 1;
+        uses.set(name, left);
+        if (left <= 0) values.delete(name);
+      }
       if (v?.kind !== 'live') continue;
       const left = (sampleUses.get(v.sample) ?? 1) - 1;
       sampleUses.set(v.sample, left);

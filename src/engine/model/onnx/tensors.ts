@@ -61,8 +61,8 @@ function fromRaw(raw: Uint8Array, type: number, n: number): Float32Array | Float
   return out;
 }
 
-/** The bytes of a tensor kept in an external data file (location, offset, length), confined to the model's folder. */
-function externalBytes(t: OnnxTensorProto, bytes: number, modelFile: string, what: string): Uint8Array {
+/** Where an external tensor's bytes are: checked (inside the model's folder, within the file) but not read. */
+function externalPlace(t: OnnxTensorProto, bytes: number, modelFile: string, what: string): { full: string; offset: number; length: number } {
   const kv = new Map((t.external_data ?? []).map((e) => [e.key ?? '', e.value ?? '']));
   const location = kv.get('location');
   if (!location) throw fileError(modelFile, `${what} is stored externally but names no location`);
@@ -73,18 +73,27 @@ function externalBytes(t: OnnxTensorProto, bytes: number, modelFile: string, wha
   if (length !== bytes) throw fileError(modelFile, `${what} declares ${length} external bytes but its shape needs ${bytes}`);
   const size = fs.statSync(full).size;
   if (offset + length > size) throw fileError(modelFile, `${what} reads bytes ${offset}..${offset + length} of '${location}', which has ${size}`);
-  const buf = Buffer.alloc(length);
-  const fd = fs.openSync(full, 'r');
+  return { full, offset, length };
+}
+
+function readExternal(place: { full: string; offset: number; length: number }): Uint8Array {
+  const buf = Buffer.alloc(place.length);
+  const fd = fs.openSync(place.full, 'r');
   try {
-    fs.readSync(fd, buf, 0, length, offset);
+    fs.readSync(fd, buf, 0, place.length, place.offset);
   } finally {
     fs.closeSync(fd);
   }
   return buf;
 }
 
-/** A TensorProto as a Const; `what` names it in errors ("initializer 'fc.weight'"). */
-export function readTensor(t: OnnxTensorProto, modelFile: string, what: string): Const {
+/**
+ * A TensorProto checked (shape, type, declared sizes against the bytes, external data's place) without
+ * reading its values; `read()` reads them (and refuses NaN and infinite floats). `what` names it in errors
+ * ("initializer 'fc.weight'"). Initializers are checked when the file is opened and read when a node uses
+ * them, so a large model's weights are not all held as constants and as layer weights at once.
+ */
+export function checkTensor(t: OnnxTensorProto, modelFile: string, what: string): { shape: number[]; bytes: number; read: () => Const } {
   const shape = (t.dims ?? []).map(Number);
   if (shape.some((d) => !Number.isSafeInteger(d) || d < 0)) throw fileError(modelFile, `${what} has an invalid shape [${shape.join(', ')}]`);
   const n = elementCount(shape);
@@ -93,21 +102,31 @@ export function readTensor(t: OnnxTensorProto, modelFile: string, what: string):
   const elem = ELEM_BYTES[type];
   if (elem === undefined) throw fileError(modelFile, `${what} has data type ${type}, which CNN Lens does not read (float, integer and bool tensors only)`);
   const int = type !== DataType.FLOAT && type !== DataType.DOUBLE && type !== DataType.FLOAT16;
-  let data: Float32Array | Float64Array;
+  let values: () => Float32Array | Float64Array;
   if (t.data_location === 1 || (t.external_data && t.external_data.length > 0)) {
-    data = fromRaw(externalBytes(t, n * elem, modelFile, what), type, n);
+    const place = externalPlace(t, n * elem, modelFile, what);
+    values = () => fromRaw(readExternal(place), type, n);
   } else if (t.raw_data && t.raw_data.length > 0) {
     if (t.raw_data.length !== n * elem) throw fileError(modelFile, `${what} holds ${t.raw_data.length} bytes but its shape [${shape.join(', ')}] needs ${n * elem}`);
-    data = fromRaw(t.raw_data, type, n);
+    const raw = t.raw_data;
+    values = () => fromRaw(raw, type, n);
   } else {
     const list = (type === DataType.FLOAT ? t.float_data : type === DataType.INT64 ? t.int64_data : type === DataType.DOUBLE ? t.double_data : type === DataType.UINT32 || type === DataType.UINT64 ? t.uint64_data : t.int32_data) ?? [];
     if (list.length !== n) throw fileError(modelFile, `${what} holds ${list.length} values but its shape [${shape.join(', ')}] needs ${n}`);
-    data = type === DataType.FLOAT ? Float32Array.from(list) : Float64Array.from(list.map(Number));
-    if (type === DataType.FLOAT16) data = Float64Array.from(list, (b) => half(Number(b)));
+    values = () => (type === DataType.FLOAT16 ? Float64Array.from(list, (b) => half(Number(b))) : type === DataType.FLOAT ? Float32Array.from(list) : Float64Array.from(list.map(Number)));
   }
-  if (!int) {
-    for (let i = 0; i < data.length; i++) if (!Number.isFinite(data[i])) throw fileError(modelFile, `${what} holds ${Number.isNaN(data[i]) ? 'NaN' : 'infinite'} values (a corrupt file?)`);
-    if (!(data instanceof Float32Array)) data = Float32Array.from(data);
-  }
-  return { shape, data, int };
+  const read = (): Const => {
+    let data = values();
+    if (!int) {
+      for (let i = 0; i < data.length; i++) if (!Number.isFinite(data[i])) throw fileError(modelFile, `${what} holds ${Number.isNaN(data[i]) ? 'NaN' : 'infinite'} values (a corrupt file?)`);
+      if (!(data instanceof Float32Array)) data = Float32Array.from(data);
+    }
+    return { shape, data, int };
+  };
+  return { shape, bytes: n * 4, read };
+}
+
+/** A TensorProto as a Const; `what` names it in errors ("initializer 'fc.weight'"). */
+export function readTensor(t: OnnxTensorProto, modelFile: string, what: string): Const {
+  return checkTensor(t, modelFile, what).read();
 }

@@ -5,6 +5,28 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import type { NodeCtx, Val } from '../context';
 import { fromOnnx, toOnnx } from '../layout';
 
+/**
+ * Gemm's B as a Dense kernel [k, units]: alpha·B, or alpha·Bᵀ for transB (PyTorch's Linear), made in JS in
+ * cache-sized blocks. The wasm transpose took 8 s on VGG's 25088×4096 classifier weights and held a second
+ * copy of them in the wasm heap, which never shrinks.
+ */
+export function denseKernel(b: Float32Array | Float64Array, rows: number, cols: number, transB: boolean, alpha: number): Float32Array {
+  if (!transB) return alpha === 1 && b instanceof Float32Array ? b : Float32Array.from(b, (v) => v * alpha);
+  const out = new Float32Array(rows * cols);
+  const BLOCK = 64;
+  for (let r0 = 0; r0 < rows; r0 += BLOCK) {
+    const r1 = Math.min(rows, r0 + BLOCK);
+    for (let c0 = 0; c0 < cols; c0 += BLOCK) {
+      const c1 = Math.min(cols, c0 + BLOCK);
+      for (let r = r0; r < r1; r++) {
+        const from = r * cols;
+        for (let c = c0; c < c1; c++) out[c * rows + r] = b[from + c] * alpha;
+      }
+    }
+  }
+  return out;
+}
+
 export function convertGemm(ctx: NodeCtx): Val[] {
   const a = ctx.live(0);
   const b = ctx.konst(1, 'B');
@@ -18,12 +40,7 @@ export function convertGemm(ctx: NodeCtx): Val[] {
   const [k, units] = transB ? [b.shape[1], b.shape[0]] : b.shape;
   if (a.sample.shape[1] !== k) ctx.fail(`B of shape [${b.shape.join(', ')}] does not fit an input of ${a.sample.shape[1]} features`);
   if (c && c.data.length !== units && c.data.length !== 1) ctx.fail(`C of shape [${c.shape.join(', ')}] is not one bias per output`);
-  const kernel = tf.tidy(() => {
-    const t = tf.tensor(b.data, b.shape, 'float32');
-    const kk = transB ? tf.transpose(t) : t;
-    return alpha === 1 ? kk : tf.mul(kk, alpha);
-  });
-  const weights = [kernel];
+  const weights = [tf.tensor(denseKernel(b.data, b.shape[0], b.shape[1], transB, alpha), [k, units], 'float32')];
   if (c) weights.push(tf.tidy(() => tf.mul(tf.broadcastTo(tf.tensor1d(Float32Array.from(c.data)), [units]), beta)));
   return ctx.keras(tfl.layers.dense({ units, useBias: !!c, name: ctx.layerName(), kernelInitializer: 'zeros' }), [a], weights);
 }
