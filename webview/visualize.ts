@@ -7,6 +7,7 @@ import type { FromVisualizeView, PngImage, ToVisualizeView, VisJob } from '../sr
 import { byId, h } from './common/dom';
 import { host } from './common/vscodeApi';
 import { currentSettings, settingsForm } from './visualize/settings';
+import { aboutDuration } from '../src/shared/runEstimate';
 
 const vscode = host<FromVisualizeView, { job: VisJob }>();
 const urls = new Set<string>();
@@ -31,6 +32,7 @@ function build(): void {
       h('span', { id: 'status', class: 'status', role: 'status', 'aria-live': 'polite' }),
     ),
     h('div', { id: 'settings-slot' }),
+    h('p', { id: 'estimate', class: 'estimate muted', hidden: true }),
     h('div', { class: 'progress', 'aria-hidden': 'true' }, h('div', { id: 'bar' })),
     h('div', { id: 'error', class: 'error', hidden: true, role: 'alert' }, h('span', { id: 'error-message' })),
     h('main', {},
@@ -53,6 +55,8 @@ function status(text: string): void {
 }
 
 let frames = 0;
+/** This run's estimate (ms) from timed steps, said beside the time it took when it is done. */
+let estimateMs: number | null = null;
 
 /** The run on show; messages from older runs (late frames of a cancelled one) are dropped. */
 let currentRun = 0;
@@ -136,6 +140,8 @@ window.addEventListener('message', (e: MessageEvent<ToVisualizeView>) => {
       }
       byId('error').hidden = true;
       byId('description').textContent = '';
+      estimateMs = null;
+      byId('estimate').hidden = true;
       for (const t of Array.from(document.querySelectorAll('.tile'))) {
         t.classList.add('pending');
         const img = t.querySelector('img');
@@ -146,6 +152,12 @@ window.addEventListener('message', (e: MessageEvent<ToVisualizeView>) => {
       }
       setRunning(true);
       status('Starting…');
+      return;
+    case 'estimate':
+      estimateMs = m.ms;
+      byId('estimate').textContent = `Estimate: ${m.text}`;
+      byId('estimate').hidden = false;
+      if (!runEnded && byId('status').textContent === 'Starting…') status(`Starting… (${m.text.split(':')[0]})`);
       return;
     case 'progress':
       if (runEnded) return;
@@ -190,7 +202,7 @@ window.addEventListener('message', (e: MessageEvent<ToVisualizeView>) => {
       runEnded = true;
       setRunning(false);
       byId('bar').style.width = '100%';
-      status(`Done in ${(m.ms / 1000).toFixed(1)} s.`);
+      status(`Done in ${(m.ms / 1000).toFixed(1)} s${estimateMs !== null ? ` (estimated ${aboutDuration(estimateMs).replace(/^about /, '')})` : ''}.`);
       byId('description').textContent = m.description;
       if (m.image) {
         byId<HTMLImageElement>('frame').src = blobUrl(m.image);

@@ -33,7 +33,7 @@ import { emptyMapAdvice, methodInfo } from '../shared/methods';
 import { loadAnyModel, type LoadedModel } from './model/loadModel';
 import { summarizeModel } from './model/summary';
 import { trustHandlers } from './trustService';
-import { dream, filterWeights, invert, layerActivations, maximize, maximizeRange, type VisHooks } from './vis';
+import { dream, estimateMaximize, filterWeights, invert, layerActivations, maximize, maximizeRange, type VisHooks } from './vis';
 import { featureMapGrid, tileGrid } from './image/render';
 
 /** What a handler gets besides its parameters. */
@@ -210,14 +210,18 @@ function isGray(img: RgbaImage): boolean {
   return true;
 }
 
-function spatialLayers(model: LoadedModel): LayerBrief[] {
-  if (!model.network) return [];
-  return model.network.graph.nodes
-    .filter((n) => {
-      const s = n.outputs[0]?.shape;
-      return s && s.length === 4 && (s[1] ?? 2) * (s[2] ?? 2) > 1;
-    })
-    .map((n) => ({ path: n.path, className: n.className, shape: n.outputs[0].shape.slice(1) }));
+/** The layers with a spatial 4-D output (the layer methods' targets) and the others (pooled, flat, dense), in graph order. */
+function layersBySpace(model: LoadedModel): { spatial: LayerBrief[]; other: LayerBrief[] } {
+  const spatial: LayerBrief[] = [];
+  const other: LayerBrief[] = [];
+  for (const n of model.network?.graph.nodes ?? []) {
+    const s = n.outputs[0]?.shape;
+    if (!s) continue;
+    const brief = { path: n.path, className: n.className, shape: s.slice(1) };
+    if (s.length === 4 && (s[1] ?? 2) * (s[2] ?? 2) > 1) spatial.push(brief);
+    else other.push(brief);
+  }
+  return { spatial, other };
 }
 
 /** Optimization callbacks: progress per step, a frame every few steps (streamed), cancel between steps. */
@@ -285,7 +289,8 @@ export const handlers: Handlers = {
       defaultPreprocess: m.defaultPreprocess,
       preprocessReason: m.preprocessReason,
       preprocessPresets: PREPROCESS_PRESETS.map((name) => ({ name, description: PRESET_DESCRIPTIONS[name] })),
-      spatialLayers: spatialLayers(m),
+      spatialLayers: layersBySpace(m).spatial,
+      otherLayers: layersBySpace(m).other,
       defaultLayer: m.network?.defaultLayer()?.path ?? null,
       defaultLayerReason: m.network?.defaultTarget()?.reason ?? null,
       canExplain: m.network !== null,
@@ -385,6 +390,11 @@ export const handlers: Handlers = {
     } finally {
       x.dispose();
     }
+  },
+
+  async estimateFilters(p, ctx) {
+    const m = await getModel(p.model, ctx);
+    return estimateMaximize(m, { layer: p.layer, first: p.first, last: p.last }, undefined, () => ctx.cancelled);
   },
 
   async maximizeFilters(p, ctx) {

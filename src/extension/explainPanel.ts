@@ -283,8 +283,8 @@ export class ExplainPanel implements vscode.Disposable {
       imageUri: this.panel.webview.asWebviewUri(vscode.Uri.file(this.state.image)).toString(),
       modelName: vscode.workspace.asRelativePath(this.state.model),
       model: b
-        ? { labels: b.labels, methods: b.methods, spatialLayers: b.spatialLayers, defaultLayer: b.defaultLayer, defaultLayerReason: b.defaultLayerReason, colormaps: b.colormaps, preprocessPresets: b.preprocessPresets, defaultPreprocess: b.defaultPreprocess, preprocessReason: b.preprocessReason, canExplain: b.canExplain, format: b.format, inputSize: b.inputSize }
-        : { labels: [], methods: [], spatialLayers: [], defaultLayer: null, defaultLayerReason: null, colormaps: [], preprocessPresets: [], defaultPreprocess: '', preprocessReason: '', canExplain: false, format: '', inputSize: { height: 0, width: 0, channels: 0 } },
+        ? { labels: b.labels, methods: b.methods, spatialLayers: b.spatialLayers, otherLayers: b.otherLayers, defaultLayer: b.defaultLayer, defaultLayerReason: b.defaultLayerReason, colormaps: b.colormaps, preprocessPresets: b.preprocessPresets, defaultPreprocess: b.defaultPreprocess, preprocessReason: b.preprocessReason, canExplain: b.canExplain, format: b.format, inputSize: b.inputSize }
+        : { labels: [], methods: [], spatialLayers: [], otherLayers: [], defaultLayer: null, defaultLayerReason: null, colormaps: [], preprocessPresets: [], defaultPreprocess: '', preprocessReason: '', canExplain: false, format: '', inputSize: { height: 0, width: 0, channels: 0 } },
     });
   }
 

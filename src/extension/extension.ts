@@ -115,6 +115,10 @@ export function activate(context: vscode.ExtensionContext): CnnLensApi {
     });
   }
 
+  // The menus' entry for Grad-CAM: a menu shows a command's title without its category, so the Explorer's and
+  // the editor title's item is this alias titled "CNN Lens: Explain with Grad-CAM" (hidden from the palette).
+  command('cnnLens.explainFromMenu', (...args: unknown[]) => vscode.commands.executeCommand('cnnLens.explain', ...args));
+
   // A folder of class subfolders (from the Explorer, or chosen) audited with the selected model; { model } picks another.
   command('cnnLens.auditFolder', async (arg?: unknown, opts?: unknown) => {
     const folder = arg instanceof vscode.Uri ? arg : (await vscode.window.showOpenDialog({ canSelectFolders: true, canSelectFiles: false, openLabel: 'Audit', title: 'Audit: choose a folder with one subfolder per class' }))?.[0];

@@ -4,6 +4,7 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { LayerNode, ModelSummaryView } from '../shared/protocol';
+import { estimateText } from '../shared/runEstimate';
 import type { PanelDeps } from './explainPanel';
 import { IMAGE_EXTENSIONS, pickImage } from './imagePicker';
 import { middleLayer, VisualizePanel } from './visualizePanel';
@@ -74,17 +75,25 @@ export function registerVisCommands(deps: PanelDeps, resolveModel: () => Promise
         if (!layer) return undefined;
         const n = channelsOf(s, layer);
         if (first === undefined || last === undefined) {
+          const chosenLayer = layer;
           const range = await vscode.window.showInputBox({
             title: `Visualize Filters: channels of ${layer} (0–${n - 1})`,
             value: `0-${Math.min(n, 16) - 1}`,
-            validateInput: (v) => {
+            prompt: 'A channel or a range, e.g. 0-15',
+            validateInput: async (v) => {
               const m = /^\s*(\d+)\s*(?:-\s*(\d+))?\s*$/.exec(v);
               if (!m) return 'A channel or a range, e.g. 0-15';
               const a = Number(m[1]);
               const b = Number(m[2] ?? m[1]);
               if (a > b || b >= n) return `Channels run from 0 to ${n - 1}`;
               if (b - a >= 64) return 'At most 64 channels at a time';
-              return undefined;
+              // Before anything runs: how long this range will take, from a few of its steps timed on this model.
+              try {
+                const e = await deps.engine.request({ type: 'estimateFilters', model, layer: chosenLayer, first: a, last: b });
+                return { message: `${b - a + 1} channel${b === a ? '' : 's'}: ${estimateText(e)}`, severity: vscode.InputBoxValidationSeverity.Info };
+              } catch {
+                return undefined;
+              }
             },
           });
           if (!range) return undefined;

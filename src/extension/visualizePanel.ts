@@ -4,6 +4,7 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { layerChoices } from '../shared/format';
+import { aboutDuration, estimateText, type RunEstimate } from '../shared/runEstimate';
 import {
   DREAM_DEFAULT_OCTAVES,
   DREAM_DEFAULT_STEPS,
@@ -89,6 +90,8 @@ export class VisualizePanel implements vscode.Disposable {
   readonly tiles: { index: number; channel: number; image: PngImage; objective: number; note?: string | null }[] = [];
   result: { description: string; image: PngImage | null; ms: number } | null = null;
   lastError: string | null = null;
+  /** Filters: the time the run was estimated to take before it started (timed steps on this model). */
+  estimate: RunEstimate | null = null;
   private progress: { done: number; total: number; message?: string } | null = null;
   private runNumber = 0;
   private work: vscode.CancellationTokenSource | null = null;
@@ -164,6 +167,7 @@ export class VisualizePanel implements vscode.Disposable {
         this.sendInit();
         const run = this.runNumber;
         if (this.status !== 'idle') this.post({ type: 'started', run });
+        if (this.estimate && this.status !== 'idle') this.post({ type: 'estimate', run, text: estimateText(this.estimate), ms: this.estimate.ms });
         for (const t of this.tiles) this.post({ type: 'tile', run, ...t });
         if (this.lastFrame) this.post({ type: 'frame', run, ...this.lastFrame, index: this.frameCount });
         if (this.progress && this.status === 'running') this.post({ type: 'progress', run, ...this.progress });
@@ -197,6 +201,7 @@ export class VisualizePanel implements vscode.Disposable {
     this.tiles.length = 0;
     this.result = null;
     this.lastError = null;
+    this.estimate = null;
     this.progress = null;
     const run = ++this.runNumber;
     this.post({ type: 'started', run });
@@ -229,7 +234,8 @@ export class VisualizePanel implements vscode.Disposable {
       let last = 0;
       report = ({ done, total }) => {
         const pct = total ? (100 * done) / total : 0;
-        progress.report({ increment: Math.max(0, pct - last), message: `step ${done} of ${total}` });
+        const about = this.estimate ? ` (${aboutDuration(this.estimate.ms)} in all)` : '';
+        progress.report({ increment: Math.max(0, pct - last), message: `step ${done} of ${total}${about}` });
         last = Math.max(last, pct);
       };
       return ended;
@@ -259,6 +265,11 @@ export class VisualizePanel implements vscode.Disposable {
             break;
           }
           case 'filters': {
+            // Said before the optimization starts: a few of its steps timed on this model (cached per model).
+            const e = await engine.request({ type: 'estimateFilters', model: job.model, layer: job.layer, first: job.first, last: job.last }, { token: cts.token });
+            this.estimate = e;
+            this.deps.log.info(`${titleOf(job)}: estimated ${estimateText(e)}`);
+            this.post({ type: 'estimate', run, text: estimateText(e), ms: e.ms });
             const r = await engine.request({ type: 'maximizeFilters', model: job.model, layer: job.layer, first: job.first, last: job.last }, opts);
             result = { description: `${r.tiles.length} channels of ${job.layer}`, image: null, ms: r.ms };
             break;

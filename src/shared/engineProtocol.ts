@@ -5,6 +5,7 @@ import type { AuditParams } from './auditProtocol';
 import type { MethodGroup } from './methods';
 import { isObject } from './guards';
 import type { FaithfulnessRecord, SanityRecord, SanityStage } from './trustRecords';
+import type { RunEstimate } from './runEstimate';
 
 export type BackendPreference = 'auto' | 'native' | 'wasm' | 'cpu';
 export const BACKEND_PREFERENCES: readonly BackendPreference[] = ['auto', 'native', 'wasm', 'cpu'];
@@ -58,6 +59,8 @@ export interface ModelBrief {
   preprocessPresets: { name: string; description: string }[];
   /** Layers with a spatial 4-D output: the targets of the layer methods. */
   spatialLayers: LayerBrief[];
+  /** The other layers (pooled, flattened, dense): no spatial grid, so not a target; the picker lists them disabled. */
+  otherLayers: LayerBrief[];
   defaultLayer: string | null;
   /** Why the default layer is the default (one sentence). */
   defaultLayerReason: string | null;
@@ -197,6 +200,8 @@ export interface EngineCalls {
   filterWeights: { params: { model: string; layer: string }; result: { image: PngImage; description: string; count: number; tiles?: LayerTile[] } };
   /** A layer's feature maps for an image, as a labelled grid. */
   activations: { params: { model: string; layer: string; image: string; preprocess?: string; maxChannels?: number }; result: { image: PngImage; shape: number[]; layer: string; tiles?: LayerTile[] } };
+  /** How long maximizeFilters with these parameters will take: a few of its steps timed (cached per model). */
+  estimateFilters: { params: { model: string; layer: string; first: number; last: number }; result: RunEstimate };
   /** Activation maximization of channels first..last of a layer; tiles stream as each finishes. */
   maximizeFilters: { params: { model: string; layer: string; first: number; last: number; steps?: number; size?: number; seed?: number }; result: { tiles: TileResult[]; ms: number } };
   /** An image that maximizes a class logit; frames stream. */

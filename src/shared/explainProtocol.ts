@@ -55,7 +55,7 @@ export type ToExplainView =
       /** webview URI of the image file. */
       imageUri: string;
       modelName: string;
-      model: Pick<ModelBrief, 'labels' | 'methods' | 'spatialLayers' | 'defaultLayer' | 'defaultLayerReason' | 'colormaps' | 'preprocessPresets' | 'defaultPreprocess' | 'preprocessReason' | 'canExplain' | 'format' | 'inputSize'>;
+      model: Pick<ModelBrief, 'labels' | 'methods' | 'spatialLayers' | 'otherLayers' | 'defaultLayer' | 'defaultLayerReason' | 'colormaps' | 'preprocessPresets' | 'defaultPreprocess' | 'preprocessReason' | 'canExplain' | 'format' | 'inputSize'>;
     }
   /** `inputNote`: what happened to the image on its way into the model ("8×8 upscaled to 224×224"), if notable. */
   | { type: 'predictions'; predictions: Prediction[]; inputNote?: string | null }

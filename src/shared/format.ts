@@ -48,10 +48,12 @@ export interface LayerChoice {
  * targets), then the others (not choosable); names without the prefix all layers share.
  */
 export function layerChoices(layers: readonly LayerForChoice[], defaultLayer: string | null): { prefix: string; choices: LayerChoice[] } {
-  const prefix = commonPathPrefix(layers.map((l) => l.path));
+  // The prefix the targets share (a classifier head nested elsewhere keeps its full path).
+  const targets = layers.filter((l) => l.explainable);
+  const prefix = commonPathPrefix((targets.length ? targets : layers).map((l) => l.path));
   const row = (l: LayerForChoice): LayerChoice => ({
     value: l.path,
-    name: l.path.slice(prefix.length),
+    name: l.path.startsWith(prefix) ? l.path.slice(prefix.length) : l.path,
     detail: `${l.className} · ${shapeText(l.shape)}`,
     explainable: l.explainable,
     isDefault: l.path === defaultLayer,

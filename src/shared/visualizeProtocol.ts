@@ -38,6 +38,8 @@ export type ToVisualizeView =
   | { type: 'init'; job: VisJob; title: string; subtitle: string; imageUri: string | null; tileCount: number; choices?: VisChoices | null }
   /** `run` numbers the runs of this panel: the page ignores anything from an older run. */
   | { type: 'started'; run: number }
+  /** Before the optimization starts: how long it will take (e.g. "about 40 s: … (timed on this model)"). */
+  | { type: 'estimate'; run: number; text: string; ms: number }
   | { type: 'progress'; run: number; done: number; total: number; message?: string }
   | { type: 'frame'; run: number; image: PngImage; step: number; total: number; index: number }
   | { type: 'tile'; run: number; index: number; channel: number; image: PngImage; objective: number; note?: string | null }

@@ -195,25 +195,47 @@ async function explainChecks(page: Page, image: string, shot: (n: string) => Pro
   await h.check('layer picker: typing filters the layers, the shared prefix is dropped, Enter chooses', async () => {
     await fr.locator('#method').click();
     await fr.locator('#method vscode-option[value="gradcam"]').click();
+    // Grad-CAM's own map, not the Score-CAM map still on show.
+    await fr.waitForFunction(() => (document.getElementById('heatmap') as HTMLElement).dataset.method === 'gradcam', undefined, { timeout: 60_000 });
     await heatmapLoaded(fr);
     const before = await imageFingerprint(fr, '#heatmap');
     const all = await fr.evaluate(() => {
       const input = document.getElementById('layer') as HTMLInputElement;
       input.click();
-      return Array.from(document.querySelectorAll('#layer-list [role="option"]')).map((o) => ({ name: o.querySelector('.opt-name')?.textContent ?? '', def: !!o.querySelector('.default-tag'), mark: o.querySelector('.mark')?.textContent ?? '' }));
+      return Array.from(document.querySelectorAll('#layer-list [role="option"]')).map((o) => ({
+        name: o.querySelector('.opt-name')?.textContent ?? '', def: !!o.querySelector('.default-tag'), mark: o.querySelector('.mark')?.textContent ?? '',
+        disabled: o.getAttribute('aria-disabled') === 'true', detail: o.querySelector('.opt-detail')?.textContent ?? '',
+      }));
     });
     if (!all[0]?.def) throw new Error(`the default is not first: ${JSON.stringify(all.slice(0, 3))}`);
-    if (all.some((o) => o.name.startsWith('sequential_9/'))) throw new Error('the common prefix is still shown');
-    if (!all.every((o) => o.mark === '◆')) throw new Error('explainable layers are not marked');
+    // The targets share sequential_9/model3/ (dropped); the classifier head lives elsewhere and keeps its path.
+    if (all.some((o) => o.name.startsWith('sequential_9/model3/'))) throw new Error('the common prefix is still shown');
+    // The mark says which layers are targets: every spatial layer has it and can be chosen; the pooled and
+    // dense layers of the head are listed without it, disabled, saying why.
+    const marked = all.filter((o) => o.mark === '◆');
+    const other = all.filter((o) => o.mark !== '◆');
+    if (marked.some((o) => o.disabled) || !marked.every((o) => /\d+×\d+×\d+/.test(o.detail))) throw new Error(`a marked layer is disabled or not spatial: ${JSON.stringify(marked.filter((o) => o.disabled || !/×.*×/.test(o.detail)))}`);
+    if (!other.length || other.some((o) => !o.disabled || !o.detail.includes('no spatial grid'))) throw new Error(`the layers that are not targets: ${JSON.stringify(other)}`);
+    if (!other.some((o) => o.detail.startsWith('Dense'))) throw new Error(`the Dense layers are not listed: ${JSON.stringify(other)}`);
+    await fr.locator('#layer').fill('dense');
+    const dense = await fr.$$eval('#layer-list [role="option"]', (els) => els.map((e) => e.getAttribute('aria-disabled') === 'true'));
+    if (!dense.length || dense.some((d) => !d)) throw new Error(`'dense' shows ${JSON.stringify(dense)}`);
+    if (await fr.locator('#layer-list .combo-option.active').count()) throw new Error('a layer that is not a target is highlighted as the one Enter takes');
+    await shot('09b-layer-picker-not-targets.png');
+    await page.keyboard.press('Enter');
+    await sleep(300);
+    if ((await fr.getAttribute('#layer', 'aria-expanded')) !== 'true') throw new Error('Enter on a layer that is not a target closed the list');
+    await page.keyboard.press('Escape');
     await fr.locator('#layer').fill('block_1');
     const names = await fr.$$eval('#layer-list [role="option"] .opt-name', (els) => els.map((e) => e.textContent ?? ''));
     if (!names.length || names.some((n) => !n.includes('block_1'))) throw new Error(`filter 'block_1' shows ${JSON.stringify(names)}`);
     await shot('09b-layer-picker.png');
     await page.keyboard.press('Enter');
     await heatmapLoaded(fr, before.key);
+    await fr.waitForFunction(() => (document.getElementById('caption')?.textContent ?? '').includes('block_1'), undefined, { timeout: 60_000 }).catch(() => undefined);
     const caption = (await fr.textContent('#caption')) ?? '';
     if (!caption.includes('block_1')) throw new Error(`caption: ${caption}`);
-    return `${all.length} layers listed, ${names.length} match 'block_1'; ${caption}`;
+    return `${all.length} layers listed (${marked.length} targets marked ◆, ${other.length} not: ${other.map((o) => o.name).join(', ')}), ${names.length} match 'block_1'; ${caption}`;
   });
 
   await trustChecks(h, page, fr, shot);
@@ -427,8 +449,19 @@ async function modelBrowserChecks(page: Page, shot: (n: string) => Promise<unkno
     const input = page.locator('.quick-input-widget input.input');
     await input.waitFor({ state: 'visible', timeout: 20_000 });
     await input.fill('0-3');
+    // Before anything runs, the box says how long the range will take, from steps timed on this model.
+    const message = page.locator('.quick-input-widget .quick-input-message');
+    await waitFor('the time estimate under the channel range', async () => /^4 channels: (under 1 s|about \d+ (s|min)): 1 batch of 4 channels × \d+ steps at [\d.]+ m?s a step \(timed on this model\)$/.test(((await message.textContent()) ?? '').trim()), 60_000)
+      .catch(async (e) => {
+        throw new Error(`${(e as Error).message}; the box says '${(await message.textContent()) ?? ''}'`);
+      });
+    const boxEstimate = ((await message.textContent()) ?? '').trim();
+    await shot('12a-filters-estimate.png');
     await page.keyboard.press('Enter');
     const vf = await frameWith(page, 'body[data-kind="filters"] .tile', 30_000);
+    await vf.waitForFunction(() => !(document.getElementById('estimate') as HTMLElement).hidden, undefined, { timeout: 30_000 });
+    const panelEstimate = ((await vf.textContent('#estimate')) ?? '').trim();
+    if (panelEstimate !== `Estimate: ${boxEstimate.replace(/^4 channels: /, '')}`) throw new Error(`the panel says '${panelEstimate}', the box said '${boxEstimate}'`);
     const counts: number[] = [];
     await vf.waitForFunction(() => document.querySelectorAll('.tile:not(.pending) img').length >= 1, undefined, { timeout: 90_000 });
     counts.push(await vf.locator('.tile:not(.pending) img').count());
@@ -439,8 +472,17 @@ async function modelBrowserChecks(page: Page, shot: (n: string) => Promise<unkno
     if (sizes.some((w) => !(w > 0))) throw new Error(`tile sizes ${sizes}`);
     if (counts[0] >= 4) throw new Error('all tiles arrived at once: nothing streamed');
     await vf.waitForFunction(() => (document.getElementById('status')?.textContent ?? '').startsWith('Done'), undefined, { timeout: 30_000 });
+    const done = ((await vf.textContent('#status')) ?? '').trim();
+    // A dead or flat channel's tile says so under it (its tooltip has the engine's note); the others show their number.
+    const tiles = await vf.$$eval('.tile', (els) => els.map((e) => ({ k: (e as HTMLElement).dataset.channel, degenerate: e.classList.contains('degenerate'), cap: e.querySelector('figcaption')?.textContent ?? '', note: e.querySelector('img')?.title ?? '' })));
+    for (const t of tiles) {
+      const want = t.degenerate ? /^#\d+ · (dead: never activates|flat: ignores the image)$/ : /^#\d+$/;
+      if (!want.test(t.cap) || (t.degenerate && !/dead unit|does not depend/.test(t.note))) throw new Error(`tile ${JSON.stringify(t)}`);
+    }
+    const captioned = tiles.filter((t) => t.degenerate).map((t) => t.cap);
+    if (!/^Done in [\d.]+ s \(estimated (under 1 s|\d+ (s|min))\)\.$/.test(done)) throw new Error(`status: ${done}`);
     await shot('13-filters-done.png');
-    return `tiles seen: ${counts.join(' → ')}`;
+    return `tiles seen: ${counts.join(' → ')}; ${panelEstimate}; ${done}; captioned: ${captioned.join(', ') || 'none'}`;
   });
 }
 
@@ -564,14 +606,46 @@ async function lightThemeChecks(page: Page, shot: (n: string) => Promise<unknown
     await page.keyboard.press('Enter');
     await sleep(800);
     const taken: string[] = [];
-    for (const [tab, file] of [['Explain: portrait.png', 'L1-explain-portrait.png'], ['Explain: arrow.png', 'L2-explain.png'], ['model.json', 'L3-model-browser.png'], ['Deep Dream', 'L4-deep-dream.png']] as const) {
+    for (const [tab, file] of [['Explain: portrait.png', 'L1-explain-portrait.png'], ['Explain: arrow.png', 'L2-explain.png'], ['model.json', 'L3-model-browser.png'], ['Deep Dream', 'L4-deep-dream.png'], ['Filters:', 'L5-filters.png']] as const) {
       const t = page.locator('.tab', { hasText: tab }).first();
       if ((await t.count()) === 0) continue;
       await t.click();
       await sleep(1500);
       await shot(file);
       taken.push(file);
+      if (file === 'L5-filters.png') {
+        // Revived after the reload with no tiles: run it again to see the estimate and the captions in this theme.
+        const vf = await frameWith(page, 'body[data-kind="filters"] #run', 10_000).catch(() => null);
+        if (vf) {
+          await vf.locator('#run').click();
+          await vf.waitForFunction(() => (document.getElementById('status')?.textContent ?? '').startsWith('Done'), undefined, { timeout: 60_000 }).catch(() => undefined);
+          await shot('L5b-filters-done.png');
+          taken.push('L5b-filters-done.png');
+        }
+      }
+      if (file === 'L2-explain.png') {
+        // The layer picker open at its end: the first layers (targets, marked) and the head's (dimmed).
+        const fr = await explainFrame(page, 'arrow.png', 10_000).catch(() => null);
+        if (fr && !(await fr.locator('#layer').isDisabled())) {
+          await fr.locator('#layer').click();
+          await fr.evaluate(() => {
+            const l = document.getElementById('layer-list')!;
+            l.scrollTop = l.scrollHeight;
+          });
+          await sleep(300);
+          await shot('L2b-layer-picker.png');
+          taken.push('L2b-layer-picker.png');
+          await page.keyboard.press('Escape');
+        }
+      }
     }
+    await explorerContextMenu(page, firstImage());
+    await page.getByRole('menuitem', { name: /^CNN Lens$/ }).hover();
+    await sleep(500);
+    await shot('L6-context-menu.png');
+    taken.push('L6-context-menu.png');
+    await page.keyboard.press('Escape');
+    await page.keyboard.press('Escape');
     return taken.join(', ');
   });
 }
@@ -595,10 +669,13 @@ async function main(): Promise<void> {
     await h.check('command palette lists the CNN Lens commands', async () => {
       // 30-odd commands: the palette's list is virtualized, so each one is looked up by its own name.
       const labels = await paletteEntries(page, 'CNN Lens:');
-      const want = ['CNN Lens: Explain with Grad-CAM', 'CNN Lens: Explain with Score-CAM', 'CNN Lens: Explain with RISE', 'CNN Lens: Select Model', 'CNN Lens: Show Engine Log', 'CNN Lens: Restart Engine'];
+      const want = ['CNN Lens: Explain with Grad-CAM', 'CNN Lens: Explain with Score-CAM', 'CNN Lens: Explain with RISE', 'CNN Lens: Select Model', 'CNN Lens: Show Engine Log', 'CNN Lens: Restart Engine', 'CNN Lens: Visualize Filters…', 'CNN Lens: Audit Folder…'];
       const missing: string[] = [];
       for (const w of want) if (!(await paletteEntries(page, w)).includes(w)) missing.push(w);
       if (missing.length) throw new Error(`missing ${JSON.stringify(missing)}; palette shows ${JSON.stringify(labels)}`);
+      // The menus' Grad-CAM alias stays out of the palette: one entry, not two.
+      const gradcam = (await paletteEntries(page, 'CNN Lens: Explain with Grad-CAM')).filter((l) => l === 'CNN Lens: Explain with Grad-CAM');
+      if (gradcam.length !== 1) throw new Error(`'CNN Lens: Explain with Grad-CAM' listed ${gradcam.length} times`);
       return `${labels.length} entries`;
     });
 
@@ -631,7 +708,32 @@ async function main(): Promise<void> {
       await shot('02-context-menu.png');
       await page.keyboard.press('Escape');
       await page.keyboard.press('Escape');
+      const unbranded = items.filter((t) => /CNN Lens/.test(t) && t !== 'CNN Lens' && !t.startsWith('CNN Lens: '));
+      if (unbranded.length) throw new Error(`top-level entries without "CNN Lens: ": ${JSON.stringify(unbranded)}`);
       return `${all.filter((t) => t.includes('Explain with')).length} explain entries`;
+    });
+
+    await h.check('a model file\'s context menu: the CNN Lens submenu has the model browser and the visualizations, no Explain', async () => {
+      const folder = page.locator('.explorer-folders-view .monaco-list-row', { has: page.locator('.label-name', { hasText: /^demo$/ }) }).first();
+      if ((await folder.count()) === 0) throw new Error('no demo/ folder in the workspace');
+      await folder.click();
+      await page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'model.json' }).first().waitFor({ timeout: 10_000 });
+      try {
+        const items = await explorerContextMenu(page, 'model.json');
+        const sub = page.getByRole('menuitem', { name: /^CNN Lens$/ });
+        if ((await sub.count()) !== 1) throw new Error(`no "CNN Lens" submenu in ${JSON.stringify(items)}`);
+        await sub.hover();
+        await page.getByRole('menuitem', { name: 'Open Model Browser' }).waitFor({ timeout: 5000 });
+        const inSub = (await page.getByRole('menuitem').allTextContents()).map((t) => t.replace(/\s+/g, ' ').trim()).filter((t) => t && !items.includes(t));
+        await shot('02d-model-context-menu.png');
+        for (const want of ['Open Model Browser', 'Visualize Filters…', 'Visualize Class…']) if (!inSub.includes(want)) throw new Error(`${want} missing from ${JSON.stringify(inSub)}`);
+        if (inSub.some((t) => t.includes('Explain')) || items.some((t) => t.includes('Explain'))) throw new Error(`Explain offered on a model file: ${JSON.stringify([...items, ...inSub])}`);
+        return inSub.join(', ');
+      } finally {
+        await page.keyboard.press('Escape');
+        await page.keyboard.press('Escape');
+        await folder.click();
+      }
     });
 
     await h.check('an open image has Explain with Grad-CAM in its editor title', async () => {

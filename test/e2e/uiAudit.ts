@@ -1,4 +1,4 @@
-// The UI suite's Audit checks: right-click the samples-by-class folder → CNN Lens: Audit Folder… with
+// The UI suite's Audit checks: right-click the samples-by-class folder → CNN Lens → Audit Folder… with
 // the demo model; the panel shows the confusion matrix and at least one mistake with its heatmaps; a
 // matrix cell shows its images; a mistake's link opens the explain panel. Run last by test/e2e/ui.ts (it
 // points cnnLens.model at the demo model for the time of the checks).
@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Frame, Page } from 'playwright-core';
 import { type Harness, sleep } from './lib/harness';
-import { explorerContextMenu, frameWith, runCommand } from './lib/workbench';
+import { clickSubmenuItem, explorerContextMenu, frameWith, runCommand } from './lib/workbench';
 
 export async function auditChecks(h: Harness, page: Page, workspace: string, shot: (n: string) => Promise<unknown>): Promise<void> {
   const folder = 'samples-by-class';
@@ -24,10 +24,10 @@ export async function auditChecks(h: Harness, page: Page, workspace: string, sho
   await sleep(800);
   try {
     let frame: Frame | null = null;
-    await h.check(`context menu on ${folder}/ → CNN Lens: Audit Folder… shows the confusion matrix and a mistake with its heatmaps`, async () => {
+    await h.check(`context menu on ${folder}/ → CNN Lens → Audit Folder… shows the confusion matrix and a mistake with its heatmaps`, async () => {
       const items = await explorerContextMenu(page, folder);
-      if (!items.includes('CNN Lens: Audit Folder…')) throw new Error(`menu: ${JSON.stringify(items)}`);
-      await page.getByRole('menuitem', { name: 'CNN Lens: Audit Folder…' }).click();
+      if (!items.includes('CNN Lens')) throw new Error(`no CNN Lens submenu in ${JSON.stringify(items)}`);
+      await clickSubmenuItem(page, /^CNN Lens$/, 'Audit Folder…');
       const fr = await frameWith(page, '#report table.matrix', 60_000);
       frame = fr;
       await fr.waitForFunction(() => document.getElementById('status')?.textContent === 'Done.', undefined, { timeout: 60_000 });

@@ -55,16 +55,17 @@ export function layerPicker(id: string, onChoose: (path: string | null) => void)
           'data-value': c.value,
           'aria-selected': String((value ?? defaultChoice()?.value) === c.value),
           'aria-disabled': c.explainable ? undefined : 'true',
-          title: c.explainable ? `${c.name} — ${c.detail}` : `${c.name} — not a target: its output has no spatial grid`,
+          title: c.explainable ? `${c.name} — ${c.detail}` : `${c.name} — not a target: its output has no spatial grid (Grad-CAM and the other layer methods need one)`,
           onmousedown: (e) => e.preventDefault(),
           onclick: () => choose(i),
         },
           h('span', { class: 'mark', 'aria-hidden': 'true' }, c.explainable ? '◆' : ''),
           h('span', { class: 'opt-name' }, c.name, c.isDefault ? h('span', { class: 'default-tag' }, ' default') : null),
-          h('span', { class: 'opt-detail' }, c.detail),
+          h('span', { class: 'opt-detail' }, c.explainable ? c.detail : `${c.detail} · no spatial grid`),
         ),
       ),
       ...(shown.length ? [] : [h('li', { class: 'combo-empty muted', role: 'presentation' }, `No layer matches '${input.value.trim()}'`)]),
+      ...(choices.some((c) => !c.explainable) ? [h('li', { class: 'combo-legend muted', role: 'presentation' }, h('span', { class: 'mark' }, '◆'), ' target of the layer methods · dimmed: no spatial grid')] : []),
     );
     if (active >= 0) input.setAttribute('aria-activedescendant', `${id}-opt-${active}`);
     else input.removeAttribute('aria-activedescendant');
@@ -96,24 +97,26 @@ export function layerPicker(id: string, onChoose: (path: string | null) => void)
     onChoose(value);
   }
 
+  /** Moves to the next row that can be chosen (layers that are not targets are passed over). */
   function move(delta: number): void {
-    if (!shown.length) return;
-    let i = active;
-    for (let n = 0; n < shown.length; n++) {
-      i = Math.max(0, Math.min(shown.length - 1, i + delta));
-      if (shown[i].explainable || i === 0 || i === shown.length - 1) break;
+    for (let i = active + delta; i >= 0 && i < shown.length; i += delta) {
+      if (shown[i].explainable) {
+        active = i;
+        render();
+        return;
+      }
     }
-    active = i;
-    render();
   }
 
   input.addEventListener('focus', () => input.select());
   input.addEventListener('click', () => open());
   input.addEventListener('input', () => {
     open();
-    active = 0;
+    // The first match that can be chosen is the one Enter takes (none when only non-targets match).
+    active = -1;
     render();
-    if (shown[0] && !shown[0].explainable) move(1);
+    active = shown.findIndex((c) => c.explainable);
+    render();
   });
   input.addEventListener('blur', () => close(true));
   input.addEventListener('keydown', (e) => {

@@ -57,8 +57,12 @@ export function toolbar(): HTMLElement {
     const b = view.init!.model;
     const o = options();
     fillMethods(methodEl);
+    // Every layer: the spatial ones are targets (marked ◆), the others are listed disabled with the reason.
     const { prefix, choices } = layerChoices(
-      b.spatialLayers.map((l) => ({ path: l.path, className: l.className, shape: l.shape, explainable: true })),
+      [
+        ...b.spatialLayers.map((l) => ({ path: l.path, className: l.className, shape: l.shape, explainable: true })),
+        ...b.otherLayers.map((l) => ({ path: l.path, className: l.className, shape: l.shape, explainable: false })),
+      ],
       b.defaultLayer,
     );
     layers.setChoices(choices, prefix, o.layer);

@@ -9,12 +9,13 @@ import { encodePng } from '../../engine/image/png';
 import { featureMapGrid, tileGrid } from '../../engine/image/render';
 import { upscaleNearest } from '../../engine/image/resize';
 import {
-  DEFAULT_INVERT_STEPS, DEFAULT_MAXIMIZE_STEPS, DREAM_DEFAULTS, dream, filterWeights, invert, layerActivations, maximize, maximizeRange,
+  DEFAULT_INVERT_STEPS, DEFAULT_MAXIMIZE_STEPS, DREAM_DEFAULTS, dream, estimateMaximize, filterWeights, invert, layerActivations, maximize, maximizeRange,
   type MaximizeOptions, type MaximizeResult, type VisHooks,
 } from '../../engine/vis';
 import { flag, list, num, str, UsageError, type OptionSpecs, type ParsedArgs } from '../args';
 import { GLOBAL_OPTIONS, openModel, PREPROCESS_OPTION, preprocessOf, requireImages, round } from '../common';
 import { progressBar, writeResult, type CliIO } from '../io';
+import { estimateText } from '../../shared/runEstimate';
 
 const OUTPUT_OPTIONS: OptionSpecs = {
   json: { type: 'boolean', help: 'one JSON object on stdout' },
@@ -108,7 +109,7 @@ export const VIS_COMMANDS: Record<string, { usage: string; summary: string; opti
   },
   maximize: {
     usage: 'cnn-lens maximize MODEL --layer L (--channel K | --channels K1-K2 | --neuron Y,X,K | --class C) [--steps N] [--seed S] [--out img.png] [--raw img.npy]',
-    summary: 'an image that excites a channel, a unit or a class as much as possible',
+    summary: 'an image that excites a channel, a unit or a class as much as possible (a time estimate, from steps timed on the model, on stderr first)',
     options: MAXIMIZE_OPTIONS,
   },
   invert: {
@@ -294,14 +295,18 @@ async function runMaximize(args: ParsedArgs, io: CliIO): Promise<number> {
   try {
     options.preprocess = preprocessOf(args, model);
     const inputs = [model.file];
+    const [first, last] = range ? parseRange(range) : [undefined, undefined];
+    const single: MaximizeOptions = { ...options, channel, neuron, classIndex: cls };
+    // Said before the run starts: a few of its steps timed on this model, times its steps and batches.
+    const estimate = estimateMaximize(model, range ? { ...options, first, last } : single);
+    if (!flag(args, 'json')) io.err(`estimate: ${estimateText(estimate)}`);
     const opt = optimizeHooks(args, io, 'maximize', inputs);
     const t0 = performance.now();
     let results: MaximizeResult[];
     if (range) {
-      const [first, last] = parseRange(range);
-      results = maximizeRange(model, { ...options, first, last }, opt.hooks);
+      results = maximizeRange(model, { ...options, first: first!, last: last! }, opt.hooks);
     } else {
-      results = [maximize(model, { ...options, channel, neuron, classIndex: cls }, opt.hooks)];
+      results = [maximize(model, single, opt.hooks)];
     }
     const ms = performance.now() - t0;
     opt.finish();
@@ -321,7 +326,7 @@ async function runMaximize(args: ParsedArgs, io: CliIO): Promise<number> {
       io.out(JSON.stringify({
         model: model.file, backend, layer: r0.layer, preprocess: options.preprocess, size: [h, w], steps: r0.steps, seed: r0.seed, param: r0.param,
         results: results.map((r) => ({ target: r.target, objective: round(r.objective), ...(r.dead ? { dead: true } : {}), ...(r.flat ? { flat: true } : {}), ...(r.note ? { note: r.note } : {}), ms: r.ms })),
-        outputs: files, frames: opt.frames, timings: { loadMs: Math.round(loadMs), ms: Math.round(ms) },
+        outputs: files, frames: opt.frames, timings: { loadMs: Math.round(loadMs), ms: Math.round(ms), estimateMs: Math.round(estimate.ms) },
       }));
     } else {
       for (const r of results) {

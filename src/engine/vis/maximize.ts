@@ -13,8 +13,8 @@ import type { PreprocessPreset } from '../image/preprocess';
 import { makeRng } from '../random';
 import { capSteps, channelCount, checkChannel, logitsTargets, resolveNode, runsAtAnySize, since, visNetwork } from './common';
 import { channelObjective, classObjective, neuronObjective, type Objective } from './objectives';
-import { evaluate, imageOf, optimize, type VisHooks } from './optimize';
-import { makeParam, type ParamKind } from './param';
+import { evaluate, imageOf, optimize, type OptimizeSpec, type VisHooks } from './optimize';
+import { type ImageParam, makeParam, type ParamKind } from './param';
 import { NO_REGULARIZERS, type Regularizers } from './regularizers';
 import { endsInRelu, outputReader, smoothReluReader } from './readers';
 import { degenerateUnit } from './deadUnits';
@@ -178,22 +178,70 @@ export interface MaximizeRun {
   batch?: number;
 }
 
-function run(r: MaximizeRun): MaximizeResult[] {
-  const t0All = performance.now();
-  const { model, options: o } = r;
+/**
+ * What a maximization optimizes, at which size and for how many steps, and the optimization of one batch
+ * of channels: shared by the run and its time estimate (./estimate.ts), so the estimate times the very
+ * steps the run takes. The caller disposes it.
+ */
+export interface MaximizeSetup {
+  net: Network;
+  /** The layer (null for a class). */
+  node: GraphNode | null;
+  /** Optimization steps per batch (the default for the layer, capped by CNN_LENS_MAX_STEPS). */
+  steps: number;
+  seed: number;
+  paramKind: Exclude<ParamKind, 'raw'>;
+  /** One batch: channels `chs` as rows (undefined: the single target); its parameters are disposed by the caller. */
+  batchSpec(chs: (number | undefined)[], hooks?: VisHooks, progress?: { offset: number; total: number }): { spec: OptimizeSpec; param: ImageParam };
+  /** What is reported for channel `ch` (undefined: the single target), and its label. */
+  report(ch: number | undefined): { objective: Objective; label: string };
+  dispose(): void;
+}
+
+export function prepareMaximize(model: LoadedModel, o: MaximizeOptions): MaximizeSetup {
   const net = visNetwork(model, 'maximize');
   const target = resolveTarget(model, net, o);
-  const list = r.channels ?? [undefined];
-  const results: MaximizeResult[] = [];
   try {
     const { h, w, modelSize } = plan(model, net, target, o);
     const channels = model.inputSize.channels;
     const space = inputSpace(o.preprocess ?? model.defaultPreprocess, channels);
     const paramKind = o.param ?? 'fourier';
-    const steps = capSteps(o.steps ?? defaultMaximizeSteps(net, target.node));
-    const seed = o.seed ?? 0;
     const transforms = { ...defaultTransforms(Math.min(h, w)), ...o.transforms };
     const regularizers = { ...defaultRegularizers(paramKind), ...o.regularizers };
+    const steps = capSteps(o.steps ?? defaultMaximizeSteps(net, target.node));
+    const seed = o.seed ?? 0;
+    return {
+      net, node: target.node, steps, seed, paramKind,
+      batchSpec(chs, hooks, progress) {
+        // Each batch starts from the same noise and meets the same transformations as a single run would.
+        const rng = makeRng(seed);
+        const param = makeParam(paramKind, { batch: chs.length, height: h, width: w, channels, rng, sameNoise: true });
+        const spec: OptimizeSpec = {
+          net, space, param, start: param.init, objective: target.objectiveFor(chs[0] === undefined ? undefined : (chs as number[])), steps,
+          rule: { kind: 'adam' as const, lr: o.lr ?? 0.05 }, regularizers, transforms, rng, modelSize, hooks, progress,
+        };
+        return { spec, param };
+      },
+      report: (ch) => ({
+        objective: target.reportFor(ch === undefined ? undefined : [ch]),
+        label: ch === undefined ? target.label : `channel ${ch} of ${target.node!.path}`,
+      }),
+      dispose: () => target.dispose(),
+    };
+  } catch (e) {
+    target.dispose();
+    throw e;
+  }
+}
+
+function run(r: MaximizeRun): MaximizeResult[] {
+  const t0All = performance.now();
+  const { model, options: o } = r;
+  const setup = prepareMaximize(model, o);
+  const list = r.channels ?? [undefined];
+  const results: MaximizeResult[] = [];
+  try {
+    const { steps, seed, paramKind } = setup;
     // Channels of a range run as rows of one batch (per-op overhead is shared: ~1.5× faster per image on
     // wasm); each row starts from the same noise and meets the same transformations as a single run would.
     const batchSize = r.channels ? Math.max(1, r.batch ?? DEFAULT_RANGE_BATCH) : 1;
@@ -201,28 +249,21 @@ function run(r: MaximizeRun): MaximizeResult[] {
     for (let g = 0; g < groups; g++) {
       const t0 = performance.now();
       const chs = list.slice(g * batchSize, (g + 1) * batchSize);
-      const rng = makeRng(seed);
-      const param = makeParam(paramKind, { batch: chs.length, height: h, width: w, channels, rng, sameNoise: true });
+      const { spec, param } = setup.batchSpec(chs, r.hooks, { offset: g * steps, total: groups * steps });
       let p: tf.Tensor | null = null;
       try {
-        const spec = {
-          net, space, param, start: param.init, objective: target.objectiveFor(chs[0] === undefined ? undefined : (chs as number[])), steps,
-          rule: { kind: 'adam' as const, lr: o.lr ?? 0.05 }, regularizers, transforms, rng, modelSize,
-          hooks: r.hooks, progress: { offset: g * steps, total: groups * steps },
-        };
         p = optimize(spec).p;
         for (let b = 0; b < chs.length; b++) {
           const ch = chs[b];
           const row = tf.slice(p, b, 1);
-          const report = target.reportFor(ch === undefined ? undefined : [ch]);
+          const { objective: report, label } = setup.report(ch);
           const value = evaluate({ ...spec, objective: report }, row);
-          const label = ch === undefined ? target.label : `channel ${ch} of ${target.node!.path}`;
-          const degenerate = target.node ? degenerateUnit({ ...spec, objective: report }, value, label, endsInRelu(target.node)) : null;
+          const degenerate = setup.node ? degenerateUnit({ ...spec, objective: report }, value, label, endsInRelu(setup.node)) : null;
           row.dispose();
           const res: MaximizeResult = {
-            ...imageOf(space, param, p, b),
+            ...imageOf(spec.space, param, p, b),
             target: label,
-            layer: target.node?.path ?? null, objective: value, steps, seed, param: paramKind, ms: Math.round(since(t0) / chs.length),
+            layer: setup.node?.path ?? null, objective: value, steps, seed, param: paramKind, ms: Math.round(since(t0) / chs.length),
             ...(degenerate ?? {}),
           };
           results.push(res);
@@ -235,7 +276,7 @@ function run(r: MaximizeRun): MaximizeResult[] {
       }
     }
   } finally {
-    target.dispose();
+    setup.dispose();
   }
   if (results.length === 1) results[0].ms = since(t0All);
   return results;

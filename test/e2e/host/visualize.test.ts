@@ -43,6 +43,13 @@ describe('feature visualization', function () {
     await panel.whenDone();
     assert.equal(panel.status, 'done', `status ${panel.status}: ${panel.lastError}`);
     assert.deepEqual(panel.tiles.map((t) => t.channel), [2, 3, 4]);
+    // The estimate said before the run: 3 channels in one batch, the run's steps (capped by CNN_LENS_MAX_STEPS), a measured pace.
+    const e = panel.estimate;
+    assert.ok(e, 'no estimate before the run');
+    assert.deepEqual([e.channels, e.batch, e.batches], [3, 3, 1]);
+    const cap = Number(process.env.CNN_LENS_MAX_STEPS);
+    if (Number.isFinite(cap) && cap >= 1) assert.ok(e.steps <= cap, `${e.steps} steps, capped at ${cap}`);
+    assert.ok(e.msPerStep > 0 && Math.abs(e.ms - e.msPerStep * e.steps) < 1e-6 * e.ms, JSON.stringify(e));
     for (const t of panel.tiles) {
       assert.ok(isPng(t.image.png) && t.image.width > 8, `tile ${t.channel} is a picture`);
       assert.ok(Number.isFinite(t.objective));

@@ -69,9 +69,18 @@ export async function frameWith(page: Page, selector: string, timeoutMs = 30_000
 /** Runs a command from the command palette by its full title ("CNN Lens: Restart Engine"). */
 export async function runCommand(page: Page, title: string): Promise<void> {
   await closeQuickInput(page);
-  await page.keyboard.press('F1');
   const input = page.locator('.quick-input-widget input.input');
-  await input.waitFor({ state: 'visible' });
+  // On a busy machine F1 is sometimes swallowed while a menu closes or an editor opens: press it again.
+  for (let attempt = 1; ; attempt++) {
+    await page.keyboard.press('F1');
+    try {
+      await input.waitFor({ state: 'visible', timeout: 7000 });
+      break;
+    } catch (e) {
+      if (attempt >= 3) throw e;
+      await closeQuickInput(page);
+    }
+  }
   await input.fill('>' + title);
   await page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first().waitFor();
   await sleep(100);

@@ -38,6 +38,19 @@ describe('shared/format: how the panels write numbers, shapes, layers and input 
     assert.equal(choices[0].detail, 'X · 2×2×8');
   });
 
+  it('layerChoices: the prefix is the one the targets share; a head nested elsewhere keeps its full path', () => {
+    // A Teachable Machine export: the MobileNet under sequential_9/model3/, its classifier under sequential_11/.
+    const layers = [
+      { path: 'sequential_9/model3/conv1', className: 'Conv2D', shape: [8, 8, 4], explainable: true },
+      { path: 'sequential_9/model3/out_relu', className: 'ReLU', shape: [4, 4, 4], explainable: true },
+      { path: 'sequential_9/global_average_pooling2d', className: 'GlobalAveragePooling2D', shape: [4], explainable: false },
+      { path: 'sequential_11/dense', className: 'Dense', shape: [3], explainable: false },
+    ];
+    const { prefix, choices } = layerChoices(layers, 'sequential_9/model3/out_relu');
+    assert.equal(prefix, 'sequential_9/model3/');
+    assert.deepEqual(choices.map((c) => [c.name, c.explainable]), [['out_relu', true], ['conv1', true], ['sequential_11/dense', false], ['sequential_9/global_average_pooling2d', false]]);
+  });
+
   it('inputNote: says when a small image was upscaled, colour became gray, or the aspect changed', () => {
     assert.equal(inputNote({ width: 8, height: 8, channels: 3 }, { width: 224, height: 224, channels: 3 }), '8×8 upscaled to 224×224');
     assert.equal(inputNote({ width: 1152, height: 2048, channels: 3 }, { width: 64, height: 64, channels: 1 }), 'converted to grayscale, aspect changed 9:16 → 1:1');

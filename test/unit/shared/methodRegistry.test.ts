@@ -14,7 +14,7 @@ describe('method registry', () => {
 
   it('package.json declares each method command (titled with the method name), lists it in the CNN Lens submenu, and offers it as default method', () => {
     const commands = new Map<string, string>(pkg.contributes.commands.map((c: { command: string; title: string }) => [c.command, c.title]));
-    const submenu = new Set(pkg.contributes.menus['cnnLens.explainSubmenu'].map((e: { command: string }) => e.command));
+    const submenu = new Set(pkg.contributes.menus['cnnLens.contextSubmenu'].map((e: { command: string }) => e.command));
     for (const m of METHOD_INFO) {
       assert.ok(commands.has(m.command), `${m.command} missing`);
       assert.ok(commands.get(m.command)!.endsWith(m.title), `${m.command}: '${commands.get(m.command)}' does not name ${m.title}`);

@@ -111,6 +111,22 @@ describe('cnn-lens feature visualization commands', function () {
     assert.match(n.out, /neuron \(3, 4, 1\) of conv2: unit value/);
   });
 
+  it('maximize says its time estimate on stderr before the run starts (and in --json timings)', async () => {
+    // conv2 has 6 channels: batches of 4 and 2, 5 steps each.
+    const r = await run(['maximize', modelFile, '--layer', 'conv2', '--channels', '0-5', '--steps', '5']);
+    assert.equal(r.code, 0, r.err.join('\n'));
+    const at = r.err.findIndex((l) => l.startsWith('estimate: '));
+    assert.ok(at >= 0, r.err.join('\n'));
+    assert.match(r.err[at], /^estimate: (under 1 s|about \d+ s): 2 batches of 4 channels × 5 steps at [\d.]+ m?s a step \(timed on this model\)$/);
+    const firstStep = r.err.findIndex((l) => l.startsWith('maximize ['));
+    assert.ok(firstStep > at, `the estimate (line ${at}) comes after the progress (line ${firstStep}):\n${r.err.join('\n')}`);
+    const j = await run(['maximize', modelFile, '--layer', 'conv2', '--channel', '1', '--steps', '5', '--json']);
+    assert.equal(j.code, 0, j.err.join('\n'));
+    assert.ok(!j.err.some((l) => l.startsWith('estimate: ')), 'no stderr chatter with --json');
+    const est = JSON.parse(j.out).timings.estimateMs;
+    assert.ok(Number.isInteger(est) && est >= 0, `estimateMs ${est}`);
+  });
+
   it('CNN_LENS_MAX_STEPS caps the steps', async () => {
     const before = process.env.CNN_LENS_MAX_STEPS;
     process.env.CNN_LENS_MAX_STEPS = '3';
