@@ -1,4 +1,4 @@
-// `npm run bench [-- --quick] [--backend B] [--models m1,m2] [--ops o1,o2] [--audit E1,E2|all] [--runs N] [--threads N] [--out FILE]`
+// `npm run bench [-- --quick] [--backend B] [--models m1,m2] [--ops o1,o2] [--audit E1,E2|all] [--vs-pytorch] [--runs N] [--threads N] [--out FILE]`
 //
 // Times every attribution method and feature-visualization step on VGG16, MobileNetV2, InceptionV3 (seeded
 // random weights) and the demo model: median and p90 over several runs after a warm-up, and the peak RSS.
@@ -17,6 +17,7 @@ import { demoModelPath, MODEL_NAMES, openBenchModel, type BenchModelName } from 
 import type { MethodOptions } from '../src/engine/methods';
 import { benchInput, HEAVY_OPS, ONLY_ON, OP_NAMES, OP_TITLES, setupOp, type OpName } from './ops';
 import { median, quantile } from './stats';
+import { findTorchPython, formatPytorchTable, MAX_RATIO_LOAD, PYTORCH_MODELS, runPytorch, type PytorchResult } from './pytorch';
 import { AUDIT_ENTRIES, auditEntriesOf, checkAuditTargets, formatAuditTable, runAuditChild, runAuditEntries, type AuditEntryName, type AuditResult } from './audit';
 
 const OPTIONS: OptionSpecs = {
@@ -28,6 +29,7 @@ const OPTIONS: OptionSpecs = {
   threads: { type: 'number', valueName: 'N', help: 'wasm threads (default: the engine default)' },
   batch: { type: 'number', valueName: 'N', help: 'SmoothGrad / integrated gradients: images per batch (default: the engine default)' },
   audit: { type: 'list', valueName: 'E[,…]|all', help: `cnn-lens audit on generated folders: ${AUDIT_ENTRIES.join(', ')} (default all; in --quick ${auditEntriesOf(undefined, true).join(', ')}). Given without --models/--ops, only the audits run; --models/--ops without it, only the models` },
+  'vs-pytorch': { type: 'boolean', help: `also time ${'VGG16, MobileNetV2 and Inception V3'} in PyTorch (Debian's python3-torch), each right after CNN Lens's run, and print the ratios (withheld above load ${MAX_RATIO_LOAD})` },
   out: { type: 'string', valueName: 'FILE', help: 'results file (default bench/results.json)' },
   help: { type: 'boolean', help: 'this help' },
   child: { type: 'string', valueName: 'MODEL', help: '(internal) run one model in this process' },
@@ -335,9 +337,17 @@ async function main(): Promise<number> {
   const loadBefore = os.loadavg()[0];
   const t0 = performance.now();
   const results: ModelResult[] = [];
+  const torch = args.options['vs-pytorch'] ? findTorchPython() : null;
+  if (torch && 'missing' in torch) log(torch.missing);
+  const pytorch: PytorchResult[] = [];
   for (const m of wanted) {
     log(`${m}…`);
-    results.push(await runChild(m, argv));
+    const r = await runChild(m, argv);
+    results.push(r);
+    if (torch && 'python' in torch && (PYTORCH_MODELS as readonly string[]).includes(m)) {
+      log(`${m} in PyTorch…`);
+      pytorch.push(runPytorch(torch.python, m, r.threads ?? s.threads ?? 2, s.runs ?? (s.quick ? 3 : 7)));
+    }
   }
   const audits: AuditResult[] = auditEntries.length ? await runAuditEntries(__filename, argv, auditEntries, path.resolve(__dirname, '..', '..'), log) : [];
   const totalS = (performance.now() - t0) / 1000;
@@ -347,6 +357,7 @@ async function main(): Promise<number> {
   const targets = [...checkTargets(results), ...checkAuditTargets(audits)];
   const out: string[] = [header, ''];
   if (results.length) out.push(formatTable(results, s.ops), '');
+  if (pytorch.length) out.push(...formatPytorchTable(results, pytorch, loadBefore), '');
   if (audits.length) out.push(formatAuditTable(audits), '');
   for (const r of results) {
     if (r.error) out.push(`${r.title}: ${r.error}`);
@@ -362,7 +373,7 @@ async function main(): Promise<number> {
   process.stdout.write(out.join('\n') + '\n');
 
   const file = (args.options.out as string | undefined) ?? path.resolve(__dirname, '..', '..', 'bench', 'results.json');
-  const json = { date: started.toISOString(), commit: commitOf(), quick: s.quick, backendRequested: s.backend, machine, loadAverage: { before: loadBefore, after: os.loadavg()[0] }, totalSeconds: totalS, results, audits, targets };
+  const json = { date: started.toISOString(), commit: commitOf(), quick: s.quick, backendRequested: s.backend, machine, loadAverage: { before: loadBefore, after: os.loadavg()[0] }, totalSeconds: totalS, results, pytorch, audits, targets };
   fs.mkdirSync(path.dirname(file), { recursive: true });
   fs.writeFileSync(file, JSON.stringify(json, null, 2) + '\n');
   log(`wrote ${path.relative(process.cwd(), file) || file}`);
