@@ -6,29 +6,11 @@ import { strict as assert } from 'node:assert';
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import * as tf from '@tensorflow/tfjs-core';
-import * as tfl from '@tensorflow/tfjs-layers';
 import { main } from '../../../src/cli/main';
 import { cliScript } from '../../../src/cli/jobs';
 import { initBackend } from '../../../src/engine/backend';
 import { captureIO, listFiles, saveLayersModel, tmpDir, writePng } from '../helpers';
-
-const S = 8;
-const LABELS = ['red', 'green', 'blue'];
-const SCALE = 4;
-
-function colourModel(): tfl.LayersModel {
-  const m = tfl.sequential({
-    layers: [
-      tfl.layers.conv2d({ inputShape: [S, S, 3], filters: 3, kernelSize: 1, useBias: false, name: 'last_conv' }),
-      tfl.layers.globalAveragePooling2d({ name: 'gap' }),
-      tfl.layers.dense({ units: 3, activation: 'softmax', name: 'out' }),
-    ],
-  });
-  m.getLayer('last_conv').setWeights([tf.reshape(tf.eye(3), [1, 1, 3, 3])]);
-  m.getLayer('out').setWeights([tf.mul(tf.eye(3), SCALE), tf.zeros([3])]);
-  return m;
-}
+import { colourModel, LABELS, S, SCALE } from './colourModel';
 
 /** What the model must say about a solid colour, computed here: softmax(4·rgb/255). */
 function expected(rgb: number[]): { probs: number[]; predicted: number } {

@@ -11,34 +11,18 @@ import * as path from 'node:path';
 import * as v8 from 'node:v8';
 import * as vm from 'node:vm';
 import * as tf from '@tensorflow/tfjs-core';
-import * as tfl from '@tensorflow/tfjs-layers';
 import { initBackend } from '../../../src/engine/backend';
 import { runAudit } from '../../../src/engine/audit/run';
 import { scanImageFolder } from '../../../src/engine/audit/scan';
 import { loadAnyModel, type LoadedModel } from '../../../src/engine/model/loadModel';
 import type { AuditReport } from '../../../src/shared/auditRecords';
 import { saveLayersModel, tmpDir, writePng } from '../helpers';
+import { colourModel, LABELS } from './colourModel';
 
-/** The model's input size, and the images' (resized to it by the engine, as a user's photos are). */
-const S = 8;
+/** The images' size (resized to the model's input by the engine, as a user's photos are). */
 const IMG = 256;
-const LABELS = ['red', 'green', 'blue'];
 const LIMITS = { gallery: 3, leastConfident: 2 };
 const N = 12;
-
-/** 1×1 identity convolution → global average pooling → Dense(4·I) → softmax: a solid colour's class is its strongest channel. */
-function colourModel(): tfl.LayersModel {
-  const m = tfl.sequential({
-    layers: [
-      tfl.layers.conv2d({ inputShape: [S, S, 3], filters: 3, kernelSize: 1, useBias: false, name: 'last_conv' }),
-      tfl.layers.globalAveragePooling2d({ name: 'gap' }),
-      tfl.layers.dense({ units: 3, activation: 'softmax', name: 'out' }),
-    ],
-  });
-  m.getLayer('last_conv').setWeights([tf.tidy(() => tf.reshape(tf.eye(3), [1, 1, 3, 3]))]);
-  m.getLayer('out').setWeights([tf.tidy(() => tf.mul(tf.eye(3), 4)), tf.zeros([3])]);
-  return m;
-}
 
 /** n solid-colour images, a third per class folder; every second one is a mistake (its strongest channel is the next class). */
 function writeFolder(dir: string, n: number): { mistakes: number; correct: number } {
