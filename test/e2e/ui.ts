@@ -494,9 +494,19 @@ async function dreamChecks(page: Page, image: string, shot: (n: string) => Promi
     await fr.waitForFunction(() => Number((document.getElementById('frame') as HTMLElement).dataset.frames ?? 0) >= 3, undefined, { timeout: 120_000 });
     const n = await fr.$eval('#frame', (e) => Number((e as HTMLElement).dataset.frames));
     // Cancel at once (a screenshot first can take longer than the rest of the run on a busy machine).
-    await fr.locator('#cancel').click();
+    await fr.locator('#cancel').click({ timeout: 5_000 }).catch(() => undefined);
     await shot('14-deep-dream.png');
-    await fr.waitForFunction(() => (document.getElementById('status')?.textContent ?? '') === 'Cancelled.', undefined, { timeout: 15_000 });
+    const statusOf = () => fr.evaluate(() => document.getElementById('status')?.textContent ?? '');
+    await fr.waitForFunction(() => /^(Cancelled\.|Done)/.test(document.getElementById('status')?.textContent ?? ''), undefined, { timeout: 15_000 });
+    if ((await statusOf()).startsWith('Done')) {
+      // An idle machine finished the default run (4 octaves of 20 steps, ~1 s) before the click reached it:
+      // cancel a run long enough to be cancelled instead.
+      await fr.locator('#steps').fill('400');
+      await fr.locator('#run').click();
+      await fr.waitForFunction(() => (document.getElementById('status')?.textContent ?? '').startsWith('Step'), undefined, { timeout: 30_000 });
+      await fr.locator('#cancel').click();
+      await fr.waitForFunction(() => (document.getElementById('status')?.textContent ?? '') === 'Cancelled.', undefined, { timeout: 15_000 });
+    }
     const after = await fr.$eval('#frame', (e) => Number((e as HTMLElement).dataset.frames));
     await page.waitForTimeout(1500);
     const later = await fr.$eval('#frame', (e) => Number((e as HTMLElement).dataset.frames));
