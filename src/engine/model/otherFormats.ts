@@ -27,6 +27,23 @@ const BY_EXTENSION: Record<string, string> = {
 
 /** Recognizes PyTorch's zip files, Python pickles and TensorFlow Lite flatbuffers from their first bytes. */
 function sniff(file: string): string | null {
+  const b = readHead(file, 512);
+  if (!b) return null;
+  const n = b.length;
+  if (n >= 4 && b.readUInt32LE(0) === 0x04034b50) {
+    // A zip: PyTorch's torch.save writes "<name>/data.pkl" as its first member.
+    const nameLen = n >= 28 ? b.readUInt16LE(26) : 0;
+    const first = b.subarray(30, 30 + nameLen).toString('latin1');
+    if (/(^|\/)data\.pkl$/.test(first) || /(^|\/)version$/.test(first)) return BY_EXTENSION['.pt'];
+    return null;
+  }
+  if (n >= 2 && b[0] === 0x80 && b[1] >= 2 && b[1] <= 5) return BY_EXTENSION['.pkl'];
+  if (n >= 8 && b.subarray(4, 8).toString('latin1') === 'TFL3') return BY_EXTENSION['.tflite'];
+  return null;
+}
+
+/** The file's first `size` bytes (fewer when it is shorter), or null when it cannot be read. */
+function readHead(file: string, size: number): Buffer | null {
   let fd: number;
   try {
     fd = fs.openSync(file, 'r');
@@ -34,18 +51,9 @@ function sniff(file: string): string | null {
     return null;
   }
   try {
-    const head = Buffer.alloc(512);
-    const n = fs.readSync(fd, head, 0, head.length, 0);
-    const b = head.subarray(0, n);
-    if (n >= 4 && b.readUInt32LE(0) === 0x04034b50) {
-      // A zip: PyTorch's torch.save writes "<name>/data.pkl" as its first member.
-      const nameLen = n >= 28 ? b.readUInt16LE(26) : 0;
-      const first = b.subarray(30, 30 + nameLen).toString('latin1');
-      if (/(^|\/)data\.pkl$/.test(first) || /(^|\/)version$/.test(first)) return BY_EXTENSION['.pt'];
-      return null;
-    }
-    if (n >= 2 && b[0] === 0x80 && b[1] >= 2 && b[1] <= 5) return BY_EXTENSION['.pkl'];
-    if (n >= 8 && b.subarray(4, 8).toString('latin1') === 'TFL3') return BY_EXTENSION['.tflite'];
+    const b = Buffer.alloc(size);
+    return b.subarray(0, fs.readSync(fd, b, 0, size, 0));
+  } catch {
     return null;
   } finally {
     fs.closeSync(fd);
@@ -58,18 +66,8 @@ function sniff(file: string): string | null {
  * of model.onnx, downloaded with "Save link as"). Both are common in repositories of trained models.
  */
 export function standInProblem(file: string): string | null {
-  let head: string;
-  try {
-    const fd = fs.openSync(file, 'r');
-    try {
-      const b = Buffer.alloc(1024);
-      head = b.subarray(0, fs.readSync(fd, b, 0, b.length, 0)).toString('latin1');
-    } finally {
-      fs.closeSync(fd);
-    }
-  } catch {
-    return null;
-  }
+  const head = readHead(file, 1024)?.toString('latin1');
+  if (head === undefined) return null;
   if (head.startsWith('version https://git-lfs.github.com/spec/')) {
     const size = /\nsize (\d+)/.exec(head)?.[1];
     const real = size ? ` (the real file has ${(Number(size) / 1e6).toFixed(1)} MB)` : '';
