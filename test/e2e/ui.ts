@@ -515,15 +515,48 @@ async function dreamChecks(page: Page, image: string, shot: (n: string) => Promi
     return `${n} frames when checked, stopped at ${after}`;
   });
 
-  await h.check('Run again, then Cancel in the progress notification stops it too', async () => {
+  await h.check("Deep Dream's subtitle says the steps per octave the engine runs (CNN_LENS_MAX_STEPS caps them), not the default", async () => {
+    const fr = await frameWith(page, 'body[data-kind="dream"] #frame', 10_000);
+    // The panel asked for the default, 4 octaves of 20 steps; the engine of this suite caps every optimization.
+    const cap = Number(process.env.CNN_LENS_MAX_STEPS);
+    const steps = Number.isFinite(cap) && cap >= 1 ? Math.min(20, Math.floor(cap)) : 20;
+    const want = `4 octaves of ${steps} steps${steps < 20 ? ' (20 asked; capped by CNN_LENS_MAX_STEPS)' : ''}`;
+    const sub = (await fr.textContent('#subtitle')) ?? '';
+    if (!sub.includes(want)) throw new Error(`subtitle "${sub}" does not say "${want}"`);
+    const status = (await fr.textContent('#status')) ?? '';
+    return `${sub.slice(sub.lastIndexOf(', ') + 2)}; status "${status}"`;
+  });
+
+  await h.check('Run again: the progress notification says the step the panel says, then its Cancel stops the run too', async () => {
     const fr = await frameWith(page, 'body[data-kind="dream"] #frame', 10_000);
     await fr.locator('#run').click();
     await fr.waitForFunction(() => (document.getElementById('status')?.textContent ?? '').startsWith('Step'), undefined, { timeout: 30_000 });
     const toast = page.locator('.notification-toast', { hasText: 'CNN Lens: Deep Dream' }).first();
     await toast.waitFor({ timeout: 10_000 });
+    // Both are fed by the same progress messages: read the panel, then the notification, a few times while it runs.
+    // The notification is read second, so it may be ahead of the panel, never behind by more than one step
+    // (VS Code passes a notification's updates on at most every 100 ms).
+    const line = /Step (\d+) of (\d+)(?: · octave (\d+) of (\d+))?/;
+    const pairs: string[] = [];
+    let same = 0;
+    for (let i = 0; i < 6; i++) {
+      const panelText = (await fr.textContent('#status')) ?? '';
+      const toastText = ((await toast.locator('.notification-list-item-message').first().textContent().catch(() => '')) ?? '').replace(/\u00a0/g, ' ');
+      if (/^(Cancelled|Done)/.test(panelText) || !toastText) break;
+      const a = line.exec(panelText);
+      const b = line.exec(toastText);
+      pairs.push(`${a?.[0] ?? panelText} | ${b?.[0] ?? toastText}`);
+      if (!a || !b) throw new Error(`no step line in the panel ("${panelText}") or the notification ("${toastText}")`);
+      if (a[2] !== b[2] || a[4] !== b[4]) throw new Error(`the totals differ: ${pairs.join('; ')}`);
+      if (Number(b[1]) < Number(a[1]) - 1) throw new Error(`the notification lags the panel: ${pairs.join('; ')}`);
+      if (!a[3] !== !b[3]) throw new Error(`one says the octave, the other not: ${pairs.join('; ')}`);
+      if (a[0] === b[0]) same++;
+      await sleep(150);
+    }
     await shot('15b-progress-notification.png');
     await toast.getByRole('button', { name: 'Cancel' }).click();
     await fr.waitForFunction(() => (document.getElementById('status')?.textContent ?? '') === 'Cancelled.', undefined, { timeout: 15_000 });
+    return `${same} of ${pairs.length} reads alike: ${pairs.join('; ')}`;
   });
 
   await h.check('Deep Dream: layers, octaves and steps chosen in the panel apply to the next run', async () => {
