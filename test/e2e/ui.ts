@@ -180,6 +180,8 @@ async function explainChecks(page: Page, image: string, shot: (n: string) => Pro
     await fr.locator('#method').click();
     const rows = await fr.$$eval('#method vscode-option', (os) => os.map((o) => ({ text: (o.textContent ?? '').trim(), title: o.getAttribute('title') ?? '', disabled: o.hasAttribute('disabled'), value: o.getAttribute('value') ?? '' })));
     await shot('09b-explain-method-list.png');
+    // Said at the end of this check: the list stays usable for the rest of it (and the checks after it).
+    const cut = await methodsCutOff(fr);
     const groups = rows.filter((r) => r.value.startsWith('group:')).map((r) => r.text);
     if (groups.length !== 3) throw new Error(`expected 3 group headings, got ${JSON.stringify(groups)}`);
     const methods = rows.filter((r) => !r.value.startsWith('group:'));
@@ -189,6 +191,7 @@ async function explainChecks(page: Page, image: string, shot: (n: string) => Pro
     await fr.locator('#method vscode-option[value="scorecam"]').click();
     await fr.waitForFunction(() => (document.getElementById('heatmap') as HTMLElement).dataset.method === 'scorecam', undefined, { timeout: 60_000 });
     await shot('09c-explain-scorecam.png');
+    if (cut.length) throw new Error(`cut off in the method list: ${cut.join(' | ')}`);
     return `${groups.join(' | ')}; disabled: ${methods.filter((r) => r.disabled).map((r) => r.value).join(', ') || 'none'}`;
   });
 
@@ -632,6 +635,18 @@ async function reloadChecks(page: Page, shot: (n: string) => Promise<unknown>): 
   });
 }
 
+/** The entries of the explain panel's open method list whose text does not fit (ellipsis, clipped). */
+async function methodsCutOff(fr: Frame): Promise<string[]> {
+  return fr.$$eval('#method vscode-option', (os) =>
+    os
+      .filter((o) => {
+        const parts = [o as HTMLElement, o.shadowRoot?.querySelector<HTMLElement>('.content') ?? null];
+        return parts.some((e) => e !== null && e.clientWidth > 0 && e.scrollWidth > e.clientWidth + 1);
+      })
+      .map((o) => `${(o.textContent ?? '').trim()} (${(o as HTMLElement).scrollWidth} px in ${(o as HTMLElement).clientWidth})`),
+  );
+}
+
 /** The same panels in a light theme: every colour comes from the theme, so they must read there too. */
 async function lightThemeChecks(page: Page, shot: (n: string) => Promise<unknown>): Promise<void> {
   await h.check('light theme: the explain panel, the model browser and a visualization read well', async () => {
@@ -649,6 +664,7 @@ async function lightThemeChecks(page: Page, shot: (n: string) => Promise<unknown
     await page.keyboard.press('Enter');
     await sleep(800);
     const taken: string[] = [];
+    const cutLight: string[] = [];
     for (const [tab, file] of [['Explain: portrait.png', 'L1-explain-portrait.png'], ['Explain: arrow.png', 'L2-explain.png'], ['model.json', 'L3-model-browser.png'], ['Deep Dream', 'L4-deep-dream.png'], ['Filters:', 'L5-filters.png']] as const) {
       const t = page.locator('.tab', { hasText: tab }).first();
       if ((await t.count()) === 0) continue;
@@ -680,6 +696,15 @@ async function lightThemeChecks(page: Page, shot: (n: string) => Promise<unknown
           taken.push('L2b-layer-picker.png');
           await page.keyboard.press('Escape');
         }
+        if (fr && !(await fr.locator('#method').isDisabled())) {
+          // The method list reads in this theme too, every entry whole.
+          await fr.locator('#method').click();
+          await sleep(300);
+          await shot('L2c-method-list.png');
+          taken.push('L2c-method-list.png');
+          cutLight.push(...(await methodsCutOff(fr)));
+          await fr.locator('#method').press('Escape');
+        }
       }
     }
     await explorerContextMenu(page, firstImage());
@@ -689,6 +714,7 @@ async function lightThemeChecks(page: Page, shot: (n: string) => Promise<unknown
     taken.push('L6-context-menu.png');
     await page.keyboard.press('Escape');
     await page.keyboard.press('Escape');
+    if (cutLight.length) throw new Error(`cut off in the method list (light theme): ${cutLight.join(' | ')}`);
     return taken.join(', ');
   });
 }
