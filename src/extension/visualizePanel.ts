@@ -20,9 +20,9 @@ import {
   type VisStatus,
 } from '../shared/protocol';
 import { isCancelled } from './engineClient';
-import type { PanelDeps } from './explainPanel';
+import { LensPanel, type PanelDeps, showUnrestorable } from './lensPanel';
 import { modelDisplayName } from './modelPicker';
-import { onPanelMessage, webviewHtml, webviewOptions } from './webviewHtml';
+import { webviewOptions } from './webviewHtml';
 
 function titleOf(job: VisJob): string {
   const m = modelDisplayName(job.model);
@@ -64,7 +64,7 @@ function subtitleOf(job: VisJob, plan: DreamPlanView | null): string {
   }
 }
 
-export class VisualizePanel implements vscode.Disposable {
+export class VisualizePanel extends LensPanel<ToVisualizeView, FromVisualizeView> {
   static readonly viewType = 'cnnLens.visualize';
   static readonly panels = new Set<VisualizePanel>();
 
@@ -80,7 +80,7 @@ export class VisualizePanel implements vscode.Disposable {
   static revive(deps: PanelDeps, panel: vscode.WebviewPanel, saved: unknown): VisualizePanel | undefined {
     const job = parseVisJob((saved as { job?: unknown } | undefined)?.job);
     if (!job) {
-      panel.webview.html = '<!DOCTYPE html><html><body><p>This CNN Lens panel could not be restored; run its command again.</p></body></html>';
+      showUnrestorable(panel, 'run its command again');
       return undefined;
     }
     panel.webview.options = VisualizePanel.options(deps, 'image' in job ? job.image : null);
@@ -106,33 +106,18 @@ export class VisualizePanel implements vscode.Disposable {
   progressText: string | null = null;
   private progress: { done: number; total: number; message?: string } | null = null;
   private runNumber = 0;
-  private work: vscode.CancellationTokenSource | null = null;
-  private running: Promise<void> | null = null;
-  private readonly disposables: vscode.Disposable[] = [];
-  private disposed = false;
 
   private constructor(
-    private readonly deps: PanelDeps,
-    readonly panel: vscode.WebviewPanel,
+    deps: PanelDeps,
+    panel: vscode.WebviewPanel,
     public job: VisJob,
   ) {
-    VisualizePanel.panels.add(this);
+    super(deps, panel, { entry: 'visualize', name: 'visualization panel', parse: parseFromVisualizeView, registry: VisualizePanel.panels });
     if (job.kind === 'dream' || job.kind === 'invert') void this.loadChoices();
-    panel.iconPath = vscode.Uri.joinPath(deps.context.extensionUri, 'media', 'icons', 'cnn-lens.svg');
-    panel.webview.html = webviewHtml(panel.webview, deps.context.extensionUri, 'visualize', panel.title);
-    this.disposables.push(
-      onPanelMessage(panel.webview, 'visualization panel', parseFromVisualizeView, (m) => this.handleMessage(m), deps.log),
-      panel.onDidDispose(() => this.dispose()),
-    );
   }
 
-  /** Resolves when the current run (if any) has ended. */
-  whenDone(): Promise<void> {
-    return this.running ?? Promise.resolve();
-  }
-
-  private post(m: ToVisualizeView): void {
-    if (!this.disposed) void this.panel.webview.postMessage(m);
+  protected onMessage(m: FromVisualizeView): Promise<void> {
+    return this.handleMessage(m);
   }
 
   private tileCount(): number {
@@ -338,14 +323,5 @@ export class VisualizePanel implements vscode.Disposable {
     await vscode.workspace.fs.writeFile(uri, bytes);
     vscode.window.setStatusBarMessage(`CNN Lens: saved ${vscode.workspace.asRelativePath(uri)}`, 5000);
     return uri;
-  }
-
-  dispose(): void {
-    if (this.disposed) return;
-    this.disposed = true;
-    VisualizePanel.panels.delete(this);
-    this.work?.cancel();
-    for (const d of this.disposables) d.dispose();
-    this.panel.dispose();
   }
 }
