@@ -2,7 +2,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { GraphNode } from '../graph';
 import { channelsLast, convPadding, customGrad, fastGradients, pair, type L } from './common';
-import { dilateAndPad, padAlong, transposePlan } from './transposedConv';
+import { padAlong, spreadForTranspose, transposePlan } from './transposedConv';
 
 // ---------------------------------------------------------------------------------------------------
 // Pooling gradients from elementwise ops. The wasm backend's MaxPoolGrad and AvgPoolGrad kernels are scalar
@@ -37,7 +37,8 @@ export function avgPoolFastGrad(x: tf.Tensor4D, size: [number, number], strides:
     value: tf.avgPool(xi, size, strides, padding),
     gradFunc: (dy: tf.Tensor4D) => {
       const scaled = tf.mul(dy, tf.tensor4d(inverse, [1, rows.out, cols.out, 1]));
-      return tf.depthwiseConv2d(dilateAndPad(scaled as tf.Tensor4D, plan), tf.ones([size[0], size[1], c, 1]) as tf.Tensor4D, 1, 'valid');
+      const { spread, pad } = spreadForTranspose(scaled as tf.Tensor4D, plan);
+      return tf.depthwiseConv2d(spread, tf.ones([size[0], size[1], c, 1]) as tf.Tensor4D, 1, pad);
     },
   })) as any) as (x: tf.Tensor4D) => tf.Tensor4D;
   return op(x);
