@@ -1,7 +1,9 @@
 // `npm run bench [-- --quick] [--backend B] [--models m1,m2] [--ops o1,o2] [--audit E1,E2|all] [--vs-pytorch] [--runs N] [--threads N] [--out FILE]`
 //
-// Times every attribution method and feature-visualization step on VGG16, MobileNetV2, InceptionV3 (seeded
-// random weights) and the demo model: median and p90 over several runs after a warm-up, and the peak RSS.
+// Times every attribution method and feature-visualization step on VGG16, MobileNetV2, InceptionV3, ResNet-50
+// (seeded random weights), PyTorch's ONNX exports of VGG16, MobileNetV2 and ResNet-50 (made with python3-torch
+// when missing; ./models/onnx.ts) beside their layers twins, and the demo model: median and p90 over several
+// runs after a warm-up, and the peak RSS.
 // Then `cnn-lens audit` on generated labelled folders (./audit.ts). Each model and each audit runs in its
 // own child process so that its peak RSS is its own. Prints the tables and writes bench/results.json with
 // the backend, the machine and the commit. --models/--ops alone run only the models, --audit alone only
@@ -18,6 +20,8 @@ import type { MethodOptions } from '../src/engine/methods';
 import { benchInput, HEAVY_OPS, ONLY_ON, OP_NAMES, OP_TITLES, setupOp, type OpName } from './ops';
 import { median, quantile } from './stats';
 import { findTorchPython, formatPytorchTable, MAX_RATIO_LOAD, PYTORCH_MODELS, runPytorch, type PytorchResult } from './pytorch';
+import { ensureOnnxExports, isOnnxBenchName } from './models/onnx';
+import { checkOnnxTwinTargets, formatOnnxTwinTable } from './onnxTwins';
 import { AUDIT_ENTRIES, auditEntriesOf, checkAuditTargets, formatAuditTable, runAuditChild, runAuditEntries, type AuditEntryName, type AuditResult } from './audit';
 
 const OPTIONS: OptionSpecs = {
@@ -351,11 +355,22 @@ async function main(): Promise<number> {
   }
   const models = runModels ? ((args.options.models as string[] | undefined) ?? [...MODEL_NAMES]).map((m) => m.toLowerCase()) : [];
   for (const m of models) if (!(MODEL_NAMES as readonly string[]).includes(m)) throw new UsageError(`unknown model '${m}' (known: ${MODEL_NAMES.join(', ')})`);
-  const wanted = models.filter((m) => {
+  let wanted = models.filter((m) => {
     if (m !== 'demo' || demoModelPath()) return true;
     log('demo: media/demo/model.json is not present; skipped');
     return false;
   }) as BenchModelName[];
+  // The ONNX exports are made (once, before any timing) or skipped with the reason.
+  const onnxWanted = wanted.filter(isOnnxBenchName);
+  let onnxSkipped: string | null = null;
+  if (onnxWanted.length) {
+    const py = findTorchPython();
+    onnxSkipped = ensureOnnxExports(onnxWanted, 'python' in py ? py.python : null, log);
+  }
+  if (onnxSkipped) {
+    log(`ONNX models skipped: ${onnxSkipped}`);
+    wanted = wanted.filter((m) => !isOnnxBenchName(m));
+  }
 
   const started = new Date();
   const loadBefore = os.loadavg()[0];
@@ -378,9 +393,12 @@ async function main(): Promise<number> {
   const machine = machineInfo();
   const first = results.find((r) => !r.error) ?? audits.find((r) => !r.error && !r.skipped);
   const header = `backend ${first?.backend ?? '?'}${first?.threads ? ` (${first.threads} thread${first.threads > 1 ? 's' : ''})` : ''}, ${machine.cores} cores (${machine.cpu}), Node ${machine.node}, commit ${commitOf()}${s.quick ? ', quick' : ''}; load average ${loadBefore.toFixed(2)} before, ${os.loadavg()[0].toFixed(2)} after; ${totalS.toFixed(0)} s`;
-  const targets = [...checkTargets(results), ...checkAuditTargets(audits)];
+  const targets = [...checkTargets(results), ...checkOnnxTwinTargets(results), ...checkAuditTargets(audits)];
   const out: string[] = [header, ''];
   if (results.length) out.push(formatTable(results, s.ops), '');
+  const twins = formatOnnxTwinTable(results);
+  if (twins.length) out.push(...twins, '');
+  if (onnxSkipped) out.push(`ONNX models skipped: ${onnxSkipped}`, '');
   if (pytorch.length) out.push(...formatPytorchTable(results, pytorch, loadBefore), '');
   if (audits.length) out.push(formatAuditTable(audits), '');
   for (const r of results) {
