@@ -60,6 +60,37 @@ describe('ONNX loading', () => {
     }
   });
 
+  it('an NHWC input transposed to NCHW first is the input layer itself (shapes H×W×C in the layer list, never W×C×H); outputs as onnxruntime', async () => {
+    // 7×5: a square image would hide a swapped height and width. A graph that reads the NHWC image before
+    // transposing it (an Add) keeps the engine's layout layer and still matches onnxruntime.
+    const nhwc = (addFirst: boolean): GraphSpec => ({
+      input: { name: 'img', dims: ['batch', 7, 5, 3] },
+      outputs: [{ name: 'y', dims: ['batch', 4] }],
+      nodes: [
+        ...(addFirst ? [{ op: 'Add', name: 'shift', inputs: ['img', 'bias'], outputs: ['img2'] }] : []),
+        { op: 'Transpose', name: 'to_nchw', inputs: [addFirst ? 'img2' : 'img'], outputs: ['x'], attrs: { perm: [0, 3, 1, 2] } },
+        { op: 'Conv', name: 'conv', inputs: ['x', 'w'], outputs: ['a'], attrs: { kernel_shape: [3, 3], pads: [1, 1, 1, 1] } },
+        { op: 'Relu', name: 'relu', inputs: ['a'], outputs: ['r'] },
+        { op: 'Flatten', name: 'flat', inputs: ['r'], outputs: ['f'] },
+        { op: 'Gemm', name: 'fc', inputs: ['f', 'fc.w'], outputs: ['y'], attrs: { transB: 1 } },
+      ],
+      initializers: [weights('w', [2, 3, 3, 3], 1), weights('fc.w', [4, 2 * 7 * 5], 2), ...(addFirst ? [weights('bias', [3], 3)] : [])],
+    });
+    const file = writeModel(nhwc(false));
+    const m = await loadAnyModel(file);
+    try {
+      const s = summarizeModel(m);
+      assert.equal(s.inputLayout, 'channels last (NHWC)');
+      const shapes = new Map(s.layers.map((l) => [l.name, l.outputShape?.slice(1).join('×')]));
+      assert.deepEqual([...shapes.entries()].slice(0, 2), [['img', '7×5×3'], ['conv', '7×5×2']]);
+      assert.ok(!s.layers.some((l) => /Transpose|InputLayout/.test(l.className)), s.layers.map((l) => l.className).join(', '));
+    } finally {
+      m.dispose();
+    }
+    assert.ok((await compareWithOrt(file, [2, 7, 5, 3], 4, false)).err < 1e-4);
+    assert.ok((await compareWithOrt(writeModel(nhwc(true)), [2, 7, 5, 3], 5, false)).err < 1e-4);
+  });
+
   it('1 channel: unit preprocessing; metadata_props labels, preprocess and input size', async () => {
     const m = await loadAnyModel(writeModel(tiny(3, 1, { labels: '["cat", "dog", "fox"]', preprocess: 'tf', input_size: '32,48' })));
     try {
