@@ -38,7 +38,9 @@ describe('forward passes free each value after its last reader', function () {
     const model = residualModel();
     const net = new Network(model);
     const x = randomBatch(2);
-    tf.tidy(() => net.run(x)); // a first pass makes any per-network constants
+    tf.tidy(() => {
+      net.run(x); // a first pass makes any per-network constants
+    });
     const want = tf.tidy(() => (model.predict(x) as tf.Tensor).dataSync());
     tf.tidy(() => {
       const before = tf.memory().numTensors;
