@@ -279,14 +279,16 @@ export function checkTargets(results: ModelResult[]): TargetCheck[] {
     const times = (k: number, v: number | undefined) => (v !== undefined ? k * v : undefined);
     // Issue 18: each method at the cost its math needs, relative to the forward pass and to one saliency, on
     // the three ImageNet architectures (the 64-px demo model's times are per-op overhead).
-    if (r.model !== 'demo') add(`${r.title} Grad-CAM ≤ 1.15× forward`, get(r.model, 'gradcam'), times(1.15, fwd));
-    if (r.model !== 'demo') add(`${r.title} saliency ≤ 2.5× forward`, sal, times(2.5, fwd));
-    if (r.model !== 'demo') add(`${r.title} guided backprop ≤ 2.5× forward`, guided, times(2.5, fwd));
-    if (r.model !== 'demo') add(`${r.title} saliency ≤ guided backprop`, sal, guided);
-    if (r.model !== 'demo') add(`${r.title} SmoothGrad(25) ≤ 25× saliency`, get(r.model, 'smoothgrad'), times(25, sal));
-    const ig = r.ops.find((o) => o.op === 'integrated-gradients' && !o.error);
-    const steps = Number(/\((\d+)\)/.exec(ig?.title ?? '')?.[1]);
-    if (ig && steps && r.model !== 'demo') add(`${r.title} integrated gradients (${steps}) ≤ ${steps + 1}× saliency`, ig.medianMs, times(steps + 1, sal));
+    if (r.model !== 'demo') {
+      add(`${r.title} Grad-CAM ≤ 1.15× forward`, get(r.model, 'gradcam'), times(1.15, fwd));
+      add(`${r.title} saliency ≤ 2.5× forward`, sal, times(2.5, fwd));
+      add(`${r.title} guided backprop ≤ 2.5× forward`, guided, times(2.5, fwd));
+      add(`${r.title} saliency ≤ guided backprop`, sal, guided);
+      add(`${r.title} SmoothGrad(25) ≤ 25× saliency`, get(r.model, 'smoothgrad'), times(25, sal));
+      const ig = r.ops.find((o) => o.op === 'integrated-gradients' && !o.error);
+      const steps = Number(/\((\d+)\)/.exec(ig?.title ?? '')?.[1]);
+      if (ig && steps) add(`${r.title} integrated gradients (${steps}) ≤ ${steps + 1}× saliency`, ig.medianMs, times(steps + 1, sal));
+    }
     add(`${r.title} SmoothGrad(25) ≤ 10× saliency`, get(r.model, 'smoothgrad'), sal !== undefined ? 10 * sal : undefined);
     if (Number.isFinite(r.peakRssMB) && r.weightMB > 0) add(`${r.title} peak RSS ≤ 2× weights + 1 GB (MB)`, r.peakRssMB, 2 * r.weightMB + 1024);
   }
