@@ -157,7 +157,7 @@ export function convertOnnx(file: string, proto: OnnxModelProto, size?: [number,
     values.set(input.name, imageVal);
     sampleUses.set(imageVal.sample, uses.get(input.name) ?? 0);
 
-    nodes.forEach((node, index) => convertNode(node, index));
+    nodes.forEach((node, index) => { convertNode(node, index); if (process.env.MEMLOG) console.error(index, node.op_type, Math.round(process.memoryUsage().rss / 2 ** 20), Math.round(process.memoryUsage().arrayBuffers / 2 ** 20), Math.round((tf.backend() as any).wasm?.HEAPU8?.length / 2 ** 20), tf.memory().numBytes / 2 ** 20 | 0); });
 
     const outs = (graph.output ?? []).map((o) => {
       const v = values.get(o.name ?? '');
@@ -323,10 +323,8 @@ export function convertOnnx(file: string, proto: OnnxModelProto, size?: [number,
       layerName(suffix = '') {
         return unique(display + suffix);
       },
-      keras(layer, inputs, weights) {
+      keras(layer, inputs) {
         const sym = layer.apply(inputs.length === 1 ? inputs[0].sym : inputs.map((i) => i.sym)) as tfl.SymbolicTensor;
-        if (weights.length) layer.setWeights(weights);
-        weights.forEach((w) => w.dispose());
         const sample = layer.apply(inputs.length === 1 ? inputs[0].sample : inputs.map((i) => i.sample)) as tf.Tensor;
         return [{ kind: 'live', sym, sample }];
       },
