@@ -1,7 +1,9 @@
 // `npm run bench [-- --quick] [--backend B] [--models m1,m2] [--ops o1,o2] [--audit E1,E2|all] [--vs-pytorch] [--runs N] [--threads N] [--out FILE]`
 //
-// Times every attribution method and feature-visualization step on VGG16, MobileNetV2, InceptionV3 (seeded
-// random weights) and the demo model: median and p90 over several runs after a warm-up, and the peak RSS.
+// Times every attribution method and feature-visualization step on VGG16, MobileNetV2, InceptionV3, ResNet-50
+// (seeded random weights), PyTorch's ONNX exports of VGG16, MobileNetV2 and ResNet-50 (made with python3-torch
+// when missing; ./models/onnx.ts) beside their layers twins, and the demo model: median and p90 over several
+// runs after a warm-up, and the peak RSS.
 // Then `cnn-lens audit` on generated labelled folders (./audit.ts). Each model and each audit runs in its
 // own child process so that its peak RSS is its own. Prints the tables and writes bench/results.json with
 // the backend, the machine and the commit. --models/--ops alone run only the models, --audit alone only
@@ -18,6 +20,8 @@ import type { MethodOptions } from '../src/engine/methods';
 import { benchInput, HEAVY_OPS, ONLY_ON, OP_NAMES, OP_TITLES, setupOp, type OpName } from './ops';
 import { median, quantile } from './stats';
 import { findTorchPython, formatPytorchTable, MAX_RATIO_LOAD, PYTORCH_MODELS, runPytorch, type PytorchResult } from './pytorch';
+import { ensureOnnxExports, isOnnxBenchName } from './models/onnx';
+import { checkOnnxTwinTargets, formatOnnxTwinTable } from './onnxTwins';
 import { AUDIT_ENTRIES, auditEntriesOf, checkAuditTargets, formatAuditTable, runAuditChild, runAuditEntries, type AuditEntryName, type AuditResult } from './audit';
 
 const OPTIONS: OptionSpecs = {
@@ -99,6 +103,10 @@ const mb = (bytes: number) => bytes / (1024 * 1024);
 /** In quick mode SmoothGrad and integrated gradients run only on models whose saliency takes less than this. */
 const QUICK_HEAVY_LIMIT_MS = 1200;
 
+/** Warm-up calls of a single-image operation at most, and the first call's time above which one is enough. */
+const WARMUP_MAX = 6;
+const WARMUP_BUDGET_MS = 5000;
+
 /** Integrated-gradients steps: the method's default 64, or 16 in quick mode. */
 function igSteps(s: Settings): number {
   return s.quick ? 16 : 64;
@@ -158,11 +166,23 @@ async function runModel(name: BenchModelName, s: Settings): Promise<ModelResult>
     let warmupMs: number | null = null;
     try {
       // Quick mode skips the warm-up of the sampling methods: the single-image methods before them have
-      // already warmed up every kernel they use.
+      // already warmed up every kernel they use. The first call (kept as warmupMs: what a one-off CLI call
+      // pays) makes XNNPACK's operators and flipped kernels; the calls after it still speed up while V8
+      // compiles the gradient tape's JavaScript — a MobileNetV2 saliency took 368, 153, 123, 108 … 77 ms
+      // over ten calls — so single-image operations warm up until a call is no more than 10% faster than
+      // the one before (at most WARMUP_MAX calls). With one warm-up, whichever gradient method ran first
+      // paid for the others: saliency measured slower than guided backprop in that order and faster in the
+      // other.
       if (!(s.quick && heavy)) {
-        const t0 = performance.now();
-        setup.run();
-        warmupMs = performance.now() - t0;
+        let previous = Infinity;
+        for (let w = 0; w < (heavy ? 1 : WARMUP_MAX); w++) {
+          const t0 = performance.now();
+          setup.run();
+          const ms = performance.now() - t0;
+          warmupMs ??= ms;
+          if (ms > previous / 1.1 || warmupMs > WARMUP_BUDGET_MS) break;
+          previous = ms;
+        }
       }
       let runs = s.runs ?? (s.quick ? (heavy ? 1 : 3) : heavy ? 3 : 7);
       // A time budget per operation keeps slow backends from running for hours.
@@ -285,6 +305,14 @@ export function formatTable(results: ModelResult[], ops: OpName[]): string {
     });
     lines.push(pad('  ' + titleOf(op), first) + cells.map((c) => pad(c, width, true)).join(''));
   }
+  lines.push(pad('first call (cold)', first) + results.map(() => pad('', width, true)).join(''));
+  for (const op of ops) {
+    const cells = results.map((r) => {
+      const o = r.ops.find((x) => x.op === op);
+      return o && !o.error && !o.skipped && o.warmupMs !== null ? fmtMs(o.warmupMs) : '';
+    });
+    lines.push(pad('  ' + titleOf(op), first) + cells.map((c) => pad(c, width, true)).join(''));
+  }
   lines.push(pad('peak RSS (weights)', first) + results.map((r) => pad(Number.isFinite(r.peakRssMB) ? `${Math.round(r.peakRssMB)} MB (${Math.round(r.weightMB)})` : '—', width, true)).join(''));
   return lines.join('\n');
 }
@@ -327,11 +355,22 @@ async function main(): Promise<number> {
   }
   const models = runModels ? ((args.options.models as string[] | undefined) ?? [...MODEL_NAMES]).map((m) => m.toLowerCase()) : [];
   for (const m of models) if (!(MODEL_NAMES as readonly string[]).includes(m)) throw new UsageError(`unknown model '${m}' (known: ${MODEL_NAMES.join(', ')})`);
-  const wanted = models.filter((m) => {
+  let wanted = models.filter((m) => {
     if (m !== 'demo' || demoModelPath()) return true;
     log('demo: media/demo/model.json is not present; skipped');
     return false;
   }) as BenchModelName[];
+  // The ONNX exports are made (once, before any timing) or skipped with the reason.
+  const onnxWanted = wanted.filter(isOnnxBenchName);
+  let onnxSkipped: string | null = null;
+  if (onnxWanted.length) {
+    const py = findTorchPython();
+    onnxSkipped = ensureOnnxExports(onnxWanted, 'python' in py ? py.python : null, log);
+  }
+  if (onnxSkipped) {
+    log(`ONNX models skipped: ${onnxSkipped}`);
+    wanted = wanted.filter((m) => !isOnnxBenchName(m));
+  }
 
   const started = new Date();
   const loadBefore = os.loadavg()[0];
@@ -354,9 +393,12 @@ async function main(): Promise<number> {
   const machine = machineInfo();
   const first = results.find((r) => !r.error) ?? audits.find((r) => !r.error && !r.skipped);
   const header = `backend ${first?.backend ?? '?'}${first?.threads ? ` (${first.threads} thread${first.threads > 1 ? 's' : ''})` : ''}, ${machine.cores} cores (${machine.cpu}), Node ${machine.node}, commit ${commitOf()}${s.quick ? ', quick' : ''}; load average ${loadBefore.toFixed(2)} before, ${os.loadavg()[0].toFixed(2)} after; ${totalS.toFixed(0)} s`;
-  const targets = [...checkTargets(results), ...checkAuditTargets(audits)];
+  const targets = [...checkTargets(results), ...checkOnnxTwinTargets(results), ...checkAuditTargets(audits)];
   const out: string[] = [header, ''];
   if (results.length) out.push(formatTable(results, s.ops), '');
+  const twins = formatOnnxTwinTable(results);
+  if (twins.length) out.push(...twins, '');
+  if (onnxSkipped) out.push(`ONNX models skipped: ${onnxSkipped}`, '');
   if (pytorch.length) out.push(...formatPytorchTable(results, pytorch, loadBefore), '');
   if (audits.length) out.push(formatAuditTable(audits), '');
   for (const r of results) {

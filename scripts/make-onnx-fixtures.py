@@ -7,6 +7,10 @@ PyTorch; run this again only to change the fixtures:
 
 --big DIR also writes full-size torchvision classifiers with random seeded weights (weights=None) to DIR, for
 checking CNN Lens against PyTorch locally (scripts/check-onnx-vs-torch.py); they are not committed.
+
+--bench DIR writes only the benchmark's exports (VGG16, MobileNetV2, ResNet-50; seeded, 224x224, opset 13) to DIR;
+`npm run bench` runs this itself when they are missing and times them against the same architectures built as
+layers models (bench/models/onnx.ts).
 """
 import os
 import sys
@@ -94,11 +98,26 @@ def seeded(model, seed):
 def export(model, shape, path, opset, dynamic=True):
     x = torch.zeros(*shape)
     axes = {'input': {0: 'batch'}, 'output': {0: 'batch'}} if dynamic else None
-    torch.onnx.export(model, x, path, opset_version=opset, input_names=['input'], output_names=['output'], dynamic_axes=axes)
+    # Written under a temporary name and renamed, so an interrupted run leaves no half-written model behind.
+    torch.onnx.export(model, x, path + '.part', opset_version=opset, input_names=['input'], output_names=['output'], dynamic_axes=axes)
+    os.replace(path + '.part', path)
     print(f'{path}: {os.path.getsize(path)} bytes')
 
 
+# The benchmark's ONNX exports (bench/models/onnx.ts has the same list).
+BENCH_MODELS = ['vgg16', 'mobilenet_v2', 'resnet50']
+
+
 def main():
+    if '--bench' in sys.argv:
+        import torchvision.models as tvm
+        folder = sys.argv[sys.argv.index('--bench') + 1]
+        os.makedirs(folder, exist_ok=True)
+        for name in BENCH_MODELS:
+            torch.manual_seed(0)
+            model = seeded(getattr(tvm, name)(weights=None), 0)
+            export(model, (1, 3, 224, 224), os.path.join(folder, f'{name}.onnx'), 13)
+        return
     os.makedirs(OUT, exist_ok=True)
     torch.manual_seed(0)
     export(seeded(TinyResNet(), 1), (1, 3, 64, 64), os.path.join(OUT, 'tiny-resnet.onnx'), 13)

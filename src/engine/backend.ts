@@ -9,6 +9,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Worker as NodeWorker, type WorkerOptions } from 'node:worker_threads';
+import { registerWasmKernels } from './wasmKernels';
 
 export type BackendPreference = 'auto' | 'native' | 'wasm' | 'cpu';
 export const BACKEND_PREFERENCES: readonly BackendPreference[] = ['auto', 'native', 'wasm', 'cpu'];
@@ -256,7 +257,7 @@ async function activate(name: BackendName, opts: BackendOptions): Promise<boolea
     return false;
   }
   current = name;
-  if (name === 'wasm') registerWasmFallbackKernels();
+  if (name === 'wasm') registerWasmKernels();
   return true;
 }
 
@@ -291,46 +292,4 @@ export function wasmThreadCount(): number | null {
 export function currentBackend(): BackendName {
   if (!current) throw new Error('backend not initialized: call initBackend() first');
   return current;
-}
-
-let fallbacksRegistered = false;
-/**
- * The wasm backend lacks some gradient kernels (e.g. DepthwiseConv2dNativeBackpropInput, needed for
- * MobileNet input gradients). Each missing kernel is registered for wasm as a proxy that copies its
- * inputs to the cpu backend, runs the cpu kernel and copies the result back (ENGINE-NOTES pitfall 3).
- */
-function registerWasmFallbackKernels(): void {
-  if (fallbacksRegistered) return;
-  fallbacksRegistered = true;
-  const wanted = ['DepthwiseConv2dNativeBackpropInput', 'DepthwiseConv2dNativeBackpropFilter', 'UnsortedSegmentSum', 'MaxPoolGrad', 'AvgPoolGrad', 'ResizeBilinearGrad', 'Conv2DBackpropFilter'];
-  for (const kernelName of wanted) {
-    if (tf.getKernel(kernelName, 'wasm')) continue;
-    const cpuKernel = tf.getKernel(kernelName, 'cpu');
-    if (!cpuKernel) continue;
-    tf.registerKernel({
-      kernelName,
-      backendName: 'wasm',
-      kernelFunc: ({ inputs, attrs, backend }) => {
-        const cpu = tf.findBackend('cpu') as any;
-        const wasm = backend as any;
-        const moved: Record<string, tf.TensorInfo> = {};
-        for (const [k, t] of Object.entries(inputs)) {
-          if (!t) continue;
-          const info = t as tf.TensorInfo;
-          const values = wasm.readSync(info.dataId);
-          moved[k] = { dataId: cpu.write(values, info.shape, info.dtype), shape: info.shape, dtype: info.dtype };
-        }
-        const out = cpuKernel.kernelFunc({ inputs: moved, attrs, backend: cpu }) as tf.TensorInfo | tf.TensorInfo[];
-        const outs = Array.isArray(out) ? out : [out];
-        const back = outs.map((o) => {
-          const values = cpu.readSync(o.dataId);
-          const dataId = wasm.write(values, o.shape, o.dtype);
-          cpu.disposeData(o.dataId);
-          return { dataId, shape: o.shape, dtype: o.dtype };
-        });
-        for (const m of Object.values(moved)) cpu.disposeData(m.dataId);
-        return Array.isArray(out) ? back : back[0];
-      },
-    });
-  }
 }

@@ -3,6 +3,8 @@
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
 import { initBackend } from '../../../src/engine/backend';
 import { loadAnyModel } from '../../../src/engine/model/loadModel';
 import { summarizeModel } from '../../../src/engine/model/summary';
@@ -58,6 +60,75 @@ describe('ONNX loading', () => {
     } finally {
       m.dispose();
     }
+  });
+
+  it('an NHWC input transposed to NCHW first is the input layer itself (shapes H×W×C in the layer list, never W×C×H); outputs as onnxruntime', async () => {
+    // 7×5: a square image would hide a swapped height and width. A graph that reads the NHWC image before
+    // transposing it (an Add) keeps the engine's layout layer and still matches onnxruntime.
+    const nhwc = (addFirst: boolean): GraphSpec => ({
+      input: { name: 'img', dims: ['batch', 7, 5, 3] },
+      outputs: [{ name: 'y', dims: ['batch', 4] }],
+      nodes: [
+        ...(addFirst ? [{ op: 'Add', name: 'shift', inputs: ['img', 'bias'], outputs: ['img2'] }] : []),
+        { op: 'Transpose', name: 'to_nchw', inputs: [addFirst ? 'img2' : 'img'], outputs: ['x'], attrs: { perm: [0, 3, 1, 2] } },
+        { op: 'Conv', name: 'conv', inputs: ['x', 'w'], outputs: ['a'], attrs: { kernel_shape: [3, 3], pads: [1, 1, 1, 1] } },
+        { op: 'Relu', name: 'relu', inputs: ['a'], outputs: ['r'] },
+        { op: 'Flatten', name: 'flat', inputs: ['r'], outputs: ['f'] },
+        { op: 'Gemm', name: 'fc', inputs: ['f', 'fc.w'], outputs: ['y'], attrs: { transB: 1 } },
+      ],
+      initializers: [weights('w', [2, 3, 3, 3], 1), weights('fc.w', [4, 2 * 7 * 5], 2), ...(addFirst ? [weights('bias', [3], 3)] : [])],
+    });
+    const file = writeModel(nhwc(false));
+    const m = await loadAnyModel(file);
+    try {
+      const s = summarizeModel(m);
+      assert.equal(s.inputLayout, 'channels last (NHWC)');
+      const shapes = new Map(s.layers.map((l) => [l.name, l.outputShape?.slice(1).join('×')]));
+      assert.deepEqual([...shapes.entries()].slice(0, 2), [['img', '7×5×3'], ['conv', '7×5×2']]);
+      assert.ok(!s.layers.some((l) => /Transpose|InputLayout/.test(l.className)), s.layers.map((l) => l.className).join(', '));
+    } finally {
+      m.dispose();
+    }
+    assert.ok((await compareWithOrt(file, [2, 7, 5, 3], 4, false)).err < 1e-4);
+    assert.ok((await compareWithOrt(writeModel(nhwc(true)), [2, 7, 5, 3], 5, false)).err < 1e-4);
+  });
+
+  it('layers are built with their weights: no initializer fills a weight first (a zero-filled copy of VGG\'s 411 MB classifier weights); outputs as onnxruntime', async () => {
+    // tf.memory() counts a variable and the tensor it was made from twice (they share one buffer), so the test
+    // watches the initializers tfjs-layers would use for weights not given: zeros, ones and its defaults.
+    const g: GraphSpec = {
+      input: { name: 'x', dims: ['batch', 3, 8, 8] },
+      outputs: [{ name: 'y', dims: ['batch', 10] }],
+      nodes: [
+        { op: 'Conv', name: 'conv', inputs: ['x', 'w', 'b'], outputs: ['a'], attrs: { kernel_shape: [3, 3], pads: [1, 1, 1, 1] } },
+        { op: 'BatchNormalization', name: 'bn', inputs: ['a', 'g', 'beta', 'mean', 'var'], outputs: ['n'] },
+        { op: 'Conv', name: 'dw', inputs: ['n', 'dww'], outputs: ['d'], attrs: { kernel_shape: [3, 3], pads: [1, 1, 1, 1], group: 4 } },
+        { op: 'Flatten', name: 'flat', inputs: ['d'], outputs: ['f'] },
+        { op: 'Gemm', name: 'fc', inputs: ['f', 'fc.w', 'fc.b'], outputs: ['h'], attrs: { transB: 1 } },
+        { op: 'MatMul', name: 'mm', inputs: ['h', 'mm.w'], outputs: ['y'] },
+      ],
+      initializers: [
+        weights('w', [4, 3, 3, 3], 1), weights('b', [4], 2), weights('g', [4], 3), weights('beta', [4], 4), weights('mean', [4], 5), { ...weights('var', [4], 6), values: [0.5, 1, 1.5, 2] },
+        weights('dww', [4, 1, 3, 3], 7), weights('fc.w', [16, 256], 8, 0.1), weights('fc.b', [16], 9), weights('mm.w', [16, 10], 10),
+      ],
+    };
+    const file = writeModel(g);
+    const filled: string[] = [];
+    const protos = [tfl.initializers.zeros(), tfl.initializers.ones(), tfl.initializers.glorotUniform({})].map((i) => Object.getPrototypeOf(i));
+    const originals = protos.map((p) => p.apply);
+    protos.forEach((p, k) => {
+      p.apply = function (this: unknown, shape: number[], dtype?: tf.DataType) {
+        filled.push(`[${shape.join(', ')}]`);
+        return originals[k].call(this, shape, dtype);
+      };
+    });
+    try {
+      (await loadAnyModel(file)).dispose();
+    } finally {
+      protos.forEach((p, k) => (p.apply = originals[k]));
+    }
+    assert.deepEqual(filled, []);
+    assert.ok((await compareWithOrt(file, [2, 3, 8, 8], 6)).err < 1e-4);
   });
 
   it('1 channel: unit preprocessing; metadata_props labels, preprocess and input size', async () => {

@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { GraphNode } from '../graph';
 import { activationName, applyActivation, deconvRelu, deconvRelu6, guidedRelu, guidedRelu6, inside06 } from './activation';
 import { convKind, convPadding, customGrad, fastGradients, channelsLast, layerConfig, pair, read, recording, type L, type OpContext } from './common';
-import { dilateAndPad, transposePlan } from './transposedConv';
+import { spreadForTranspose, transposePlan } from './transposedConv';
 
 // ---------------------------------------------------------------------------------------------------
 // Convolutions whose input gradient runs on the forward-convolution kernel.
@@ -150,7 +150,10 @@ export function conv2dFastGrad(key: number, slot: number, x: tf.Tensor4D, kernel
     if (e.activation !== 'linear') save([y]);
     return {
       value: y,
-      gradFunc: (dy: tf.Tensor4D, saved: tf.Tensor[]) => tf.conv2d(dilateAndPad(epilogueGrad(dy, saved[0], e) as tf.Tensor4D, plan), flipped, 1, 'valid', 'NHWC', dilations),
+      gradFunc: (dy: tf.Tensor4D, saved: tf.Tensor[]) => {
+        const { spread, pad } = spreadForTranspose(epilogueGrad(dy, saved[0], e) as tf.Tensor4D, plan);
+        return tf.conv2d(spread, flipped, 1, pad, 'NHWC', dilations);
+      },
     };
   }) as any) as (x: tf.Tensor4D) => tf.Tensor4D;
   return op(x);
@@ -171,7 +174,8 @@ export function depthwiseFastGrad(key: number, slot: number, x: tf.Tensor4D, ker
     return {
       value: y,
       gradFunc: (dy: tf.Tensor4D, saved: tf.Tensor[]) => {
-        const g = tf.depthwiseConv2d(dilateAndPad(epilogueGrad(dy, saved[0], e) as tf.Tensor4D, plan), flipped, 1, 'valid', 'NHWC', dilations);
+        const { spread, pad } = spreadForTranspose(epilogueGrad(dy, saved[0], e) as tf.Tensor4D, plan);
+        const g = tf.depthwiseConv2d(spread, flipped, 1, pad, 'NHWC', dilations);
         // Output channel i·mult + k came from input channel i: sum the multiplier's copies.
         return mult === 1 ? g : tf.sum(tf.reshape(g, [n, h, w, cin, mult]), -1);
       },

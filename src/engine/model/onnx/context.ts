@@ -83,8 +83,8 @@ export interface NodeCtx {
   live(k: number): Live;
   /** Input k as a constant, or null when it is absent; fails when it depends on the image. */
   konst(k: number, what: string): Const | null;
-  /** Applies a Keras layer to `inputs` and sets its weights (engine layout). */
-  keras(layer: tfl.layers.Layer, inputs: Live[], weights: tf.Tensor[]): Live[];
+  /** Applies a Keras layer to `inputs` (its weights, if any, given by its initializers: givenWeights.ts). */
+  keras(layer: tfl.layers.Layer, inputs: Live[]): Live[];
   /** Applies an OnnxLayer; `suffix` names a helper layer ('<name>_pad'). */
   custom(spec: CustomSpec, inputs: Live[], suffix?: string): Live[];
   /** The name for a helper layer of this node. */

@@ -137,6 +137,7 @@ export function convertOnnx(file: string, proto: OnnxModelProto, size?: [number,
   // them (inputLayout.ts).
   const inShape = input.layout === 'HW' ? [input.height, input.width] : input.layout === 'FLAT' ? [input.height * input.width] : [input.height, input.width, input.channels];
   const symIn = tfl.input({ shape: inShape, name: unique(input.name || 'input') });
+  const nhwcDirect = input.layout === 'NHWC' && nhwcTransposedFirst();
   const sampleIn = tf.zeros([1, ...inShape]);
   const kept = new Set<tf.Tensor>([sampleIn]);
   const sampleUses = new Map<tf.Tensor, number>();
@@ -145,8 +146,9 @@ export function convertOnnx(file: string, proto: OnnxModelProto, size?: [number,
   };
   try {
     let imageVal: Live = { kind: 'live', sym: symIn, sample: sampleIn };
-    if (input.layout === 'NHWC') {
-      // The ONNX value is [N, H, W, C]; as a rank-4 value the engine keeps it transposed by [0, 2, 3, 1].
+    if (input.layout === 'NHWC' && !nhwcDirect) {
+      // The ONNX value is [N, H, W, C]; as a rank-4 value the engine keeps it transposed by [0, 2, 3, 1], which shows
+      // as W×C×H in the layer list (only graphs that compute on the NHWC image before transposing it get here).
       const layer = new OnnxLayer({ name: unique(`${input.name}_layout`), className: 'OnnxInputLayout', kind: 'reshape', outShapes: [[input.width, input.channels, input.height]], consts: [], fn: ([x]) => [tf.transpose(x, [0, 2, 3, 1])] });
       const sample = tf.transpose(sampleIn, [0, 2, 3, 1]);
       kept.add(sample);
@@ -155,7 +157,7 @@ export function convertOnnx(file: string, proto: OnnxModelProto, size?: [number,
     values.set(input.name, imageVal);
     sampleUses.set(imageVal.sample, uses.get(input.name) ?? 0);
 
-    nodes.forEach((node, index) => convertNode(node, index));
+    nodes.forEach((node, index) => { convertNode(node, index); if (process.env.MEMLOG) console.error(index, node.op_type, Math.round(process.memoryUsage().rss / 2 ** 20), Math.round(process.memoryUsage().arrayBuffers / 2 ** 20), Math.round((tf.backend() as any).wasm?.HEAPU8?.length / 2 ** 20), tf.memory().numBytes / 2 ** 20 | 0); });
 
     const outs = (graph.output ?? []).map((o) => {
       const v = values.get(o.name ?? '');
@@ -168,6 +170,23 @@ export function convertOnnx(file: string, proto: OnnxModelProto, size?: [number,
     return { model, input, weightBytes, opset };
   } finally {
     for (const t of kept) t.dispose();
+  }
+
+  /**
+   * Whether every reader of an NHWC image input is a Transpose to NCHW (perm [0, 3, 1, 2]: tf2onnx's first node, or
+   * PyTorch's x.permute(0, 3, 1, 2)). Their output, an NCHW image, is in the engine's layout exactly the image
+   * input itself, so they become the input layer: no transposes at run time, and no layer holding the image as
+   * W×C×H (the engine's layout of an ONNX [N, H, W, C] value) in the layer list.
+   */
+  function nhwcTransposedFirst(): boolean {
+    if ((graph.output ?? []).some((o) => o.name === input.name)) return false;
+    const readers = nodes.filter((n) => (n.input ?? []).includes(input.name));
+    return readers.length > 0 && readers.every(isNhwcToNchw);
+  }
+
+  function isNhwcToNchw(node: OnnxNode): boolean {
+    const perm = new Attrs(node.attribute).ints('perm');
+    return node.op_type === 'Transpose' && (!node.domain || node.domain === 'ai.onnx') && node.input?.length === 1 && node.input[0] === input.name && !!perm && perm.join() === '0,3,1,2';
   }
 
   function convertNode(node: OnnxNode, index: number): void {
@@ -189,7 +208,9 @@ export function convertOnnx(file: string, proto: OnnxModelProto, size?: [number,
     if (op !== 'Constant' && !ins.some((v) => v)) fail('has no inputs');
     const attrs = new Attrs(node.attribute);
     let results: Val[];
-    if (op === 'Constant') {
+    if (nhwcDirect && isNhwcToNchw(node)) {
+      results = [ins[0]!];
+    } else if (op === 'Constant') {
       const t = attrs.t('value');
       const f = attrs.floats('value_floats') ?? (attrs.has('value_float') ? [attrs.f('value_float', 0)] : undefined);
       const i = attrs.ints('value_ints') ?? (attrs.has('value_int') ? [attrs.i('value_int', 0)] : undefined);
@@ -302,10 +323,8 @@ export function convertOnnx(file: string, proto: OnnxModelProto, size?: [number,
       layerName(suffix = '') {
         return unique(display + suffix);
       },
-      keras(layer, inputs, weights) {
+      keras(layer, inputs) {
         const sym = layer.apply(inputs.length === 1 ? inputs[0].sym : inputs.map((i) => i.sym)) as tfl.SymbolicTensor;
-        if (weights.length) layer.setWeights(weights);
-        weights.forEach((w) => w.dispose());
         const sample = layer.apply(inputs.length === 1 ? inputs[0].sample : inputs.map((i) => i.sample)) as tf.Tensor;
         return [{ kind: 'live', sym, sample }];
       },

@@ -5,6 +5,7 @@ import type * as tf from '@tensorflow/tfjs-core';
 import type { serialization } from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import type { LayerKind } from '../../../shared/protocol';
+import { givenWeights } from './givenWeights';
 
 export type OpFn = (inputs: tf.Tensor[], consts: tf.Tensor[]) => tf.Tensor[];
 
@@ -32,11 +33,7 @@ export class OnnxLayer extends tfl.layers.Layer {
   }
 
   override build(): void {
-    this.spec.consts.forEach((c, i) => {
-      const v = this.addWeight(`c${i}`, c.shape, 'float32', tfl.initializers.zeros(), undefined, false);
-      v.write(c);
-    });
-    this.spec.consts.forEach((c) => c.dispose());
+    this.spec.consts.forEach((c, i) => this.addWeight(`c${i}`, c.shape, 'float32', givenWeights(c), undefined, false));
     this.built = true;
   }
 

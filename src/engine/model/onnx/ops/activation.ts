@@ -31,17 +31,17 @@ export function convertActivation(ctx: NodeCtx): Val[] {
   const a = ctx.attrs;
   switch (ctx.op) {
     case 'Relu':
-      return ctx.keras(tfl.layers.reLU({ name: ctx.layerName() }), [ctx.live(0)], []);
+      return ctx.keras(tfl.layers.reLU({ name: ctx.layerName() }), [ctx.live(0)]);
     case 'Clip': {
       const [lo, hi] = clipBounds(ctx);
-      if (lo === 0 && (hi === 6 || hi >= 3.4e38)) return ctx.keras(tfl.layers.reLU({ name: ctx.layerName(), maxValue: hi === 6 ? 6 : undefined }), [ctx.live(0)], []);
+      if (lo === 0 && (hi === 6 || hi >= 3.4e38)) return ctx.keras(tfl.layers.reLU({ name: ctx.layerName(), maxValue: hi === 6 ? 6 : undefined }), [ctx.live(0)]);
       return unary(ctx, (x) => tf.clipByValue(x, Math.max(lo, -3.4e38), Math.min(hi, 3.4e38)));
     }
     case 'LeakyRelu':
-      return ctx.keras(tfl.layers.leakyReLU({ alpha: a.f('alpha', 0.01), name: ctx.layerName() }), [ctx.live(0)], []);
+      return ctx.keras(tfl.layers.leakyReLU({ alpha: a.f('alpha', 0.01), name: ctx.layerName() }), [ctx.live(0)]);
     case 'Elu': {
       const alpha = a.f('alpha', 1);
-      if (alpha === 1) return ctx.keras(tfl.layers.elu({ name: ctx.layerName() }), [ctx.live(0)], []);
+      if (alpha === 1) return ctx.keras(tfl.layers.elu({ name: ctx.layerName() }), [ctx.live(0)]);
       return unary(ctx, (x) => eluLike(x, alpha));
     }
     case 'Selu': {
@@ -50,7 +50,7 @@ export function convertActivation(ctx: NodeCtx): Val[] {
       return unary(ctx, (x) => tf.mul(gamma, eluLike(x, alpha)));
     }
     case 'Sigmoid':
-      return ctx.keras(tfl.layers.activation({ activation: 'sigmoid', name: ctx.layerName() }), [ctx.live(0)], []);
+      return ctx.keras(tfl.layers.activation({ activation: 'sigmoid', name: ctx.layerName() }), [ctx.live(0)]);
     case 'Tanh':
       return unary(ctx, tf.tanh);
     case 'HardSigmoid': {
@@ -88,7 +88,7 @@ function convertSoftmax(ctx: NodeCtx): Val[] {
   const log = ctx.op === 'LogSoftmax';
   const axis = normAxis(ctx.attrs.i('axis', ctx.opset < 13 ? 1 : -1), rank);
   if (axis < 1 || axis >= rank) ctx.fail(`axis ${axis} is the batch axis or out of range`);
-  if (!log && rank !== 4 && axis === rank - 1) return ctx.keras(tfl.layers.softmax({ axis: -1, name: ctx.layerName() }), [x], []);
+  if (!log && rank !== 4 && axis === rank - 1) return ctx.keras(tfl.layers.softmax({ axis: -1, name: ctx.layerName() }), [x]);
   // Before opset 13 softmax treats the axes from `axis` on as one (the input "coerced to 2-D").
   const coerce = ctx.opset < 13;
   return ctx.custom(

@@ -3,12 +3,13 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import type { Live, NodeCtx, Val } from '../context';
+import { givenWeights } from '../givenWeights';
 import { pair, windowPadding } from './padding';
 
 /** Pads x explicitly (ZeroPadding2D, a layer of its own named '<node>_pad'). */
 export function zeroPad(ctx: NodeCtx, x: Live, pads: [number, number, number, number]): Live {
   const layer = tfl.layers.zeroPadding2d({ padding: [[pads[0], pads[2]], [pads[1], pads[3]]], name: ctx.layerName('_pad') });
-  return ctx.keras(layer, [x], [])[0];
+  return ctx.keras(layer, [x])[0];
 }
 
 export function convertConv(ctx: NodeCtx): Val[] {
@@ -30,16 +31,16 @@ export function convertConv(ctx: NodeCtx): Val[] {
   if (p.mode === null) x = zeroPad(ctx, x, p.pads);
   const padding = p.mode === 'same' ? 'same' : 'valid';
   const weights = (f: (t: tf.Tensor) => tf.Tensor) => tf.tidy(() => f(tf.tensor(w.data, w.shape, 'float32')));
-  const bias = b ? [tf.tensor(b.data, b.shape, 'float32')] : [];
+  const bias = () => (b ? { biasInitializer: givenWeights(tf.tensor(b.data, b.shape, 'float32')) } : {});
   if (group === 1) {
-    const layer = tfl.layers.conv2d({ filters: m, kernelSize: [kh, kw], strides, padding, dilationRate: dil, useBias: !!b, name: ctx.layerName(), kernelInitializer: 'zeros' });
-    return ctx.keras(layer, [x], [weights((t) => tf.transpose(t, [2, 3, 1, 0])), ...bias]);
+    const kernel = givenWeights(weights((t) => tf.transpose(t, [2, 3, 1, 0])));
+    return ctx.keras(tfl.layers.conv2d({ filters: m, kernelSize: [kh, kw], strides, padding, dilationRate: dil, useBias: !!b, name: ctx.layerName(), kernelInitializer: kernel, ...bias() }), [x]);
   }
   if (cg === 1) {
     const mult = m / c;
     if ((strides[0] > 1 || strides[1] > 1) && (dil[0] > 1 || dil[1] > 1)) ctx.fail('depthwise convolutions with both strides and dilations > 1 are not supported');
-    const layer = tfl.layers.depthwiseConv2d({ kernelSize: [kh, kw], depthMultiplier: mult, strides, padding, dilationRate: dil, useBias: !!b, name: ctx.layerName(), depthwiseInitializer: 'zeros' });
-    return ctx.keras(layer, [x], [weights((t) => tf.transpose(tf.reshape(t, [c, mult, kh, kw]), [2, 3, 0, 1])), ...bias]);
+    const kernel = givenWeights(weights((t) => tf.transpose(tf.reshape(t, [c, mult, kh, kw]), [2, 3, 0, 1])));
+    return ctx.keras(tfl.layers.depthwiseConv2d({ kernelSize: [kh, kw], depthMultiplier: mult, strides, padding, dilationRate: dil, useBias: !!b, name: ctx.layerName(), depthwiseInitializer: kernel, ...bias() }), [x]);
   }
   // Grouped: group g reads input channels g·cg … and writes output channels g·(m/group) ….
   const kernel = weights((t) => tf.transpose(t, [2, 3, 1, 0])); // [kh, kw, cg, m]
@@ -47,7 +48,7 @@ export function convertConv(ctx: NodeCtx): Val[] {
     {
       className: 'GroupedConv2D',
       kind: 'conv',
-      consts: [kernel, ...bias],
+      consts: b ? [kernel, tf.tensor(b.data, b.shape, 'float32')] : [kernel],
       kernelIndex: 0,
       fn: ([xi], [k, bi]) => {
         const xs = tf.split(xi, group, 3);

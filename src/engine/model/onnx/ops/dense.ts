@@ -3,6 +3,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import type { NodeCtx, Val } from '../context';
+import { givenWeights } from '../givenWeights';
 import { fromOnnx, toOnnx } from '../layout';
 
 /**
@@ -40,9 +41,9 @@ export function convertGemm(ctx: NodeCtx): Val[] {
   const [k, units] = transB ? [b.shape[1], b.shape[0]] : b.shape;
   if (a.sample.shape[1] !== k) ctx.fail(`B of shape [${b.shape.join(', ')}] does not fit an input of ${a.sample.shape[1]} features`);
   if (c && c.data.length !== units && c.data.length !== 1) ctx.fail(`C of shape [${c.shape.join(', ')}] is not one bias per output`);
-  const weights = [tf.tensor(denseKernel(b.data, b.shape[0], b.shape[1], transB, alpha), [k, units], 'float32')];
-  if (c) weights.push(tf.tidy(() => tf.mul(tf.broadcastTo(tf.tensor1d(Float32Array.from(c.data)), [units]), beta)));
-  return ctx.keras(tfl.layers.dense({ units, useBias: !!c, name: ctx.layerName(), kernelInitializer: 'zeros' }), [a], weights);
+  const kernel = givenWeights(tf.tensor(denseKernel(b.data, b.shape[0], b.shape[1], transB, alpha), [k, units], 'float32'));
+  const bias = c ? { biasInitializer: givenWeights(tf.tidy(() => tf.mul(tf.broadcastTo(tf.tensor1d(Float32Array.from(c.data)), [units]), beta))) } : {};
+  return ctx.keras(tfl.layers.dense({ units, useBias: !!c, name: ctx.layerName(), kernelInitializer: kernel, ...bias }), [a]);
 }
 
 export function convertMatMul(ctx: NodeCtx): Val[] {
@@ -51,7 +52,7 @@ export function convertMatMul(ctx: NodeCtx): Val[] {
   if (!b) ctx.fail('a product of two image-dependent values is not supported');
   if (a.sample.rank === 2 && b.shape.length === 2) {
     if (b.shape[0] !== a.sample.shape[1]) ctx.fail(`B of shape [${b.shape.join(', ')}] does not fit an input of ${a.sample.shape[1]} features`);
-    return ctx.keras(tfl.layers.dense({ units: b.shape[1] as number, useBias: false, name: ctx.layerName(), kernelInitializer: 'zeros' }), [a], [tf.tensor(b.data, b.shape, 'float32')]);
+    return ctx.keras(tfl.layers.dense({ units: b.shape[1] as number, useBias: false, name: ctx.layerName(), kernelInitializer: givenWeights(tf.tensor(b.data, b.shape, 'float32')) }), [a]);
   }
   if (b.shape.length !== 2) ctx.fail('only a 2-D constant right operand is supported');
   const w = tf.tensor(b.data, b.shape, 'float32');

@@ -40,7 +40,7 @@ export function convertBinary(ctx: NodeCtx): Val[] {
   const merge = KERAS_MERGE[ctx.op];
   if (lives.length === n && merge && (n === 2 || ctx.op === 'Add' || ctx.op === 'Sum' || ctx.op === 'Max' || ctx.op === 'Min' || ctx.op === 'Mul')) {
     if (n === 1) return [lives[0]];
-    return ctx.keras(merge({ name: ctx.layerName() }), lives, []);
+    return ctx.keras(merge({ name: ctx.layerName() }), lives);
   }
   // Constants become the layer's weights, in order; `slots` says which operand each input is.
   const consts: tf.Tensor[] = [];

@@ -3,6 +3,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import type { NodeCtx, Val } from '../context';
+import { givenWeights } from '../givenWeights';
 import { constTensor, fromOnnx, normAxis, toOnnx } from '../layout';
 
 export function convertBatchNorm(ctx: NodeCtx): Val[] {
@@ -14,7 +15,8 @@ export function convertBatchNorm(ctx: NodeCtx): Val[] {
   const eps = ctx.attrs.f('epsilon', 1e-5);
   const weights = parts.map((p) => tf.tensor1d(Float32Array.from(p!.data)));
   if (x.sample.rank === 4 || x.sample.rank === 2) {
-    return ctx.keras(tfl.layers.batchNormalization({ axis: -1, epsilon: eps, name: ctx.layerName() }), [x], weights);
+    const [gammaInitializer, betaInitializer, movingMeanInitializer, movingVarianceInitializer] = weights.map(givenWeights);
+    return ctx.keras(tfl.layers.batchNormalization({ axis: -1, epsilon: eps, name: ctx.layerName(), gammaInitializer, betaInitializer, movingMeanInitializer, movingVarianceInitializer }), [x]);
   }
   // Other ranks: channels on axis 1 in ONNX order.
   const rank = x.sample.rank;

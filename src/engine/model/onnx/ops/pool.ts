@@ -27,18 +27,18 @@ export function convertPool(ctx: NodeCtx): Val[] {
     // Padding never wins a maximum: -∞ (tfjs's 'same' pooling ignores it the same way).
     if (p.mode === null) x = padWith(ctx, x, p.pads, -Infinity);
     const layer = tfl.layers.maxPooling2d({ poolSize: k, strides: s, padding: p.mode === 'same' ? 'same' : 'valid', name: ctx.layerName() });
-    return ctx.keras(layer, [x], []);
+    return ctx.keras(layer, [x]);
   }
   const countPad = ctx.attrs.i('count_include_pad', 0) === 1;
   const explicit = windowPadding(ctx, inHW, k, s, d, false).pads;
   const ceilExtra = p.pads.some((v, i) => v !== explicit[i]);
   if (p.mode === 'valid' || (p.mode === 'same' && !countPad)) {
     const layer = tfl.layers.averagePooling2d({ poolSize: k, strides: s, padding: p.mode, name: ctx.layerName() });
-    return ctx.keras(layer, [x], []);
+    return ctx.keras(layer, [x]);
   }
   if (countPad && !ceilExtra) {
     x = zeroPad(ctx, x, p.pads);
-    return ctx.keras(tfl.layers.averagePooling2d({ poolSize: k, strides: s, padding: 'valid', name: ctx.layerName() }), [x], []);
+    return ctx.keras(tfl.layers.averagePooling2d({ poolSize: k, strides: s, padding: 'valid', name: ctx.layerName() }), [x]);
   }
   // General case: window sums divided by the count of the positions ONNX counts (the input, and its
   // explicit padding when count_include_pad; never ceil_mode's extra positions).
@@ -71,10 +71,10 @@ export function convertPool(ctx: NodeCtx): Val[] {
  */
 export function globalPool(ctx: NodeCtx, x: Live, max: boolean, keepDims: boolean): Val[] {
   const layer = max ? tfl.layers.globalMaxPooling2d({ name: ctx.layerName() }) : tfl.layers.globalAveragePooling2d({ name: ctx.layerName() });
-  const [pooled] = ctx.keras(layer, [x], []);
+  const [pooled] = ctx.keras(layer, [x]);
   if (!keepDims) return [pooled];
   const c = x.sample.shape[3] as number;
-  const [kept] = ctx.keras(tfl.layers.reshape({ targetShape: [1, 1, c], name: ctx.layerName('_keepdims') }), [pooled], []);
+  const [kept] = ctx.keras(tfl.layers.reshape({ targetShape: [1, 1, c], name: ctx.layerName('_keepdims') }), [pooled]);
   return [{ ...kept, flat: pooled }];
 }
 

@@ -21,7 +21,7 @@ function reshapeLive(ctx: NodeCtx, x: Live, rest: number[], className: string, k
   const outInternal = rest.length + 1 === 4 ? [1, rest[1], rest[2], rest[0]] : [1, ...rest];
   if (sameOrder(x.sample.shape) && sameOrder(outInternal)) {
     const target = outInternal.slice(1);
-    if (className === 'OnnxFlatten' && rest.length === 1) return ctx.keras(tfl.layers.flatten({ name: ctx.layerName() }), [x], []);
+    if (className === 'OnnxFlatten' && rest.length === 1) return ctx.keras(tfl.layers.flatten({ name: ctx.layerName() }), [x]);
     return ctx.custom({ className, kind, fn: ([xi]) => [tf.reshape(xi, [xi.shape[0], ...target])] }, [x]);
   }
   return ctx.custom({ className, kind, fn: ([xi]) => [fromOnnx(tf.reshape(toOnnx(xi), [xi.shape[0], ...rest]))] }, [x]);
@@ -118,7 +118,7 @@ export function convertShapeOp(ctx: NodeCtx): Val[] {
       const axis = normAxis(ctx.attrs.i('axis', 1), rank);
       if (axis <= 0 || axis >= rank) ctx.fail(`axis ${axis} is the batch axis or out of range`);
       if (lives.length === 1) return [lives[0]];
-      return ctx.keras(tfl.layers.concatenate({ axis: internalAxis(axis, rank), name: ctx.layerName() }), lives, []);
+      return ctx.keras(tfl.layers.concatenate({ axis: internalAxis(axis, rank), name: ctx.layerName() }), lives);
     }
     case 'Split': {
       const x = ctx.live(0);
@@ -247,7 +247,7 @@ function convertPad(ctx: NodeCtx): Val[] {
   const order = rank === 4 ? [0, 2, 3, 1] : [...Array(rank).keys()];
   const ip = order.map((a) => pads[a]);
   if (rank === 4 && mode === 'constant' && value === 0 && !pads[1][0] && !pads[1][1]) {
-    return ctx.keras(tfl.layers.zeroPadding2d({ padding: [pads[2], pads[3]], name: ctx.layerName() }), [x], []);
+    return ctx.keras(tfl.layers.zeroPadding2d({ padding: [pads[2], pads[3]], name: ctx.layerName() }), [x]);
   }
   return ctx.custom({ className: 'OnnxPad', kind: 'reshape', fn: ([xi]) => [mode === 'reflect' ? tf.mirrorPad(xi, ip, 'reflect') : tf.pad(xi, ip, value)] }, [x]);
 }

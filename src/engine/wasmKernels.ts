@@ -1,0 +1,146 @@
+// Kernels the engine registers for the wasm backend: proxies for the gradient kernels wasm lacks, and
+// Slice / SplitV that copy inside the wasm heap.
+import * as tf from '@tensorflow/tfjs-core';
+
+/** The wasm backend's view of its heap (the parts these kernels use). */
+interface WasmBackend {
+  readSync(dataId: tf.DataId): tf.TypedArray;
+  write(values: tf.TypedArray, shape: number[], dtype: tf.DataType): tf.DataId;
+  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
+  typedArrayFromHeap(t: tf.TensorInfo): tf.TypedArray;
+}
+
+let registered = false;
+
+/** Registers this file's kernels for the wasm backend (once; the backend must be registered). */
+export function registerWasmKernels(): void {
+  if (registered) return;
+  registered = true;
+  registerFallbackKernels();
+  registerHeapCopyKernels();
+}
+
+/**
+ * The wasm backend lacks some gradient kernels (e.g. DepthwiseConv2dNativeBackpropInput, needed for
+ * MobileNet input gradients). Each missing kernel is registered for wasm as a proxy that copies its
+ * inputs to the cpu backend, runs the cpu kernel and copies the result back (ENGINE-NOTES pitfall 3).
+ */
+function registerFallbackKernels(): void {
+  const wanted = ['DepthwiseConv2dNativeBackpropInput', 'DepthwiseConv2dNativeBackpropFilter', 'UnsortedSegmentSum', 'MaxPoolGrad', 'AvgPoolGrad', 'ResizeBilinearGrad', 'Conv2DBackpropFilter'];
+  for (const kernelName of wanted) {
+    if (tf.getKernel(kernelName, 'wasm')) continue;
+    const cpuKernel = tf.getKernel(kernelName, 'cpu');
+    if (!cpuKernel) continue;
+    tf.registerKernel({
+      kernelName,
+      backendName: 'wasm',
+      kernelFunc: ({ inputs, attrs, backend }) => {
+        const cpu = tf.findBackend('cpu') as unknown as WasmBackend & { disposeData(id: tf.DataId): void };
+        const wasm = backend as unknown as WasmBackend;
+        const moved: Record<string, tf.TensorInfo> = {};
+        for (const [k, t] of Object.entries(inputs)) {
+          if (!t) continue;
+          const info = t as tf.TensorInfo;
+          const values = wasm.readSync(info.dataId);
+          moved[k] = { dataId: cpu.write(values, info.shape, info.dtype), shape: info.shape, dtype: info.dtype };
+        }
+        const out = cpuKernel.kernelFunc({ inputs: moved, attrs, backend: cpu as unknown as tf.KernelBackend }) as tf.TensorInfo | tf.TensorInfo[];
+        const outs = Array.isArray(out) ? out : [out];
+        const back = outs.map((o) => {
+          const values = cpu.readSync(o.dataId);
+          const dataId = wasm.write(values, o.shape, o.dtype);
+          cpu.disposeData(o.dataId);
+          return { dataId, shape: o.shape, dtype: o.dtype };
+        });
+        for (const m of Object.values(moved)) cpu.disposeData(m.dataId);
+        return Array.isArray(out) ? back : back[0];
+      },
+    });
+  }
+}
+
+/**
+ * tfjs-backend-wasm runs Slice (and SplitV, which calls it) in JavaScript, and first copies the whole input
+ * out of the wasm heap with readSync. On the threaded build the heap is a SharedArrayBuffer, whose copies
+ * V8 makes element by element: an identity slice of a [1, 112, 112, 128] gradient took 23 ms and a batch
+ * slice of a [4, 112, 112, 64] one 45 ms (a multiply of the same size: 0.3 ms). Over a VGG16 saliency map
+ * that was 263 ms of slices (max pooling's backward pass and tfjs's own gradients of Pad and Concat). These
+ * kernels copy from heap view to heap view, one contiguous run at a time; strings keep the original kernels.
+ */
+function registerHeapCopyKernels(): void {
+  const originalSlice = tf.getKernel('Slice', 'wasm');
+  const originalSplit = tf.getKernel('SplitV', 'wasm');
+  if (!originalSlice || !originalSplit) return;
+  tf.unregisterKernel('Slice', 'wasm');
+  tf.registerKernel({
+    kernelName: 'Slice',
+    backendName: 'wasm',
+    kernelFunc: (args) => {
+      const x = args.inputs.x as tf.TensorInfo;
+      if (x.dtype === 'string') return originalSlice.kernelFunc(args);
+      const { begin, size } = args.attrs as unknown as { begin: number | number[]; size: number | number[] };
+      const [b, s] = tf.slice_util.parseSliceParams(x as tf.Tensor, begin, size);
+      return heapSlice(args.backend as unknown as WasmBackend, x, b, s);
+    },
+  });
+  tf.unregisterKernel('SplitV', 'wasm');
+  tf.registerKernel({
+    kernelName: 'SplitV',
+    backendName: 'wasm',
+    kernelFunc: (args) => {
+      const x = args.inputs.x as tf.TensorInfo;
+      if (x.dtype === 'string') return originalSplit.kernelFunc(args);
+      const { numOrSizeSplits, axis } = args.attrs as unknown as { numOrSizeSplits: number | number[]; axis: number | number[] };
+      const ax = tf.util.parseAxisParam(axis, x.shape)[0];
+      const sizes = tf.backend_util.prepareSplitSize(x as tf.Tensor, numOrSizeSplits, ax);
+      const begin = new Array(x.shape.length).fill(0);
+      return sizes.map((n) => {
+        const size = x.shape.slice();
+        size[ax] = n;
+        const out = heapSlice(args.backend as unknown as WasmBackend, x, begin.slice(), size);
+        begin[ax] += n;
+        return out;
+      });
+    },
+  });
+}
+
+/**
+ * x[begin : begin + size] copied inside the heap. The axes after the last one that is cut are whole, so each
+ * step of the outer axes copies one contiguous run.
+ */
+export function heapSlice(backend: WasmBackend, x: tf.TensorInfo, begin: number[], size: number[]): tf.TensorInfo {
+  const out = backend.makeOutput(size, x.dtype);
+  const total = size.reduce((a, n) => a * n, 1);
+  if (total === 0) return out;
+  // Views taken after makeOutput: an allocation may grow the heap.
+  const from = backend.typedArrayFromHeap(x);
+  const to = backend.typedArrayFromHeap(out);
+  const shape = x.shape;
+  const rank = shape.length;
+  const strides = new Array<number>(rank);
+  for (let a = rank - 1, st = 1; a >= 0; a--) {
+    strides[a] = st;
+    st *= shape[a];
+  }
+  // The last cut axis: runs are size[cut] · stride[cut] long.
+  let cut = rank - 1;
+  while (cut > 0 && size[cut] === shape[cut] && begin[cut] === 0) cut--;
+  const run = rank === 0 ? 1 : size[cut] * strides[cut];
+  const runs = total / run;
+  const index = new Array<number>(cut).fill(0);
+  let base = 0;
+  for (let a = 0; a <= cut && a < rank; a++) base += begin[a] * strides[a];
+  for (let r = 0, o = 0; r < runs; r++, o += run) {
+    let src = base;
+    for (let a = 0; a < cut; a++) src += index[a] * strides[a];
+    if (run >= 32) to.set(from.subarray(src, src + run), o);
+    else for (let i = 0; i < run; i++) to[o + i] = from[src + i];
+    // The next outer index, last axis fastest.
+    for (let a = cut - 1; a >= 0; a--) {
+      if (++index[a] < size[a]) break;
+      index[a] = 0;
+    }
+  }
+  return out;
+}

@@ -1,0 +1,104 @@
+// The engine's Slice and SplitV kernels for wasm (they copy inside the heap, see src/engine/wasmKernels.ts)
+// against a plain loop over the indices, on every rank the engine uses and on empty, whole and one-element
+// slices; and int32 data, which the shape arithmetic of ONNX graphs slices.
+import { strict as assert } from 'node:assert';
+import * as tf from '@tensorflow/tfjs-core';
+import { initBackend } from '../../../src/engine/backend';
+import { makeRng } from '../../../src/engine/random';
+
+/** x[begin : begin + size] by enumerating every output index (row-major). */
+function sliceByLoop(values: ArrayLike<number>, shape: number[], begin: number[], size: number[]): number[] {
+  const out: number[] = [];
+  const total = size.reduce((a, n) => a * n, 1);
+  const idx = new Array(size.length).fill(0);
+  for (let k = 0; k < total; k++) {
+    let flat = 0;
+    for (let a = 0; a < shape.length; a++) flat = flat * shape[a] + begin[a] + idx[a];
+    out.push(values[flat]);
+    for (let a = size.length - 1; a >= 0; a--) {
+      if (++idx[a] < size[a]) break;
+      idx[a] = 0;
+    }
+  }
+  return out;
+}
+
+describe('wasm Slice and SplitV kernels', function () {
+  this.timeout(60000);
+  before(async () => {
+    await initBackend((process.env.CNN_LENS_BACKEND as 'wasm' | 'cpu' | undefined) ?? 'auto');
+  });
+
+  it('a slice equals the plain loop for 300 random shapes, ranks 1–6', () => {
+    const rng = makeRng(7);
+    const int = (n: number) => Math.floor(rng() * n);
+    for (let t = 0; t < 300; t++) {
+      const rank = 1 + (t % 6);
+      const shape = Array.from({ length: rank }, () => 1 + int(rank > 4 ? 4 : 7));
+      const begin = shape.map((n) => int(n));
+      // Sizes from 0 (an empty slice) to the rest of the axis; every fifth case a whole axis.
+      const size = shape.map((n, a) => (t % 5 === 0 && a > 0 ? n - begin[a] : int(n - begin[a] + 1)));
+      if (t % 5 === 0) begin.fill(0, 1);
+      const dtype = t % 7 === 0 ? 'int32' : 'float32';
+      const values = Array.from({ length: shape.reduce((a, n) => a * n, 1) }, (_, i) => (dtype === 'int32' ? i - 50 : rng() * 2 - 1));
+      const x = tf.tensor(values, shape, dtype);
+      const got = tf.slice(x, begin, size.map((n, a) => (t % 5 === 0 && a > 0 ? -1 : n)));
+      const want = sliceByLoop(x.dataSync(), shape, begin, size.map((n, a) => (t % 5 === 0 && a > 0 ? shape[a] - begin[a] : n)));
+      assert.deepEqual(Array.from(got.dataSync()), want, `shape ${shape} begin ${begin} size ${size}`);
+      assert.equal(got.dtype, dtype);
+      tf.dispose([x, got]);
+    }
+  });
+
+  it('the slices of activation-sized tensors that max pooling and padding gradients take', () => {
+    const rng = makeRng(8);
+    const shape = [4, 30, 31, 64];
+    const values = Float32Array.from({ length: 4 * 30 * 31 * 64 }, () => rng());
+    const x = tf.tensor4d(values, shape as [number, number, number, number]);
+    const cases: [number[], number[]][] = [
+      [[0, 0, 0, 0], shape], // identity
+      [[2, 0, 0, 0], [1, 30, 31, 64]], // one image: contiguous
+      [[0, 1, 1, 0], [4, 28, 29, 64]], // a crop
+      [[1, 0, 0, 16], [2, 30, 31, 32]], // channels: runs of 32
+      [[0, 0, 0, 3], [4, 30, 31, 5]], // short runs
+    ];
+    for (const [begin, size] of cases) {
+      const got = tf.slice(x, begin, size);
+      assert.deepEqual(got.shape, size);
+      assert.deepEqual(Array.from(got.dataSync()), sliceByLoop(values, shape, begin, size), `begin ${begin} size ${size}`);
+      got.dispose();
+    }
+    x.dispose();
+  });
+
+  it('split along each axis equals the plain loop, and the pieces add up to the tensor', () => {
+    const rng = makeRng(9);
+    const shape = [3, 5, 6, 10];
+    const values = Float32Array.from({ length: 3 * 5 * 6 * 10 }, () => rng());
+    const x = tf.tensor4d(values, shape as [number, number, number, number]);
+    for (let axis = 0; axis < 4; axis++) {
+      const sizes = axis === 3 ? [4, 0, 6] : [1, shape[axis] - 1];
+      const parts = tf.split(x, sizes, axis);
+      let start = 0;
+      parts.forEach((p, i) => {
+        const begin = [0, 0, 0, 0];
+        const size = shape.slice();
+        begin[axis] = start;
+        size[axis] = sizes[i];
+        assert.deepEqual(p.shape, size);
+        assert.deepEqual(Array.from(p.dataSync()), sliceByLoop(values, shape, begin, size), `axis ${axis} part ${i}`);
+        start += sizes[i];
+      });
+      tf.dispose(parts);
+    }
+    x.dispose();
+  });
+
+  it('keeps no tensors', () => {
+    const x = tf.ones([2, 8, 8, 3]);
+    const before = tf.memory().numTensors;
+    for (let i = 0; i < 20; i++) tf.dispose([tf.slice(x, [1, 2, 0, 0], [1, 4, 8, 3]), ...tf.split(x, 2, 1)]);
+    assert.equal(tf.memory().numTensors, before);
+    x.dispose();
+  });
+});
