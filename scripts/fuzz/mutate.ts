@@ -44,7 +44,9 @@ export type Op =
   /** Recomputes the CRC of every PNG chunk, so that a header change reaches the decoder. */
   | { t: 'pngcrc'; file: string }
   /** An ONNX protobuf decoded to JSON (bytes as base64), changed by `op`, encoded again. */
-  | { t: 'onnx'; file: string; op: JsonOp };
+  | { t: 'onnx'; file: string; op: JsonOp }
+  /** An ONNX graph appended (merged into the model's by protobuf rules) whose node nests graphs `depth` deep. */
+  | { t: 'onnxnest'; file: string; depth: number };
 
 export const pick = <T>(rng: Rng, xs: readonly T[]): T => xs[Math.floor(rng() * xs.length)];
 export const int = (rng: Rng, n: number): number => Math.floor(rng() * n);
@@ -275,6 +277,13 @@ export function applyOp(files: Files, op: Op): Files {
     case 'onnx':
       nb = applyOnnxJson(b, op.op);
       break;
+    case 'onnxnest': {
+      const tail = nestedGraphs(op.depth);
+      nb = new Uint8Array(b.length + tail.length);
+      nb.set(b);
+      nb.set(tail, b.length);
+      break;
+    }
     case 'zrename':
       nb = rezip(b, (m) => {
         if (!(op.member in m)) return false;
@@ -592,6 +601,38 @@ export function protobufFields(b: Uint8Array, from = 0, to = b.length, depth = 0
   return out;
 }
 
+function varint(n: number): number[] {
+  const out: number[] = [];
+  while (n >= 0x80) {
+    out.push((n % 0x80) | 0x80);
+    n = Math.floor(n / 0x80);
+  }
+  out.push(n);
+  return out;
+}
+
+/**
+ * ModelProto field 7 (graph) holding a node whose attribute 'g' holds a graph whose node… `depth` levels
+ * deep: a decoder that recurses per message runs out of stack. Built from the inside out by sizes, so that a
+ * deep nest costs linear time.
+ */
+function nestedGraphs(depth: number): Uint8Array {
+  const headers: number[][] = [];
+  let inner = 0;
+  for (let i = 0; i < depth; i++) {
+    const attr = [0x0a, 0x01, 0x67, 0x32, ...varint(inner)]; // name "g", g = the graph inside
+    const attrLen = attr.length + inner;
+    const node = [0x2a, ...varint(attrLen)]; // NodeProto.attribute
+    const nodeLen = node.length + attrLen;
+    const graph = [0x0a, ...varint(nodeLen)]; // GraphProto.node
+    headers.push([...graph, ...node, ...attr]);
+    inner = graph.length + nodeLen;
+  }
+  const out: number[] = [0x3a, ...varint(inner)];
+  for (let i = headers.length - 1; i >= 0; i--) for (const x of headers[i]) out.push(x);
+  return Uint8Array.from(out);
+}
+
 /** Op types the engine does not run, and names that are not op types at all. */
 const UNKNOWN_OPS = ['NoSuchOp', 'Loop', 'If', 'Scan', 'NonMaxSuppression', 'FancyAttention', '__proto__', 'constructor', 'hasOwnProperty', 'toString', '', 'Conv\u0000', 'conv', 'Relu ', 'x'.repeat(3000)];
 /** Shapes no constant may have: more elements than memory, over 2^53, negative, fractional. */
@@ -605,7 +646,8 @@ const ESCAPES = [
 
 /**
  * A hostile change to an ONNX file aimed at what the issue names: cycles, unknown ops, huge declared tensors,
- * external data leading out of the folder (paths, URLs, symbolic links), wrong wire types, truncated fields.
+ * external data leading out of the folder (paths, URLs, symbolic links), wrong wire types, truncated fields,
+ * graphs nested deeper than a recursive decoder's stack.
  * `json` is the file as decoded by onnxAsJson (undefined when it no longer decodes: byte-level changes only).
  */
 export function randomOnnxOp(rng: Rng, file: string, b: Uint8Array, json: any, names: string[]): Op {
@@ -613,7 +655,7 @@ export function randomOnnxOp(rng: Rng, file: string, b: Uint8Array, json: any, n
   const nodes: any[] = Array.isArray(graph?.node) ? graph.node : [];
   const inits: any[] = Array.isArray(graph?.initializer) ? graph.initializer : [];
   const onnx = (op: JsonOp): Op => ({ t: 'onnx', file, op });
-  const kind = int(rng, 8);
+  const kind = int(rng, 9);
   if (kind === 0 && nodes.length) {
     // A cycle: an input of node i computed by node i itself or a later one.
     const i = int(rng, nodes.length);
@@ -668,5 +710,6 @@ export function randomOnnxOp(rng: Rng, file: string, b: Uint8Array, json: any, n
     if (rng() < 0.5) return { t: 'setByte', file, pos: f.len!, value: pick(rng, [0x7f, 0xff, 0x00, 0x80]) };
     return { t: 'truncate', file, len: f.tag + 1 + int(rng, Math.max(1, f.end! - f.tag - 1)) };
   }
+  if (kind === 7) return { t: 'onnxnest', file, depth: pick(rng, [1, 8, 100, 1000, 5000, 30000]) };
   return randomBytesOp(rng, file, b);
 }
