@@ -104,6 +104,15 @@ export function defaultDreamLayers(net: Network): GraphNode[] {
   return [candidates[Math.min(candidates.length - 1, Math.floor(0.7 * candidates.length))]];
 }
 
+/** How many input pixels make one of the node's output pixels at the model's own input size (1 when unknown). */
+function downsampling(n: GraphNode, inputH: number, inputW: number): number {
+  const shape = n.outputs[0].shape;
+  if (shape.length !== 4) return 1;
+  const [, h, w] = shape;
+  const f = Math.max(typeof h === 'number' && h > 0 ? inputH / h : 1, typeof w === 'number' && w > 0 ? inputW / w : 1);
+  return Number.isFinite(f) ? Math.ceil(f) : 1;
+}
+
 /** DeepDream on `image` (RGBA, or a model input tensor [1, h, w, C], not disposed). */
 export function dream(model: LoadedModel, image: RgbaImage | tf.Tensor, options: DreamOptions = {}, hooks: DreamHooks = {}): DreamResult {
   const t0 = performance.now();
@@ -137,10 +146,14 @@ export function dream(model: LoadedModel, image: RgbaImage | tf.Tensor, options:
   } else if (options.size !== undefined && options.size !== Math.max(MH, MW)) {
     throw new LensError(`this model needs its input size ${MH}×${MW} at the dream layers (a layer between input and them fixes the size); leave out the size`);
   }
+  // No octave smaller than the dream layers' downsampling (the model's input side over the layer's): smaller
+  // ones left them under a pixel, and the wasm kernels failed ('memory access out of bounds': 8 octaves of a
+  // 128-pixel image start at 12×12, under MobileNetV2's block_12_add, 16× down).
+  const minSide = Math.max(8, ...nodes.map((n) => downsampling(n, MH, MW)));
   const octaveSizes: [number, number][] = [];
   for (let i = octaves - 1; i >= 0; i--) {
     const f = Math.pow(octaveScale, i);
-    octaveSizes.push([Math.max(8, Math.round(H / f)), Math.max(8, Math.round(W / f))]);
+    octaveSizes.push([Math.min(H, Math.max(minSide, Math.round(H / f))), Math.min(W, Math.max(minSide, Math.round(W / f)))]);
   }
   hooks.onPlan?.({ octaves, steps, stepsAsked, layers: nodes.map((n) => n.path), layersAreDefault });
   const base = inputPixels(image, space, H, W);

@@ -204,5 +204,14 @@ describe('cnn-lens feature visualization commands', function () {
     const d = await run(['dream', file, photo, '--octaves', '2', '--steps', '2', '--json']);
     assert.equal(d.code, 0, d.err.join('\n'));
     assert.ok(JSON.parse(d.out).layersAreDefault);
+    // 8 octaves of a 128-pixel image would start at 12×12, under block_12_add's 16× downsampling (14×14 of the
+    // 224-pixel input): the wasm kernels failed with 'memory access out of bounds'. No octave goes below 16.
+    const square = writePng(path.join(dir, 'square128.png'), 128, 128, (x, y) => [(x * 2) % 256, (y * 2) % 256, 90]);
+    const many = await run(['dream', file, square, '--octaves', '8', '--steps', '1', '--json']);
+    assert.equal(many.code, 0, many.err.join('\n'));
+    const sizes: [number, number][] = JSON.parse(many.out).octaves;
+    assert.equal(sizes.length, 8);
+    assert.ok(sizes.every(([h, w]) => h >= 16 && w >= 16), JSON.stringify(sizes));
+    assert.deepEqual(sizes.at(-1), [128, 128]);
   });
 });
