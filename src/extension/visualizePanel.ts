@@ -6,6 +6,7 @@ import * as vscode from 'vscode';
 import { layerChoices } from '../shared/format';
 import { aboutDuration, estimateText, type RunEstimate } from '../shared/runEstimate';
 import { dreamStepsText, stepLine, type DreamSteps } from '../shared/visProgress';
+import { ProgressFeed } from './progressFeed';
 import {
   DREAM_DEFAULT_OCTAVES,
   DREAM_DEFAULT_STEPS,
@@ -205,13 +206,18 @@ export class VisualizePanel extends LensPanel<ToVisualizeView, FromVisualizeView
     const run = ++this.runNumber;
     this.post({ type: 'started', run });
     const engine = this.deps.engine;
+    // The run shows in a progress notification too, whose Cancel stops it like the panel's. Both get the same
+    // line at the same moments, from one throttled feed of the engine's progress (see progressFeed.ts).
+    let report: (() => void) | null = null;
+    const feed = new ProgressFeed<{ done: number; total: number }>((p) => {
+      this.progressText = stepLine(p.done, p.total, this.dreamPlan);
+      this.progress = { done: p.done, total: p.total, message: this.progressText };
+      this.post({ type: 'progress', run, ...this.progress });
+      (report as (() => void) | null)?.();
+    });
     const opts = {
       token: cts.token,
-      onProgress: (p: { done: number; total: number; message?: string }) => {
-        this.progressText = stepLine(p.done, p.total, this.dreamPlan);
-        this.progress = { done: p.done, total: p.total, message: this.progressText };
-        this.post({ type: 'progress', run, ...this.progress });
-      },
+      onProgress: (p: { done: number; total: number }) => feed.push({ done: p.done, total: p.total }),
       onEvent: (e: import('../shared/protocol').EngineEvent) => {
         if (e.type === 'dreamPlan') {
           this.dreamPlan = { octaves: e.octaves, steps: e.steps, stepsAsked: e.stepsAsked, layers: e.layers, layersAreDefault: e.layersAreDefault };
@@ -228,14 +234,11 @@ export class VisualizePanel extends LensPanel<ToVisualizeView, FromVisualizeView
       },
     };
     const job = this.job;
-    // The run shows in a progress notification too, whose Cancel stops it like the panel's.
-    let report: (() => void) | null = null;
     let finished!: () => void;
     const ended = new Promise<void>((r) => (finished = r));
     void vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `CNN Lens: ${titleOf(job)}`, cancellable: true }, (progress, token) => {
       token.onCancellationRequested(() => cts.cancel());
       let last = 0;
-      // The same line as the panel's status, from the same progress message.
       report = () => {
         const p = this.progress;
         if (!p) return;
@@ -247,11 +250,6 @@ export class VisualizePanel extends LensPanel<ToVisualizeView, FromVisualizeView
       report();
       return ended;
     });
-    const onProgress = opts.onProgress;
-    opts.onProgress = (p) => {
-      onProgress(p);
-      (report as (() => void) | null)?.();
-    };
     this.running = (async () => {
       try {
         let result: { description: string; image: PngImage | null; ms: number };
@@ -296,6 +294,7 @@ export class VisualizePanel extends LensPanel<ToVisualizeView, FromVisualizeView
           this.post({ type: 'error', run, message: this.lastError });
         }
       } finally {
+        feed.stop();
         finished();
         cts.dispose();
         if (this.work === cts) this.work = null;
