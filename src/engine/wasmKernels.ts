@@ -17,7 +17,8 @@ export function registerWasmKernels(): void {
   if (registered) return;
   registered = true;
   registerFallbackKernels();
-  registerHeapCopyKernels();
+  // $CNN_LENS_HEAP_SLICE=off keeps tfjs's own Slice and SplitV (for A/B runs of the bench).
+  if (process.env.CNN_LENS_HEAP_SLICE !== 'off') registerHeapCopyKernels();
 }
 
 /**
