@@ -14,7 +14,7 @@ import { convertActivation } from './ops/activation';
 import { convertConv } from './ops/conv';
 import { convertGemm, convertMatMul } from './ops/dense';
 import { BINARY_OPS, convertBinary, convertUnary, UNARY_OPS } from './ops/elementwise';
-import { convertBatchNorm, convertInstanceNorm, convertLayerNorm } from './ops/norm';
+import { convertBatchNorm, convertInstanceNorm, convertLayerNorm, convertLrn } from './ops/norm';
 import { convertGlobalPool, convertPool } from './ops/pool';
 import { convertShapeOp } from './ops/shape';
 import type { OnnxModelProto, OnnxNode, OnnxValueInfo } from './schema';
@@ -31,6 +31,7 @@ const CONVERTERS: Record<string, OpConverter> = {
   BatchNormalization: convertBatchNorm,
   LayerNormalization: convertLayerNorm,
   InstanceNormalization: convertInstanceNorm,
+  LRN: convertLrn,
 };
 for (const op of ['Relu', 'Clip', 'LeakyRelu', 'Elu', 'Selu', 'Sigmoid', 'Tanh', 'HardSigmoid', 'HardSwish', 'Softplus', 'Mish', 'Gelu', 'PRelu', 'Softmax', 'LogSoftmax']) CONVERTERS[op] = convertActivation;
 for (const op of BINARY_OPS) CONVERTERS[op] = convertBinary;
