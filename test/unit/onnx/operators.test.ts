@@ -228,6 +228,15 @@ describe('ONNX operators against onnxruntime-node', () => {
     });
   });
 
+  it('control flow (If, as PyTorch exports nn.LocalResponseNorm) is refused in one line naming the If node, not a node it feeds', async () => {
+    const g = classifier(3, 5, [{ op: 'Relu', inputs: ['image'], outputs: ['r'] }, { op: 'Slice', name: 'fed', inputs: ['r', 'st', 'en'], outputs: ['s'] }, { op: 'If', name: 'lrn_if', inputs: ['s'], outputs: ['n'] }], 'n', 3 * 5 * 5, [ints('st', [0]), ints('en', [1])]);
+    await assert.rejects(loadAnyModel(writeModel(g)), (e: Error) => {
+      assert.ok(!e.message.includes('\n'), e.message);
+      assert.match(e.message, /model\.onnx: node 'lrn_if' \(If\): control flow is not supported/);
+      return true;
+    });
+  });
+
   it('Gemm with alpha, beta, transB 0 and 1 on rectangular weights larger than a transpose block; one initializer read by two nodes', async () => {
     const g: GraphSpec = {
       input: { name: 'image', dims: ['N', 3, 5, 5] },
