@@ -19,7 +19,7 @@ import { demoModelPath, MODEL_NAMES, openBenchModel, type BenchModelName } from 
 import type { MethodOptions } from '../src/engine/methods';
 import { benchInput, HEAVY_OPS, ONLY_ON, OP_NAMES, OP_TITLES, setupOp, type OpName } from './ops';
 import { median, quantile } from './stats';
-import { findTorchPython, formatPytorchTable, MAX_RATIO_LOAD, PYTORCH_MODELS, runPytorch, type PytorchResult } from './pytorch';
+import { checkPytorchTargets, findTorchPython, formatPytorchTable, MAX_RATIO_LOAD, PYTORCH_MODELS, runPytorch, type PytorchResult } from './pytorch';
 import { ensureOnnxExports, isOnnxBenchName } from './models/onnx';
 import { checkOnnxTwinTargets, formatOnnxTwinTable } from './onnxTwins';
 import { AUDIT_ENTRIES, auditEntriesOf, checkAuditTargets, formatAuditTable, runAuditChild, runAuditEntries, type AuditEntryName, type AuditResult } from './audit';
@@ -274,6 +274,21 @@ export function checkTargets(results: ModelResult[]): TargetCheck[] {
   add('VGG16 Score-CAM (512 channels) ≤ 1.2 × 512 forward passes', get('vgg16', 'scorecam'), vggForward !== undefined ? 1.2 * 512 * vggForward : undefined);
   for (const r of results) {
     const sal = get(r.model, 'saliency');
+    const fwd = get(r.model, 'forward');
+    const guided = get(r.model, 'guided-backprop');
+    const times = (k: number, v: number | undefined) => (v !== undefined ? k * v : undefined);
+    // Issue 18: each method at the cost its math needs, relative to the forward pass and to one saliency, on
+    // the three ImageNet architectures (the 64-px demo model's times are per-op overhead).
+    if (r.model !== 'demo') {
+      add(`${r.title} Grad-CAM ≤ 1.15× forward`, get(r.model, 'gradcam'), times(1.15, fwd));
+      add(`${r.title} saliency ≤ 2.5× forward`, sal, times(2.5, fwd));
+      add(`${r.title} guided backprop ≤ 2.5× forward`, guided, times(2.5, fwd));
+      add(`${r.title} saliency ≤ guided backprop`, sal, guided);
+      add(`${r.title} SmoothGrad(25) ≤ 25× saliency`, get(r.model, 'smoothgrad'), times(25, sal));
+      const ig = r.ops.find((o) => o.op === 'integrated-gradients' && !o.error);
+      const steps = Number(/\((\d+)\)/.exec(ig?.title ?? '')?.[1]);
+      if (ig && steps) add(`${r.title} integrated gradients (${steps}) ≤ ${steps + 1}× saliency`, ig.medianMs, times(steps + 1, sal));
+    }
     add(`${r.title} SmoothGrad(25) ≤ 10× saliency`, get(r.model, 'smoothgrad'), sal !== undefined ? 10 * sal : undefined);
     if (Number.isFinite(r.peakRssMB) && r.weightMB > 0) add(`${r.title} peak RSS ≤ 2× weights + 1 GB (MB)`, r.peakRssMB, 2 * r.weightMB + 1024);
   }
@@ -393,7 +408,7 @@ async function main(): Promise<number> {
   const machine = machineInfo();
   const first = results.find((r) => !r.error) ?? audits.find((r) => !r.error && !r.skipped);
   const header = `backend ${first?.backend ?? '?'}${first?.threads ? ` (${first.threads} thread${first.threads > 1 ? 's' : ''})` : ''}, ${machine.cores} cores (${machine.cpu}), Node ${machine.node}, commit ${commitOf()}${s.quick ? ', quick' : ''}; load average ${loadBefore.toFixed(2)} before, ${os.loadavg()[0].toFixed(2)} after; ${totalS.toFixed(0)} s`;
-  const targets = [...checkTargets(results), ...checkOnnxTwinTargets(results), ...checkAuditTargets(audits)];
+  const targets = [...checkTargets(results), ...checkPytorchTargets(results, pytorch, loadBefore), ...checkOnnxTwinTargets(results), ...checkAuditTargets(audits)];
   const out: string[] = [header, ''];
   if (results.length) out.push(formatTable(results, s.ops), '');
   const twins = formatOnnxTwinTable(results);

@@ -89,3 +89,21 @@ export function formatPytorchTable(ours: ModelResult[], theirs: PytorchResult[],
   for (const t of theirs) if (t.error) out.push(`  PyTorch ${t.model}: ${t.error}`);
   return out;
 }
+
+/** Issue 18's targets against PyTorch (Grad-CAM ≤ 1.3×, saliency ≤ 2×, forward ≤ 1.3×); none when the ratios are withheld. */
+export function checkPytorchTargets(ours: ModelResult[], theirs: PytorchResult[], loadBefore: number): { what: string; value: number; limit: number; ok: boolean }[] {
+  if (loadBefore > MAX_RATIO_LOAD) return [];
+  const limits: Partial<Record<(typeof COMPARED)[number][0], number>> = { forward: 1.3, gradcam: 1.3, saliency: 2 };
+  const out: { what: string; value: number; limit: number; ok: boolean }[] = [];
+  for (const t of theirs) {
+    const o = ours.find((r) => r.model === t.model);
+    for (const [op, title] of COMPARED) {
+      const a = o?.ops.find((x) => x.op === op)?.medianMs;
+      const b = t[op]?.medianMs;
+      const k = limits[op];
+      if (k === undefined || a === undefined || b === undefined || !Number.isFinite(a) || !(b > 0)) continue;
+      out.push({ what: `${o?.title ?? t.model} ${title} ≤ ${k}× PyTorch (ms)`, value: a, limit: k * b, ok: a <= k * b });
+    }
+  }
+  return out;
+}

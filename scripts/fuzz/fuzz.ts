@@ -9,7 +9,9 @@
 //  - the child answers within the time limit (else: hang), stays alive (else: crash: abort, segfault, V8 out
 //    of memory) and under the memory limit (its resident size is watched: else: memory);
 //  - nothing is written into the case's folder, the child's working folder or its TMPDIR (a Keras archive's
-//    temporary extraction must be gone when the call returns).
+//    temporary extraction must be gone when the call returns);
+//  - nothing is opened outside the case's folder (symbolic links resolved): hostile cases point links and
+//    '../' paths at a decoy folder of good copies beside it, which a loader must not read (else: read-outside).
 // A LensError whose text carries a JavaScript fault ("Cannot read properties of undefined", "Invalid typed array
 // length") meets the oracle but is listed as a weak message. Failing cases are saved (git-ignored) under
 // test/fuzz/failures/, shrunk by dropping mutations while the failure stays the same.
@@ -19,7 +21,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { makeRng } from '../../src/engine/random';
-import { applyOps, int, onnxAsJson, pick, randomBytesOp, randomImageDimOp, randomJsonOp, randomZipOp, type Files, type Op, type Rng } from './mutate';
+import { applyOps, int, onnxAsJson, OUTSIDE, pick, randomBytesOp, randomImageDimOp, randomJsonOp, randomOnnxOp, randomZipOp, linkBytes, writeFiles, type Files, type Op, type Rng } from './mutate';
 import type { CaseReply, CaseRequest } from './worker';
 
 type Target = CaseRequest['target'];
@@ -124,7 +126,9 @@ function readFolder(dir: string): Files {
   const files: Files = new Map();
   for (const f of fs.readdirSync(dir)) {
     const p = path.join(dir, f);
-    if (fs.statSync(p).isFile()) files.set(f, new Uint8Array(fs.readFileSync(p)));
+    // A saved failure may hold the symbolic links its ops made: kept as links.
+    if (fs.lstatSync(p).isSymbolicLink()) files.set(f, linkBytes(fs.readlinkSync(p)));
+    else if (fs.statSync(p).isFile()) files.set(f, new Uint8Array(fs.readFileSync(p)));
   }
   return files;
 }
@@ -180,9 +184,11 @@ function chooseOp(rng: Rng, seed: Seed, files: Files): Op {
   if (seed.target === 'onnx') {
     const b = files.get(seed.entry);
     if (!b) return any();
-    const json = r < 0.65 ? onnxAsJson(b) : undefined;
+    // Aimed at what hostile ONNX files do (cycles, unknown ops, huge tensors, escapes, wire types, truncation).
+    if (r < 0.4) return randomOnnxOp(rng, seed.entry, b, onnxAsJson(b), names);
+    const json = r < 0.75 ? onnxAsJson(b) : undefined;
     if (json !== undefined) return { t: 'onnx', file: seed.entry, op: randomJsonOp(rng, seed.entry, json) };
-    if (r < 0.9) return randomBytesOp(rng, seed.entry, b);
+    if (r < 0.93) return randomBytesOp(rng, seed.entry, b);
     const f = pick(rng, names);
     return rng() < 0.5 ? { t: 'rm', file: f } : { t: 'mv', file: f, to: `${f}.moved` };
   }
@@ -200,7 +206,12 @@ function chooseOp(rng: Rng, seed: Seed, files: Files): Op {
     }
     if (r < 0.9) {
       const f = pick(rng, names);
-      return rng() < 0.5 ? { t: 'rm', file: f } : { t: 'mv', file: f, to: `${f}.moved` };
+      const q = rng();
+      if (q < 0.4) return { t: 'rm', file: f };
+      if (q < 0.8) return { t: 'mv', file: f, to: `${f}.moved` };
+      // A shard, labels.txt or metadata.json replaced by a symbolic link out of the folder (the entry stays a file).
+      const linked = pick(rng, [...names.filter((n) => n !== seed.entry), 'labels.txt', 'metadata.json']);
+      return { t: 'symlink', file: linked, to: pick(rng, [`../${OUTSIDE}/${linked}`, '/etc/passwd', '/dev/zero', 'missing.bin']) };
     }
     return any();
   }
@@ -234,7 +245,7 @@ function makeCase(n: number, seed: Seed, rngSeed: number): Case {
 // ───────────────────────── the child ─────────────────────────
 
 interface Outcome {
-  kind: 'ok' | 'refused' | 'weak-message' | 'hang' | 'crash' | 'memory' | 'not-a-lens-error' | 'multi-line' | 'no-file-name' | 'wrote-files' | 'escaped-error';
+  kind: 'ok' | 'refused' | 'weak-message' | 'hang' | 'crash' | 'memory' | 'not-a-lens-error' | 'multi-line' | 'no-file-name' | 'wrote-files' | 'escaped-error' | 'read-outside';
   message: string;
   ms: number;
   /** The error's stack, for faults that are not LensErrors (where the fix goes). */
@@ -378,14 +389,54 @@ function snapshot(dir: string): string {
 function writeCase(dir: string, files: Files): void {
   fs.rmSync(dir, { recursive: true, force: true });
   fs.mkdirSync(dir, { recursive: true });
-  for (const [name, b] of files) fs.writeFileSync(path.join(dir, name), b);
+  writeFiles(dir, files);
+}
+
+/**
+ * The decoy folder beside the case folder (mutate.ts OUTSIDE): good copies of the seed's files, and a labels
+ * file and metadata.json, for the links and '../' paths of hostile cases to lead to. A loader that opens
+ * anything there has left the model's folder.
+ */
+function writeDecoy(caseDir: string, seedFiles: Files): void {
+  const dir = path.join(path.dirname(caseDir), OUTSIDE);
+  const decoy: Files = new Map([
+    ['labels.txt', new TextEncoder().encode('decoy 0\ndecoy 1\ndecoy 2\n')],
+    ['metadata.json', new TextEncoder().encode(JSON.stringify({ labels: ['decoy 0', 'decoy 1', 'decoy 2'] }))],
+  ]);
+  for (const [name, b] of seedFiles) decoy.set(name, b);
+  writeCase(dir, decoy);
+}
+
+/** Whether `p` is `dir` or inside it. */
+function inside(p: string, dir: string): boolean {
+  return p === dir || p.startsWith(dir + path.sep);
+}
+
+/**
+ * Files the child opened during a case that are not the case's own: anything that exists (links resolved)
+ * outside the case folder, the child's TMPDIR (a .keras archive's extraction) and the project's own files
+ * (lazily loaded WebAssembly). Paths that do not exist read nothing: HDF5 looks for filter plugins in the
+ * folders it was built with ('/usr/local/hdf5/lib/plugin') when a file names a filter it lacks.
+ */
+function openedOutside(opened: string[], caseDir: string, child: Child): string[] {
+  const allowed = [fs.realpathSync(caseDir), fs.realpathSync(child.tmp), fs.realpathSync(process.cwd())];
+  return opened.filter((p) => {
+    let real: string;
+    try {
+      real = fs.realpathSync(p);
+    } catch {
+      return false;
+    }
+    return !allowed.some((d) => inside(real, d));
+  });
 }
 
 /** Phrases of JavaScript faults: inside a LensError they make a weak message, outside one they are the fault. */
 const INTERNAL = /Cannot read propert|Cannot set propert|is not a function|is not iterable|Cannot convert|Maximum call stack|is not defined|Invalid (?:typed )?array length|Array buffer allocation failed|memory access out of bounds|RuntimeError|unreachable|Aborted\(/;
 
-async function runCase(child: Child, caseDir: string, target: Target, files: Files, entry: string, weights: string | undefined): Promise<Outcome> {
+async function runCase(child: Child, caseDir: string, target: Target, files: Files, entry: string, weights: string | undefined, seedFiles: Files): Promise<Outcome> {
   writeCase(caseDir, files);
+  writeDecoy(caseDir, seedFiles);
   const before = snapshot(caseDir);
   const req: CaseRequest = { id: 0, target, entry: path.join(caseDir, entry), weights: weights ? path.join(caseDir, weights) : undefined };
   child.escaped = [];
@@ -402,6 +453,8 @@ async function runCase(child: Child, caseDir: string, target: Target, files: Fil
     else outcome = { kind: 'refused', message: msg, ms: r.ms };
   }
   if (child.escaped.length) outcome = { kind: 'escaped-error', message: child.escaped.join(' | '), ms: outcome.ms };
+  const outside = 'kind' in r ? [] : openedOutside(r.opened ?? [], caseDir, child);
+  if (outside.length) outcome = { kind: 'read-outside', message: `opened ${outside.slice(0, 3).map((p) => `'${p}'`).join(', ')} outside the model's folder, then: ${outcome.kind}: ${outcome.message}`, ms: outcome.ms };
   if (SOFT.includes(outcome.kind)) {
     const wrote: string[] = [];
     if (snapshot(caseDir) !== before) wrote.push('the case folder');
@@ -455,7 +508,7 @@ async function shrink(child: Child, caseDir: string, c: Case, sig: string): Prom
   const until = Date.now() + 60_000; // shrinking a hang costs a time limit per try: bounded
   for (let i = ops.length - 1; i >= 0 && ops.length > 1 && Date.now() < until; i--) {
     const fewer = ops.filter((_, j) => j !== i);
-    const o = await runCase(child, caseDir, c.seed.target, applyOps(c.seed.files, fewer), c.seed.entry, c.seed.weights);
+    const o = await runCase(child, caseDir, c.seed.target, applyOps(c.seed.files, fewer), c.seed.entry, c.seed.weights, c.seed.files);
     if (signature(o, caseDir) === sig) ops = fewer;
   }
   return ops;
@@ -467,7 +520,9 @@ async function replay(opts: Options, root: string): Promise<void> {
   const files = readFolder(dir);
   files.delete('_case.json');
   const child = new Child(root, opts);
-  const o = await runCase(child, path.join(root, 'case'), info.target, files, info.entry, info.weights);
+  // The decoy beside the case holds the seed's files, as when the failure was found.
+  const seed = loadSeeds(opts.corpus).find((x) => x.name === info.seedFile);
+  const o = await runCase(child, path.join(root, 'case'), info.target, files, info.entry, info.weights, seed?.files ?? new Map());
   child.stop();
   console.log(`${o.kind} (${o.ms} ms): ${o.message}`);
   if (o.stack) console.log(o.stack);
@@ -489,7 +544,7 @@ async function main(): Promise<void> {
   // Every seed must load unmutated, or the fuzzing would start from broken files.
   let seedProblems = 0;
   for (const s of seeds.filter((x) => opts.targets.includes(x.target))) {
-    const o = await runCase(child, caseDir, s.target, s.files, s.entry, s.weights);
+    const o = await runCase(child, caseDir, s.target, s.files, s.entry, s.weights, s.files);
     if (o.kind !== 'ok' && o.kind !== 'refused') {
       seedProblems++;
       console.log(`  seed ${s.name} fails: ${o.kind}: ${o.message}`);
@@ -508,7 +563,7 @@ async function main(): Promise<void> {
     while (Date.now() < until) {
       const c = makeCase(++n, pick(master, pool), Math.floor(master() * 2 ** 31));
       const files = applyOps(c.seed.files, c.ops);
-      const o = await runCase(child, caseDir, target, files, c.seed.entry, c.seed.weights);
+      const o = await runCase(child, caseDir, target, files, c.seed.entry, c.seed.weights, c.seed.files);
       st.cases++;
       if (o.ms > st.slowest.ms) st.slowest = { ms: o.ms, what: `${c.seed.name} case ${c.n}: ${o.kind}` };
       if (opts.verbose) console.log(`  [${target} ${c.n} ${c.seed.name} ${o.ms} ms] ${o.kind}: ${o.message.slice(0, 200)}`);

@@ -2,6 +2,8 @@
 // looking at the current files, then applied by applyOp. Recording ops as data lets a failing case be replayed
 // exactly and shrunk by dropping ops (an op that no longer fits the files is skipped, not an error).
 import { unzipSync, zipSync } from 'fflate';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { onnxRoot } from '../../src/engine/model/onnx/schema';
 import { crc32 } from '../../test/unit/image/helpers';
 
@@ -37,10 +39,14 @@ export type Op =
   /** Whole files: delete, or rename (the manifest keeps the old name). */
   | { t: 'rm'; file: string }
   | { t: 'mv'; file: string; to: string }
+  /** `file` becomes a symbolic link to `to` (relative to the case folder: '../outside/…' leaves it). */
+  | { t: 'symlink'; file: string; to: string }
   /** Recomputes the CRC of every PNG chunk, so that a header change reaches the decoder. */
   | { t: 'pngcrc'; file: string }
   /** An ONNX protobuf decoded to JSON (bytes as base64), changed by `op`, encoded again. */
-  | { t: 'onnx'; file: string; op: JsonOp };
+  | { t: 'onnx'; file: string; op: JsonOp }
+  /** An ONNX graph appended (merged into the model's by protobuf rules) whose node nests graphs `depth` deep. */
+  | { t: 'onnxnest'; file: string; depth: number };
 
 export const pick = <T>(rng: Rng, xs: readonly T[]): T => xs[Math.floor(rng() * xs.length)];
 export const int = (rng: Rng, n: number): number => Math.floor(rng() * n);
@@ -254,6 +260,10 @@ export function applyOp(files: Files, op: Op): Files {
     out.delete(op.file);
     return out;
   }
+  if (op.t === 'symlink') {
+    out.set(op.file, linkBytes(op.to));
+    return out;
+  }
   if (b === undefined) return out;
   let nb: Uint8Array | undefined;
   switch (op.t) {
@@ -267,6 +277,13 @@ export function applyOp(files: Files, op: Op): Files {
     case 'onnx':
       nb = applyOnnxJson(b, op.op);
       break;
+    case 'onnxnest': {
+      const tail = nestedGraphs(op.depth);
+      nb = new Uint8Array(b.length + tail.length);
+      nb.set(b);
+      nb.set(tail, b.length);
+      break;
+    }
     case 'zrename':
       nb = rezip(b, (m) => {
         if (!(op.member in m)) return false;
@@ -311,6 +328,49 @@ export function applyOp(files: Files, op: Op): Files {
 export function applyOps(files: Files, ops: Op[]): Files {
   return ops.reduce(applyOp, files);
 }
+
+// ───────────────────────── symbolic links ─────────────────────────
+
+/**
+ * A symbolic link among a case's files: bytes that start with this marker name the link's target. A byte
+ * mutation that breaks the marker turns the link into an ordinary (garbage) file, which is a case too.
+ */
+const LINK_MARKER = '\u0000fuzz-symlink\u0000';
+
+/** The bytes that stand for a symbolic link to `to` among a case's files. */
+export function linkBytes(to: string): Uint8Array {
+  return enc.encode(LINK_MARKER + to);
+}
+
+/** The target of a file that stands for a symbolic link, or null for an ordinary file. */
+export function linkTarget(b: Uint8Array): string | null {
+  if (b.length < LINK_MARKER.length || b[0] !== 0) return null;
+  const s = dec.decode(b);
+  return s.startsWith(LINK_MARKER) ? s.slice(LINK_MARKER.length) : null;
+}
+
+/** Writes a case's files into `dir` (which exists and is empty): ordinary files, and links where ops made them. */
+export function writeFiles(dir: string, files: Files): void {
+  for (const [name, b] of files) {
+    const to = linkTarget(b);
+    try {
+      if (to !== null) {
+        fs.symlinkSync(to, path.join(dir, name));
+        continue;
+      }
+    } catch {
+      // a target that byte mutations made impossible (too long, a NUL inside): the bytes become a file
+    }
+    fs.writeFileSync(path.join(dir, name), b);
+  }
+}
+
+/**
+ * Folder name, beside a case's folder, of the decoy files that symbolic links and '../' paths lead to: good
+ * copies of the seed's files (so a loader that followed the way out would load them without complaint) and a
+ * labels file and metadata.json. The fuzzer's oracle fails a case whose loader opened anything there.
+ */
+export const OUTSIDE = 'outside';
 
 // ───────────────────────── choosing ─────────────────────────
 
@@ -477,4 +537,179 @@ export function randomImageDimOp(rng: Rng, file: string, b: Uint8Array): Op | nu
     return { t: 'setInt', file, pos: 4, value: big, size: 4, little: true };
   }
   return null;
+}
+
+// ───────────────────────── hostile ONNX files ─────────────────────────
+
+/** One field of a protobuf message as found in the bytes: where its tag is, its wire type, where its payload is. */
+interface PbField {
+  tag: number;
+  wire: number;
+  /** For length-delimited fields: where the length varint starts, and the payload's range. */
+  len?: number;
+  start?: number;
+  end?: number;
+}
+
+function readVarint(b: Uint8Array, p: number, end: number): { value: number; next: number } | null {
+  let v = 0;
+  for (let i = 0; i < 10 && p + i < end; i++) {
+    v += (b[p + i] & 0x7f) * 2 ** (7 * i);
+    if (!(b[p + i] & 0x80)) return { value: v, next: p + i + 1 };
+  }
+  return null;
+}
+
+/**
+ * Every field of a protobuf message, and of the messages nested in its length-delimited fields (a payload
+ * that parses to its end as fields is taken for a message). Bounded in depth and count: the seeds are small.
+ */
+export function protobufFields(b: Uint8Array, from = 0, to = b.length, depth = 0, out: PbField[] = []): PbField[] {
+  const fields: PbField[] = [];
+  let complete = true;
+  for (let p = from; p < to; ) {
+    const tag = readVarint(b, p, to);
+    const f: PbField = { tag: p, wire: tag ? tag.value & 7 : -1 };
+    let next = -1;
+    if (tag && tag.value >= 8) {
+      if (f.wire === 0) next = readVarint(b, tag.next, to)?.next ?? -1;
+      else if (f.wire === 1) next = tag.next + 8;
+      else if (f.wire === 5) next = tag.next + 4;
+      else if (f.wire === 2) {
+        const l = readVarint(b, tag.next, to);
+        if (l) {
+          f.len = tag.next;
+          f.start = l.next;
+          f.end = next = l.next + l.value;
+        }
+      }
+    }
+    if (next < 0 || next > to) {
+      complete = false;
+      break;
+    }
+    fields.push(f);
+    p = next;
+  }
+  // A nested payload counts as a message only when it parses to its end; the file itself keeps what parsed.
+  if (!complete && depth > 0) return out;
+  for (const f of fields) {
+    if (out.length > 20000) break;
+    out.push(f);
+    if (f.wire === 2 && depth < 12 && f.end! > f.start!) protobufFields(b, f.start!, f.end!, depth + 1, out);
+  }
+  return out;
+}
+
+function varint(n: number): number[] {
+  const out: number[] = [];
+  while (n >= 0x80) {
+    out.push((n % 0x80) | 0x80);
+    n = Math.floor(n / 0x80);
+  }
+  out.push(n);
+  return out;
+}
+
+/**
+ * ModelProto field 7 (graph) holding a node whose attribute 'g' holds a graph whose node… `depth` levels
+ * deep: a decoder that recurses per message runs out of stack. Built from the inside out by sizes, so that a
+ * deep nest costs linear time.
+ */
+function nestedGraphs(depth: number): Uint8Array {
+  const headers: number[][] = [];
+  let inner = 0;
+  for (let i = 0; i < depth; i++) {
+    const attr = [0x0a, 0x01, 0x67, 0x32, ...varint(inner)]; // name "g", g = the graph inside
+    const attrLen = attr.length + inner;
+    const node = [0x2a, ...varint(attrLen)]; // NodeProto.attribute
+    const nodeLen = node.length + attrLen;
+    const graph = [0x0a, ...varint(nodeLen)]; // GraphProto.node
+    headers.push([...graph, ...node, ...attr]);
+    inner = graph.length + nodeLen;
+  }
+  const out: number[] = [0x3a, ...varint(inner)];
+  for (let i = headers.length - 1; i >= 0; i--) for (const x of headers[i]) out.push(x);
+  return Uint8Array.from(out);
+}
+
+/** Op types the engine does not run, and names that are not op types at all. */
+const UNKNOWN_OPS = ['NoSuchOp', 'Loop', 'If', 'Scan', 'NonMaxSuppression', 'FancyAttention', '__proto__', 'constructor', 'hasOwnProperty', 'toString', '', 'Conv\u0000', 'conv', 'Relu ', 'x'.repeat(3000)];
+/** Shapes no constant may have: more elements than memory, over 2^53, negative, fractional. */
+const HUGE_DIMS: number[][] = [[2 ** 31, 2 ** 31], [1e9, 1e9, 3, 3], [2 ** 53], [2 ** 62], [65536, 65536, 3, 3], [-1, 3, 3, 3], [-4], [0.5, 8], [1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1]];
+/** Where an external tensor may claim to live: up and out of the folder, absolute, a URL, encoded, odd names. */
+const ESCAPES = [
+  `../${OUTSIDE}/weights.bin`, `../../../../../../etc/passwd`, '/etc/passwd', '/dev/zero', '/proc/self/environ', 'http://127.0.0.1:9/weights.bin', 'https://example.invalid/w.bin',
+  'file:///etc/passwd', `%2e%2e/${OUTSIDE}/weights.bin`, `..%2F${OUTSIDE}%2Fweights.bin`, `sub/../../${OUTSIDE}/weights.bin`, `.\\..\\${OUTSIDE}\\weights.bin`, 'C:\\Windows\\win.ini',
+  '\\\\server\\share\\weights.bin', '.', '..', '', 'weights.bin\u0000.txt', 'link.bin', 'model.onnx', 'weights.bin/', ' weights.bin',
+];
+
+/**
+ * A hostile change to an ONNX file aimed at what the issue names: cycles, unknown ops, huge declared tensors,
+ * external data leading out of the folder (paths, URLs, symbolic links), wrong wire types, truncated fields,
+ * graphs nested deeper than a recursive decoder's stack.
+ * `json` is the file as decoded by onnxAsJson (undefined when it no longer decodes: byte-level changes only).
+ */
+export function randomOnnxOp(rng: Rng, file: string, b: Uint8Array, json: any, names: string[]): Op {
+  const graph = json?.graph;
+  const nodes: any[] = Array.isArray(graph?.node) ? graph.node : [];
+  const inits: any[] = Array.isArray(graph?.initializer) ? graph.initializer : [];
+  const onnx = (op: JsonOp): Op => ({ t: 'onnx', file, op });
+  const kind = int(rng, 9);
+  if (kind === 0 && nodes.length) {
+    // A cycle: an input of node i computed by node i itself or a later one.
+    const i = int(rng, nodes.length);
+    const k = i + int(rng, nodes.length - i);
+    const ins: unknown[] = Array.isArray(nodes[i].input) ? nodes[i].input : [];
+    const outs: unknown[] = Array.isArray(nodes[k].output) ? nodes[k].output : [];
+    if (ins.length && outs.length) return onnx({ t: 'jset', file, path: ['graph', 'node', i, 'input', int(rng, ins.length)], value: pick(rng, outs) });
+  }
+  if (kind === 1 && nodes.length) {
+    const i = int(rng, nodes.length);
+    const node = JSON.parse(JSON.stringify(nodes[i]));
+    if (rng() < 0.7) node.op_type = pick(rng, UNKNOWN_OPS);
+    else node.domain = pick(rng, ['com.example', 'com.microsoft', 'ai.onnx.ml', 'ai.onnx', 'ai.onnx.preview.training']);
+    return onnx({ t: 'jset', file, path: ['graph', 'node', i], value: node });
+  }
+  if (kind === 2 && inits.length) {
+    // A huge (or impossible) declared shape on an initializer, or on the graph's input.
+    if (rng() < 0.7) return onnx({ t: 'jset', file, path: ['graph', 'initializer', int(rng, inits.length), 'dims'], value: pick(rng, HUGE_DIMS) });
+    const dims = graph?.input?.[0]?.type?.tensor_type?.shape?.dim;
+    if (Array.isArray(dims) && dims.length) return onnx({ t: 'jset', file, path: ['graph', 'input', 0, 'type', 'tensor_type', 'shape', 'dim', int(rng, dims.length)], value: { dim_value: pick(rng, [2 ** 31, 2 ** 40, 1e9, 65536, -1, 0]) } });
+  }
+  if (kind === 3 && inits.length) {
+    // An initializer moved to "external data" that leads out of the folder, or with sizes that do not fit.
+    const k = int(rng, inits.length);
+    const t = JSON.parse(JSON.stringify(inits[k]));
+    delete t.raw_data;
+    delete t.float_data;
+    delete t.int64_data;
+    t.data_location = 1;
+    const kv = [{ key: 'location', value: pick(rng, ESCAPES) }];
+    if (rng() < 0.4) kv.push({ key: pick(rng, ['offset', 'length']), value: pick(rng, ['0', '8', '-4', '1e3', '99999999999', '18446744073709551615', 'NaN', '0x10', ' 8']) });
+    t.external_data = kv;
+    return onnx({ t: 'jset', file, path: ['graph', 'initializer', k], value: t });
+  }
+  if (kind === 4) {
+    // A symbolic link in place of a file, or beside it under a name external data uses, leading out.
+    const to = pick(rng, [`../${OUTSIDE}/weights.bin`, `../${OUTSIDE}/labels.txt`, `../${OUTSIDE}/metadata.json`, '/etc/passwd', '/dev/zero', '/proc/self/mem', 'missing.bin', '.']);
+    const others = names.filter((n) => n !== file);
+    return { t: 'symlink', file: pick(rng, [...others, 'link.bin', 'labels.txt', 'metadata.json']), to };
+  }
+  const fields = protobufFields(b);
+  if (kind === 5 && fields.length) {
+    // A field's wire type changed (the low 3 bits of its tag): valid types in the wrong place, and 3, 4, 6, 7.
+    const f = pick(rng, fields);
+    const wire = pick(rng, [0, 1, 2, 3, 4, 5, 6, 7].filter((w) => w !== f.wire));
+    return { t: 'setByte', file, pos: f.tag, value: (b[f.tag] & ~7) | wire };
+  }
+  const delimited = fields.filter((f) => f.wire === 2);
+  if (kind === 6 && delimited.length) {
+    // A length that runs past the end of its message, or the file cut inside a field.
+    const f = pick(rng, delimited);
+    if (rng() < 0.5) return { t: 'setByte', file, pos: f.len!, value: pick(rng, [0x7f, 0xff, 0x00, 0x80]) };
+    return { t: 'truncate', file, len: f.tag + 1 + int(rng, Math.max(1, f.end! - f.tag - 1)) };
+  }
+  if (kind === 7) return { t: 'onnxnest', file, depth: pick(rng, [1, 8, 100, 1000, 5000, 30000]) };
+  return randomBytesOp(rng, file, b);
 }

@@ -135,6 +135,8 @@ export function orientedSize(width: number, height: number, orientation: number)
 export function applyOrientation(data: Uint8ClampedArray, width: number, height: number, orientation: number): { width: number; height: number; data: Uint8ClampedArray } {
   if (orientation < 2 || orientation > 8) return { width, height, data };
   const { width: ow, height: oh } = orientedSize(width, height, orientation);
+  // A 32-bit view of the pixels: fewer bytes than the size says would be a RangeError without a word about the file.
+  if (data.length < width * height * 4) throw new Error(`the decoded pixels (${data.length} bytes) do not fill a ${width}×${height} image`);
   const aligned = data.byteOffset % 4 === 0 ? data : data.slice();
   const src = new Uint32Array(aligned.buffer, aligned.byteOffset, width * height);
   const outData = new Uint8ClampedArray(ow * oh * 4);

@@ -33,7 +33,7 @@ export const ablationCam = defineMethod('ablationcam', {
     if (y === 0) throw new LensError(`ablationcam divides by the class ${mode}, which is exactly 0 for this image; use --score ${mode === 'logit' ? 'probability' : 'logit'} or another method`);
     const K = pass.activation.shape[3] as number;
     const weights = new Float32Array(K);
-    const batchSize = tailTakesBatches(ctx.net, pass.node) ? forwardBatchSize(ctx) : 1;
+    const batchSize = tailTakesBatches(ctx.net, pass.node) ? forwardBatchSize(ctx, undefined, true) : 1;
     inBatches(ctx, K, batchSize, (start, n) => {
       const keep = tf.sub(1, tf.oneHot(tf.range(start, start + n, 1, 'int32'), K)); // [n, K]
       const ablated = tf.mul(pass.activation, tf.reshape(keep, [n, 1, 1, K]));

@@ -6,14 +6,17 @@ import { activationFloatsPerImage } from './gradients';
 import type { MethodContext } from './types';
 
 /**
- * Copies per forward batch: `requested` when positive, else as many as fit about 128 MB of forward values
- * (every layer output of a copy is held until the batch's scores are read, plus temporaries: about 2× the
- * activations), at most 16.
+ * Copies per forward batch: `requested` when positive, else as many as fit about 128 MB of forward values, at
+ * most 16. A plain forward pass frees each layer output after its last reader, so a copy costs the floats
+ * alive at the pass's peak (Network.forwardPeakFloatsPerImage) — MobileNetV2: 2.4 M floats against 6.6 M for
+ * all its outputs; a pass that reuses a cached pass (`cached`, Ablation-CAM) holds every output it computes.
+ * Twice that, for the temporaries inside ops.
  */
-export function forwardBatchSize(ctx: MethodContext, requested = ctx.options.batchSize): number {
+export function forwardBatchSize(ctx: MethodContext, requested = ctx.options.batchSize, cached = false): number {
   if (requested > 0) return Math.floor(requested);
   const budgetFloats = (128 * 2 ** 20) / 4;
-  return Math.max(1, Math.min(16, Math.floor(budgetFloats / (2 * activationFloatsPerImage(ctx.net, ctx.x)))));
+  const perImage = cached ? activationFloatsPerImage(ctx.net, ctx.x) : ctx.net.forwardPeakFloatsPerImage();
+  return Math.max(1, Math.min(16, Math.floor(budgetFloats / (2 * perImage))));
 }
 
 /**

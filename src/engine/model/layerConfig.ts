@@ -85,6 +85,53 @@ const REQUIRED_KEYS: Record<string, string[]> = {
   Embedding: ['input_dim', 'output_dim'],
 };
 
+/**
+ * Config keys that are real numbers tfjs computes with, per layer class: `lists` where Keras also takes a list
+ * (per-channel statistics), `nullable` where null means "none". tfjs turns a list into a tensor by flattening
+ * it, and flattening drops anything that is not a number: found by fuzzing, a Rescaling offset of
+ * [{"key": "location", …}] became a 1-element tensor with no values, which the wasm backend refused with
+ * "Invalid typed array length: 4" inside the first prediction. A string or an object where a rate or epsilon
+ * belongs is not refused by tfjs at all: it computes NaN.
+ */
+const REAL_KEYS: Record<string, { keys: string[]; lists?: boolean; nullable?: boolean }> = {
+  Rescaling: { keys: ['scale', 'offset'], lists: true },
+  Normalization: { keys: ['mean', 'variance'], lists: true, nullable: true },
+  LeakyReLU: { keys: ['alpha', 'negative_slope'] },
+  ELU: { keys: ['alpha'] },
+  ThresholdedReLU: { keys: ['theta'] },
+  ReLU: { keys: ['max_value', 'negative_slope', 'threshold'], nullable: true },
+  Dropout: { keys: ['rate'] },
+  SpatialDropout1D: { keys: ['rate'] },
+  SpatialDropout2D: { keys: ['rate'] },
+  GaussianDropout: { keys: ['rate'] },
+  AlphaDropout: { keys: ['rate'] },
+  GaussianNoise: { keys: ['stddev'] },
+  BatchNormalization: { keys: ['epsilon', 'momentum'] },
+  LayerNormalization: { keys: ['epsilon'] },
+};
+
+/** Whether `v` is a finite number, or (when `lists`) a list, or list of lists, of them with one length per level. */
+function isRealValue(v: unknown, lists: boolean, depth = 0): boolean {
+  if (typeof v === 'number') return Number.isFinite(v);
+  if (!lists || !Array.isArray(v) || v.length === 0 || depth > 4) return false;
+  if (!v.every((x) => isRealValue(x, lists, depth + 1))) return false;
+  const lengths = new Set(v.map((x) => (Array.isArray(x) ? x.length : -1)));
+  return lengths.size === 1;
+}
+
+function checkRealValues(file: string, cls: string, cfg: Record<string, unknown>, name: string): void {
+  const spec = Object.prototype.hasOwnProperty.call(REAL_KEYS, cls) ? REAL_KEYS[cls] : undefined;
+  if (!spec) return;
+  for (const key of spec.keys) {
+    const v = cfg[key];
+    if (v === undefined || (v === null && spec.nullable)) continue;
+    if (!isRealValue(v, !!spec.lists)) {
+      const shown = JSON.stringify(v)?.slice(0, 60) ?? String(v);
+      throw fileError(file, `layer '${name}' (${cls}) has an invalid ${key} ${shown} (expected a finite number${spec.lists ? ' or a list of them' : ''})`);
+    }
+  }
+}
+
 const num = (v: unknown, d: number) => (typeof v === 'number' ? v : d);
 const prod = (v: unknown) => (Array.isArray(v) ? v.reduce((a: number, b) => a * num(b, 1), 1) : num(v, 1));
 
@@ -145,6 +192,7 @@ export function checkLayerConfig(file: string, layer: any, name: string, weightV
   const required = Object.prototype.hasOwnProperty.call(REQUIRED_KEYS, cls) ? REQUIRED_KEYS[cls] : [];
   for (const key of required) if (cfg[key] === undefined || cfg[key] === null) throw fileError(file, `layer '${name}' (${cls}) has no ${key} in its config`);
   checkLayerNumbers(file, cfg, name);
+  checkRealValues(file, cls, cfg, name);
   checkInputShape(file, cfg, name);
   checkClassKinds(file, cfg, name);
   if (weightValues === undefined) return;

@@ -86,7 +86,7 @@ function readJsonFile(file: string, what: string): any {
 /** Resolves a weight path from a manifest, refusing anything that leaves the model's folder. */
 export function resolveInside(dir: string, rel: unknown, modelFile: string): string {
   if (typeof rel !== 'string' || rel.length === 0) throw fileError(modelFile, 'weightsManifest has a path that is not a string');
-  if (/^[a-z][a-z0-9+.-]*:/i.test(rel)) throw fileError(modelFile, `weight path '${rel}' is a URL; CNN Lens never downloads (put the file beside model.json)`);
+  if (/^[a-z][a-z0-9+.-]*:/i.test(rel)) throw fileError(modelFile, `weight path '${rel}' is a URL; CNN Lens never downloads (put the file beside ${path.basename(modelFile)})`);
   // tfjs writes paths URL-encoded: check the decoded path too ('%2e%2e/w.bin' is '../w.bin').
   let decoded: string;
   try {

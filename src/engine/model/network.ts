@@ -5,6 +5,7 @@ import type * as tfl from '@tensorflow/tfjs-layers';
 import { fileError, LensError } from '../errors';
 import { ancestorsOf, buildGraph, findNode, type GraphNode, type ModelGraph, type ValueRef } from './graph';
 import { toInputLayout, type InputLayout } from './inputLayout';
+import { countUses, peakLiveFloats, RunValues } from './runValues';
 import { defaultTarget, type DefaultTarget } from './targetLayer';
 import { activationName, applyConvBatchNorm, applyNode, foldableActivation, foldableIntoBatchNorm, foldBatchNorms, fuseEpilogues, prepareConvGradients, prepareFoldedGradients, recordingGradient, type OpContext } from './layerOps';
 
@@ -58,6 +59,7 @@ export class Network {
   private readonly prepared = new Map<number, tf.Tensor[]>();
   private readonly neededCache = new Map<string, Set<number>>();
   private gradientsPrepared = false;
+  private peakFloats: number | undefined;
   private cachedDefault: DefaultTarget | null | undefined;
   /** Convolution index → the batch norm it can be folded into (layerOps.foldableIntoBatchNorm). */
   private readonly foldable = new Map<number, number>();
@@ -168,9 +170,7 @@ export class Network {
     const targets = [...taps];
     if (wantLogits && this.logitsRef.producer >= 0) targets.push(this.logitsRef.producer);
     const needed = this.needed(targets);
-    const values = new Map<number, tf.Tensor>();
     const tainted = new Set<number>();
-    values.set(this.graph.input.id, toInputLayout(x, this.inputLayout));
     const ctx: OpContext = { guided: opts.guided === true, deconv: opts.deconv === true, skipActivation: false, prepared: this.prepared };
     const fold = foldBatchNorms() && this.foldable.size > 0;
     // Normally done by the caller before tf.grad (prepareGradients); made here as a fallback.
@@ -191,6 +191,16 @@ export class Network {
         skipped.add(conv);
       }
     }
+    // What each computed node reads: a folded batch norm (or its ReLU) reads its convolution's input.
+    const reads = (node: GraphNode) => (withAct.get(node.index)?.conv ?? folded.get(node.index) ?? node).inputs;
+    // A plain forward pass frees each value after its last reader (./runValues.ts); a gradient's tape, a
+    // cached or replaced run and keepValues need them all.
+    const release = !opts.keepValues && !opts.cache && !opts.replace && !recordingGradient();
+    const kept = new Set([this.graph.input.id, ...taps.map((t) => this.graph.nodes[t].outputs[0].id), ...(wantLogits ? [this.logitsRef.id] : [])]);
+    const uses = release ? countUses(this.graph.nodes.filter((n) => needed.has(n.index) && !skipped.has(n.index)).map(reads)) : null;
+    const input = toInputLayout(x, this.inputLayout);
+    const values = new RunValues(uses, kept, release ? nextTensorId() : Infinity);
+    values.set(this.graph.input.id, input);
     for (const node of this.graph.nodes) {
       if (!needed.has(node.index)) continue;
       if (skipped.has(node.index)) {
@@ -211,7 +221,7 @@ export class Network {
       }
       const chain = withAct.get(node.index);
       const conv = chain?.conv ?? folded.get(node.index);
-      const ins = (conv ?? node).inputs.map((r) => {
+      const ins = reads(node).map((r) => {
         const v = values.get(r.id);
         if (!v) throw new Error(`internal: value for ${node.path} input missing`);
         return v;
@@ -226,6 +236,7 @@ export class Network {
         values.set(r.id, outs[i]);
         if (dependsOnReplacement) tainted.add(r.id);
       });
+      for (const r of reads(node)) values.read(r.id);
     }
     const tapMap = new Map<number, tf.Tensor>();
     for (const t of taps) tapMap.set(t, values.get(this.graph.nodes[t].outputs[0].id)!);
@@ -233,7 +244,7 @@ export class Network {
     return {
       logits: z && this.binarySigmoid ? tf.concat([tf.neg(z), z], 1) : z,
       taps: tapMap,
-      values: opts.keepValues ? values : null,
+      values: opts.keepValues ? values.map : null,
     };
   }
 
@@ -254,6 +265,15 @@ export class Network {
     });
   }
 
+  /**
+   * Floats alive at the peak of a plain forward pass to the logits, per image (each value is freed after its
+   * last reader): what a batch of perturbed inputs costs in memory.
+   */
+  forwardPeakFloatsPerImage(): number {
+    this.peakFloats ??= peakLiveFloats(this.graph, this.needed([this.logitsRef.producer]), new Set([this.graph.input.id, this.logitsRef.id]));
+    return this.peakFloats;
+  }
+
   /** Logits for a batch, outside any gradient. */
   logits(x: tf.Tensor): tf.Tensor {
     return tf.tidy(() => this.run(x).logits!);
@@ -271,4 +291,11 @@ export class Network {
       if (v && !v.isDisposed) v.dispose();
     }
   }
+}
+
+/** The id the next tensor will get: tensors with smaller ids already exist (ids only grow). */
+function nextTensorId(): number {
+  const mark = tf.scalar(0);
+  mark.dispose();
+  return mark.id + 1;
 }

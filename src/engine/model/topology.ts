@@ -164,6 +164,8 @@ export function checkFiniteWeights(file: string, specs: { name: string; shape: n
   for (const s of specs) {
     const n = s.shape.reduce((a, b) => a * b, 1);
     if (s.quantization || (s.dtype && s.dtype !== 'float32')) return null; // offsets of quantized data differ; skip the scan
+    // The callers check the total size first; a view past the end would be a RangeError without a word about the file.
+    if (offset + n * 4 > data.byteLength) return fileError(file, `weight '${s.name}' needs bytes ${offset}..${offset + n * 4} of the weight data, which holds ${data.byteLength}`);
     const values = new Float32Array(data, offset, n);
     for (let i = 0; i < n; i++) {
       if (!Number.isFinite(values[i])) return fileError(file, `weight '${s.name}' holds ${Number.isNaN(values[i]) ? 'NaN' : 'infinite'} values (a corrupt file?)`);

@@ -6,7 +6,7 @@
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { applyOps, type Files, type Op } from '../../../scripts/fuzz/mutate';
+import { applyOps, writeFiles, type Files, type Op } from '../../../scripts/fuzz/mutate';
 import { initBackend } from '../../../src/engine/backend';
 import { readImageFile } from '../../../src/engine/image/decode';
 import { loadAnyModel } from '../../../src/engine/model/loadModel';
@@ -47,7 +47,7 @@ function seedFiles(seed: string): Files {
 }
 
 function listing(dir: string): string {
-  return fs.readdirSync(dir).sort().map((f) => `${f} ${fs.statSync(path.join(dir, f)).size}`).join('\n');
+  return fs.readdirSync(dir).sort().map((f) => `${f} ${fs.lstatSync(path.join(dir, f)).size}`).join('\n');
 }
 
 describe('hostile inputs found by fuzzing (npm run fuzz)', function () {
@@ -61,7 +61,7 @@ describe('hostile inputs found by fuzzing (npm run fuzz)', function () {
       const dir = tmpDir('cnn-lens-hostile-');
       try {
         const files = applyOps(seedFiles(c.seed), c.ops);
-        for (const [name, b] of files) fs.writeFileSync(path.join(dir, name), b);
+        writeFiles(dir, files);
         const before = listing(dir);
         const entry = path.join(dir, c.entry);
         const t0 = Date.now();
