@@ -642,7 +642,7 @@ async function reloadChecks(page: Page, shot: (n: string) => Promise<unknown>): 
 
 /** The entries of the explain panel's open method list whose text does not fit (ellipsis, clipped). */
 async function methodsCutOff(fr: Frame): Promise<string[]> {
-  return fr.$$eval('#method vscode-option', (os) =>
+  const inList = await fr.$$eval('#method vscode-option', (os) =>
     os
       .filter((o) => {
         const parts = [o as HTMLElement, o.shadowRoot?.querySelector<HTMLElement>('.content') ?? null];
@@ -650,6 +650,19 @@ async function methodsCutOff(fr: Frame): Promise<string[]> {
       })
       .map((o) => `${(o.textContent ?? '').trim()} (${(o as HTMLElement).scrollWidth} px in ${(o as HTMLElement).clientWidth})`),
   );
+  // Chosen, an entry shows in the closed control: each method that can be chosen must fit there too (its text
+  // measured in the control's own font against the width the control gives it).
+  const closed = await fr.$eval('#method', (d) => {
+    const box = d.shadowRoot?.querySelector<HTMLElement>('.selected-value');
+    const ctx = document.createElement('canvas').getContext('2d');
+    if (!box || !ctx) return ['(no selected-value part to measure)'];
+    ctx.font = getComputedStyle(box).font;
+    return [...d.querySelectorAll('vscode-option:not([disabled])')]
+      .map((o) => (o.textContent ?? '').trim())
+      .filter((t) => ctx.measureText(t).width > box.clientWidth)
+      .map((t) => `${t} when chosen (${Math.ceil(ctx.measureText(t).width)} px in ${box.clientWidth})`);
+  });
+  return [...inList, ...closed];
 }
 
 /** The same panels in a light theme: every colour comes from the theme, so they must read there too. */
