@@ -228,6 +228,26 @@ describe('ONNX operators against onnxruntime-node', () => {
     });
   });
 
+  it('ConvTranspose: strides 2 and 3, asymmetric pads, output_padding, dilation, bias; then a strided Conv back down', async () => {
+    const g = classifier(
+      4,
+      5,
+      [
+        { op: 'ConvTranspose', name: 'up', inputs: ['image', 'up.w', 'up.b'], outputs: ['u'], attrs: { kernel_shape: [3, 3], strides: [2, 2], pads: [1, 0, 0, 1], output_padding: [1, 0] } },
+        { op: 'Relu', inputs: ['u'], outputs: ['r'] },
+        { op: 'ConvTranspose', name: 'up3', inputs: ['r', 'up3.w'], outputs: ['v'], attrs: { kernel_shape: [2, 3], strides: [3, 1], dilations: [1, 2], pads: [0, 2, 1, 0] } },
+        conv('down', 'v', 'y', { kernel_shape: [3, 3], strides: [3, 3] }),
+      ],
+      'y',
+      // u: 5→(5−1)·2+3−1−0+1 = 11 rows, (5−1)·2+3−0−1 = 10 columns; v: (11−1)·3+2−0−1 = 31 rows, 10−1+5−2−0 = 12 columns; y: 10×4.
+      3 * 10 * 4,
+      [weights('up.w', [4, 5, 3, 3], 41), weights('up.b', [5], 42), weights('up3.w', [5, 6, 2, 3], 43), weights('down.w', [3, 6, 3, 3], 44), weights('down.b', [3], 45)],
+    );
+    await check(g, [2, 3, 5, 5]);
+    const grouped = classifier(4, 5, [{ op: 'ConvTranspose', name: 'gup', inputs: ['image', 'gup.w'], outputs: ['u'], attrs: { kernel_shape: [2, 2], strides: [2, 2], group: 2 } }], 'u', 4 * 10 * 10, [weights('gup.w', [4, 2, 2, 2], 46)]);
+    await assert.rejects(loadAnyModel(writeModel(grouped)), /node 'gup' \(ConvTranspose\): grouped transposed convolutions are not supported/);
+  });
+
   it('control flow (If, as PyTorch exports nn.LocalResponseNorm) is refused in one line naming the If node, not a node it feeds', async () => {
     const g = classifier(3, 5, [{ op: 'Relu', inputs: ['image'], outputs: ['r'] }, { op: 'Slice', name: 'fed', inputs: ['r', 'st', 'en'], outputs: ['s'] }, { op: 'If', name: 'lrn_if', inputs: ['s'], outputs: ['n'] }], 'n', 3 * 5 * 5, [ints('st', [0]), ints('en', [1])]);
     await assert.rejects(loadAnyModel(writeModel(g)), (e: Error) => {

@@ -14,6 +14,7 @@ import { convertActivation } from './ops/activation';
 import { convertConv } from './ops/conv';
 import { convertGemm, convertMatMul } from './ops/dense';
 import { BINARY_OPS, convertBinary, convertUnary, UNARY_OPS } from './ops/elementwise';
+import { convertConvTranspose } from './ops/convTranspose';
 import { convertBatchNorm, convertInstanceNorm, convertLayerNorm, convertLrn } from './ops/norm';
 import { convertGlobalPool, convertPool } from './ops/pool';
 import { convertShapeOp } from './ops/shape';
@@ -32,6 +33,7 @@ const CONVERTERS: Record<string, OpConverter> = {
   LayerNormalization: convertLayerNorm,
   InstanceNormalization: convertInstanceNorm,
   LRN: convertLrn,
+  ConvTranspose: convertConvTranspose,
 };
 for (const op of ['Relu', 'Clip', 'LeakyRelu', 'Elu', 'Selu', 'Sigmoid', 'Tanh', 'HardSigmoid', 'HardSwish', 'Softplus', 'Mish', 'Gelu', 'PRelu', 'Softmax', 'LogSoftmax']) CONVERTERS[op] = convertActivation;
 for (const op of BINARY_OPS) CONVERTERS[op] = convertBinary;
