@@ -9,8 +9,11 @@ import * as path from 'node:path';
 import { decodeImage } from '../src/engine/image/decode';
 import { encodePng } from '../src/engine/image/png';
 import { tileGrid } from '../src/engine/image/render';
-import { upscaleNearest } from '../src/engine/image/resize';
+import { resizeRgba, upscaleNearest } from '../src/engine/image/resize';
 import { METHOD_INFO } from '../src/shared/methods';
+
+/** Tile size (longer side, px). */
+const TILE = 192;
 
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
@@ -22,10 +25,13 @@ async function main(): Promise<void> {
   const labels = [];
   const read = (f: string) => decodeImage(fs.readFileSync(f), f);
   const first = read(image);
-  // Overlays come at the image's size, [H, W, C] gradient maps at the model's: every tile to about 192 px.
+  // Overlays come at the image's size, [H, W, C] gradient maps at the model's: every tile to 192 px on its
+  // longer side, pixel maps by whole factors (crisp), others resampled.
   const fit = (img: ReturnType<typeof read>) => {
-    const scale = Math.max(1, Math.floor(192 / Math.max(img.width, img.height)));
-    return scale > 1 ? upscaleNearest(img, scale) : img;
+    const side = Math.max(img.width, img.height);
+    if (side === TILE) return img;
+    if (TILE % side === 0) return upscaleNearest(img, TILE / side);
+    return resizeRgba(img, Math.round((img.width * TILE) / side), Math.round((img.height * TILE) / side));
   };
   tiles.push(fit(first));
   labels.push('input');

@@ -1,6 +1,7 @@
 // ONNX operators and layout traps: logits against onnxruntime-node on the same file (1e-4 relative).
 import * as assert from 'node:assert/strict';
 import { initBackend } from '../../../src/engine/backend';
+import { loadAnyModel } from '../../../src/engine/model/loadModel';
 import { compareWithOrt } from './ortCompare';
 import { ints, weights, writeModel, type GraphSpec, type NodeSpec } from './onnxWriter';
 
@@ -202,6 +203,60 @@ describe('ONNX operators against onnxruntime-node', () => {
     };
     await check(g, [2, 6, 6, 3], false);
   });
+  it('LRN across channels (AlexNet/GoogLeNet of the ONNX zoo): window sizes 5, 3 and 9 (wider than the 6 channels); an even size refused in one line', async () => {
+    const g = classifier(
+      6,
+      6,
+      [
+        conv('c', 'image', 'a', { kernel_shape: [3, 3], pads: [1, 1, 1, 1] }),
+        { op: 'Relu', inputs: ['a'], outputs: ['r'] },
+        { op: 'LRN', inputs: ['r'], outputs: ['n5'], attrs: { size: 5, alpha: { float: 0.5 }, beta: { float: 0.75 }, bias: { float: 2 } } },
+        { op: 'LRN', inputs: ['n5'], outputs: ['n3'], attrs: { size: 3, alpha: { float: 0.3 }, beta: { float: 0.5 } } },
+        { op: 'LRN', inputs: ['n3'], outputs: ['n9'], attrs: { size: 9, alpha: { float: 1 }, beta: { float: 1.5 }, bias: { float: 0.5 } } },
+      ],
+      'n9',
+      6 * 6 * 6,
+      [weights('c.w', [6, 6, 3, 3], 31, 1), weights('c.b', [6], 32)],
+    );
+    await check(g, [2, 3, 6, 6]);
+    const even = classifier(3, 5, [{ op: 'LRN', name: 'lrn4', inputs: ['image'], outputs: ['n'], attrs: { size: 4 } }], 'n', 3 * 5 * 5);
+    const file = writeModel(even);
+    await assert.rejects(loadAnyModel(file), (e: Error) => {
+      assert.ok(!e.message.includes('\n'), e.message);
+      assert.match(e.message, /model\.onnx.*lrn4.*LRN.*size 4 is not an odd window/);
+      return true;
+    });
+  });
+
+  it('ConvTranspose: strides 2 and 3, asymmetric pads, output_padding, dilation, bias; then a strided Conv back down', async () => {
+    const g = classifier(
+      4,
+      5,
+      [
+        { op: 'ConvTranspose', name: 'up', inputs: ['image', 'up.w', 'up.b'], outputs: ['u'], attrs: { kernel_shape: [3, 3], strides: [2, 2], pads: [1, 0, 0, 1], output_padding: [1, 0] } },
+        { op: 'Relu', inputs: ['u'], outputs: ['r'] },
+        { op: 'ConvTranspose', name: 'up3', inputs: ['r', 'up3.w'], outputs: ['v'], attrs: { kernel_shape: [2, 3], strides: [3, 1], dilations: [1, 2], pads: [0, 2, 1, 0] } },
+        conv('down', 'v', 'y', { kernel_shape: [3, 3], strides: [3, 3] }),
+      ],
+      'y',
+      // u: 5→(5−1)·2+3−1−0+1 = 11 rows, (5−1)·2+3−0−1 = 10 columns; v: (11−1)·3+2−0−1 = 31 rows, 10−1+5−2−0 = 12 columns; y: 10×4.
+      3 * 10 * 4,
+      [weights('up.w', [4, 5, 3, 3], 41), weights('up.b', [5], 42), weights('up3.w', [5, 6, 2, 3], 43), weights('down.w', [3, 6, 3, 3], 44), weights('down.b', [3], 45)],
+    );
+    await check(g, [2, 3, 5, 5]);
+    const grouped = classifier(4, 5, [{ op: 'ConvTranspose', name: 'gup', inputs: ['image', 'gup.w'], outputs: ['u'], attrs: { kernel_shape: [2, 2], strides: [2, 2], group: 2 } }], 'u', 4 * 10 * 10, [weights('gup.w', [4, 2, 2, 2], 46)]);
+    await assert.rejects(loadAnyModel(writeModel(grouped)), /node 'gup' \(ConvTranspose\): grouped transposed convolutions are not supported/);
+  });
+
+  it('control flow (If, as PyTorch exports nn.LocalResponseNorm) is refused in one line naming the If node, not a node it feeds', async () => {
+    const g = classifier(3, 5, [{ op: 'Relu', inputs: ['image'], outputs: ['r'] }, { op: 'Slice', name: 'fed', inputs: ['r', 'st', 'en'], outputs: ['s'] }, { op: 'If', name: 'lrn_if', inputs: ['s'], outputs: ['n'] }], 'n', 3 * 5 * 5, [ints('st', [0]), ints('en', [1])]);
+    await assert.rejects(loadAnyModel(writeModel(g)), (e: Error) => {
+      assert.ok(!e.message.includes('\n'), e.message);
+      assert.match(e.message, /model\.onnx: node 'lrn_if' \(If\): control flow is not supported/);
+      return true;
+    });
+  });
+
   it('Gemm with alpha, beta, transB 0 and 1 on rectangular weights larger than a transpose block; one initializer read by two nodes', async () => {
     const g: GraphSpec = {
       input: { name: 'image', dims: ['N', 3, 5, 5] },
