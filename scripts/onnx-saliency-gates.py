@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Why a saliency map of CNN Lens misses PyTorch's float64 one on a VGG export: float32 gates, shown, not assumed.
+"""Why a saliency map of CNN Lens misses PyTorch's float64 one: float32 gates, shown, not assumed (VGG, DenseNet).
 
     npm run build && /usr/bin/python3 scripts/onnx-saliency-gates.py /tmp/onnx-big vgg11_bn [--class N]
 
@@ -13,6 +13,12 @@ CNN Lens's gates. If the difference is float32 gating, that gated float64 map ma
 float32 accuracy while the ungated one does not. It also prints PyTorch's own float32 saliency against float64.
 Classifier (Linear) gates are computed in float64 from CNN Lens's pooled features (the CLI dumps spatial layers
 only); the smallest |pre-activation| there is printed, to show none of them is near a flip.
+
+Other models (DenseNet: every ReLU an nn.ReLU module called once, and the final F.relu): CNN Lens's gates are read
+from its ReLU layers' outputs in the layers where a float64 pre-activation lies within $GATES_TOL (default 1e-6)
+of the layer's maximum of zero, and max-pool winners from the stem's ReLU output; the float64 gradient is then
+taken with those gates in place of float64's own (forward hooks).
+    GATES_TOL=1e-7 /usr/bin/python3 scripts/onnx-saliency-gates.py /tmp/onnx-big densenet121 --class 603
 """
 import json
 import os
@@ -63,6 +69,98 @@ def gated_saliency(m, x, cls, gates, pool_idx, fc_gates):
     return gx[0].abs().max(0).values.numpy()
 
 
+def hooked_check(model, name, img, rgb, x, cls, ours, tmp, tol=float(os.environ.get('GATES_TOL', '1e-6'))):
+    """Any torchvision model whose ReLUs are nn.ReLU modules (DenseNet; its last ReLU is F.relu, the ONNX node
+    'Relu'): CNN Lens's gates are read from its ReLU layers' outputs (> 0), only in the layers where float64 has a
+    pre-activation within `tol` of the layer's maximum of 0 (where float32 can flip a gate); every other gate is
+    float64's. Max-pool winners come from CNN Lens's pool input (its ReLU's output)."""
+    torch.manual_seed(0)
+    m = seeded(getattr(tvm, name)(weights=None), 0).double()
+    relus = {k: mod for k, mod in m.named_modules() if isinstance(mod, nn.ReLU)}
+    for mod in m.modules():
+        if hasattr(mod, 'inplace'):
+            mod.inplace = False
+    split = check.MODELS[name][1]
+    pre, calls, hooks = {}, {}, []
+
+    def record(k, value):
+        pre[k] = value.detach()
+        calls[k] = calls.get(k, 0) + 1
+
+    for k, mod in relus.items():
+        hooks.append(mod.register_forward_hook(lambda mod, i, o, k=k: record(k, i[0])))
+    final = {}
+    if name == 'densenet121':
+        hooks.append(m.features.register_forward_hook(lambda mod, i, o: final.__setitem__('pre', o.detach())))
+    with torch.no_grad():
+        split(m, x)
+    for h in hooks:
+        h.remove()
+    a_pre = final.get('pre')
+    twice = [k for k, n in calls.items() if n > 1]
+    if twice:
+        sys.exit(f'{name}: ReLU modules called more than once ({", ".join(twice[:3])}, ...): one gate per module cannot describe them')
+    if a_pre is not None:
+        pre['(final F.relu)'] = a_pre
+    onnx_name = lambda k: 'Relu' if k == '(final F.relu)' else k.replace('.', '/') + '/Relu'
+    candidates = {k: int((v.abs() < tol * v.abs().max()).sum()) for k, v in pre.items()}
+    report = {'model': name, 'class': cls, 'relu_layers': len(pre), 'near_zero_tol_rel': tol,
+              'layers_with_near_zero_preacts': {k: n for k, n in candidates.items() if n}}
+    lens_gate = {}
+    for k, n in candidates.items():
+        if not n:
+            continue
+        out = os.path.join(tmp, 'relu.npy')
+        lens('activations', model, img, '--layer', onnx_name(k), '--raw', out)
+        lens_gate[k] = torch.tensor(np.load(out).transpose(2, 0, 1)[None] > 0).double()
+    report['gate_flips'] = {k: int((g != (pre[k] > 0).double()).sum()) for k, g in lens_gate.items()}
+    # Max-pools: winners from CNN Lens's ReLU output before them (the stem's relu0 in torchvision's models).
+    pool_idx, changed = {}, {}
+    for k, mod in m.named_modules():
+        if isinstance(mod, nn.MaxPool2d):
+            before = k.rsplit('.', 1)[0] + '.relu0' if k.endswith('pool0') else None
+            if before not in relus:
+                continue
+            out = os.path.join(tmp, 'pool_in.npy')
+            lens('activations', model, img, '--layer', onnx_name(before), '--raw', out)
+            hl = torch.tensor(np.load(out).astype(np.float64).transpose(2, 0, 1)[None])
+            o64, i64 = F.max_pool2d(F.relu(pre[before]), mod.kernel_size, mod.stride, mod.padding, return_indices=True)
+            _, il = F.max_pool2d(hl, mod.kernel_size, mod.stride, mod.padding, return_indices=True)
+            changed[k] = int(((i64 != il) & (o64 > 0)).sum())
+            pool_idx[k] = il
+    report['maxpool_winner_changes'] = changed
+
+    def gated(use_lens):
+        hooks = []
+        for k, mod in relus.items():
+            g = lens_gate.get(k) if use_lens else None
+            hooks.append(mod.register_forward_hook(lambda mod, i, o, g=g: i[0] * (g if g is not None else (i[0] > 0).double())))
+        for k, mod in m.named_modules():
+            if use_lens and k in pool_idx:
+                # max_pool2d's indices point into the unpadded input plane.
+                hooks.append(mod.register_forward_hook(lambda mod, i, o, idx=pool_idx[k]: i[0].flatten(2).gather(2, idx.flatten(2)).view_as(idx)))
+        xi = x.clone().requires_grad_(True)
+        if name == 'densenet121':
+            f = m.features(xi)
+            gf = lens_gate.get('(final F.relu)') if use_lens else None
+            f = f * (gf if gf is not None else (f > 0).double())
+            logits = m.classifier(torch.flatten(F.adaptive_avg_pool2d(f, 1), 1))
+        else:
+            logits = m(xi)
+        (g,) = torch.autograd.grad(logits[0, cls], [xi])
+        for h in hooks:
+            h.remove()
+        return g[0].abs().max(0).values.numpy()
+
+    plain, with_lens = gated(False), gated(True)
+    report['saliency_rel_err'] = {
+        'cnn_lens_vs_float64': rel(ours, plain),
+        'float64_with_cnn_lens_gates_vs_float64': rel(with_lens, plain),
+        'cnn_lens_vs_float64_with_cnn_lens_gates': rel(ours, with_lens),
+    }
+    print(json.dumps(report, indent=1))
+
+
 def main():
     folder, name = sys.argv[1], sys.argv[2]
     model = os.path.join(folder, f'{name}.onnx')
@@ -81,6 +179,8 @@ def main():
     ours = os.path.join(tmp, 'saliency.npy')
     lens('explain', model, img, '--method', 'saliency', '--class', str(cls), '--raw', ours)
     ours = np.load(ours).astype(np.float64)
+    if not name.startswith('vgg'):
+        return hooked_check(model, name, img, rgb, x, cls, ours, tmp)
 
     # Float64 pre-activations (the input of every ReLU) and CNN Lens's (its convolution layers' outputs).
     feats = list(m.features)

@@ -48,6 +48,9 @@ export function ensureOnnxExports(names: OnnxBenchName[], python: string | null,
   log(`exporting the ONNX bench models with PyTorch into ${onnxBenchFolder()} (once; about a minute)…`);
   const r = spawnSync(python, [script, '--bench', onnxBenchFolder()], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 20 * 60_000 });
   const still = names.filter((n) => !fs.existsSync(onnxBenchFile(n)));
-  if (r.status !== 0 || still.length) return `${script} --bench failed (${r.error?.message ?? `exit ${r.status}`}): ${(r.stderr ?? '').trim().split('\n').pop() ?? ''}`.slice(0, 400);
+  if (r.status !== 0 || still.length) {
+    const last = (r.stderr ?? '').trim().split('\n').pop();
+    return `${script} --bench failed (${r.error?.message ?? `exit ${r.status}`})${last ? `: ${last}` : ''}`.slice(0, 400);
+  }
   return null;
 }
