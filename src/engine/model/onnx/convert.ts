@@ -170,7 +170,7 @@ export function convertOnnx(file: string, proto: OnnxModelProto, size?: [number,
       const n = nodes[flow];
       throw fileError(file, `node '${shownName(n.name || n.output?.[0] || String(flow))}' (${shownName(n.op_type ?? '')}): control flow is not supported: CNN Lens converts feed-forward graphs (PyTorch's nn.LocalResponseNorm exports with an If; the ONNX LRN operator itself is supported)`);
     }
-    nodes.forEach((node, index) => { convertNode(node, index); if (process.env.MEMLOG) console.error(index, node.op_type, Math.round(process.memoryUsage().rss / 2 ** 20), Math.round(process.memoryUsage().arrayBuffers / 2 ** 20), Math.round((tf.backend() as any).wasm?.HEAPU8?.length / 2 ** 20), tf.memory().numBytes / 2 ** 20 | 0); });
+    nodes.forEach((node, index) => convertNode(node, index));
 
     const outs = (graph.output ?? []).map((o) => {
       const v = values.get(o.name ?? '');
