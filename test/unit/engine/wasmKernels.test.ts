@@ -1,4 +1,4 @@
-// The engine's Slice and SplitV kernels for wasm (they copy inside the heap, see src/engine/wasmKernels.ts)
+// The engine's Slice, SplitV and Identity kernels for wasm (see src/engine/wasmKernels.ts): Slice and SplitV copy inside the heap,
 // against a plain loop over the indices, on every rank the engine uses and on empty, whole and one-element
 // slices; and int32 data, which the shape arithmetic of ONNX graphs slices.
 import { strict as assert } from 'node:assert';
@@ -92,6 +92,20 @@ describe('wasm Slice and SplitV kernels', function () {
       tf.dispose(parts);
     }
     x.dispose();
+  });
+
+  it('a clone shares its source\'s memory on wasm, outlives the source, and the memory goes with the last of them', function () {
+    if (tf.getBackend() !== 'wasm') this.skip();
+    const values = Float32Array.from({ length: 4096 }, (_, i) => i / 7);
+    const x = tf.tensor2d(values, [64, 64]);
+    const buffers = tf.memory().numDataBuffers;
+    const y = tf.clone(x);
+    assert.equal(tf.memory().numDataBuffers, buffers, 'no second buffer for the clone');
+    x.dispose();
+    assert.deepEqual(Array.from(y.dataSync()), Array.from(values));
+    assert.equal(tf.memory().numDataBuffers, buffers, 'the buffer stays while the clone lives');
+    y.dispose();
+    assert.equal(tf.memory().numDataBuffers, buffers - 1);
   });
 
   it('keeps no tensors', () => {
