@@ -11,10 +11,32 @@ with `cnn-lens explain --raw` on the .onnx file: max |difference| relative to th
 Grad-CAM++, saliency) and Pearson correlation (integrated gradients).
 
 A map computed in float32 can miss a float64 one where a ReLU's pre-activation is within float32 rounding
-of 0: its gate flips and the gradient changes over that unit's receptive field. ResNet-18 here has one
-(layer3.1's first ReLU, channel 15 at (0, 1): 1.4e-6 in float64, <= 0 in float32) and its saliency misses
-by 9.1e-3; with that one gate flipped in the float64 model the difference is 1.7e-6. PyTorch's own
-float32 saliency misses its float64 one by 2.5e-2 on this image (max-pool ties in flat regions).
+of 0, or two inputs of a max-pool window are within rounding of each other: the gate flips (the other input
+wins) and the gradient changes over that unit's receptive field. Where a saliency map misses by over 2e-3, the
+row gets 'float32': PyTorch's own float32 saliency on the same input against float64 and against CNN Lens, and
+how many ReLU gates and max-pool winners PyTorch's float32 forward pass changes. scripts/onnx-saliency-gates.py
+goes further on a VGG: it reads CNN Lens's own float32 pre-activations and recomputes the float64 gradient with
+CNN Lens's gates.
+
+Results (synthetic image, seeded weights; rel. error of the map's maximum; IG: Pearson, 64 steps):
+  model               Grad-CAM  Grad-CAM++  saliency  IG
+  resnet18            8.9e-7    6.8e-7      9.1e-3    0.99999985
+  mobilenet_v2        1.2e-6    7.2e-7      1.1e-6    1.0000000
+  vgg11_bn            2.1e-6    6.5e-7      5.0e-2    0.9999936
+  squeezenet1_1       2.6e-6    2.4e-6      9.2e-7    0.9999993
+  densenet121         7.8e-7    4.1e-7      4.8e-3    0.9999978
+  efficientnet_b0     1.6e-6    1.0e-6      2.4e-6    1.0000000
+  shufflenet_v2_x1_0  7.1e-7    4.7e-7      1.0e-6    1.0000000
+The three saliency misses are float32 gating:
+- vgg11_bn: CNN Lens's float32 pass flips no ReLU gate but changes the winner of 4 max-pool windows (3 in
+  features.7, 1 in features.21; onnx-saliency-gates.py). The float64 gradient taken with CNN Lens's gates and
+  winners matches CNN Lens's map to 1.4e-6, and differs from the plain float64 map by 5.0e-2, the whole miss.
+  PyTorch float32 misses float64 by 7.3e-3 (1 max-pool winner changed).
+- resnet18: one ReLU pre-activation of 1.4e-6 in float64 (layer3.1's first ReLU, channel 15 at (0, 1)) is <= 0
+  in CNN Lens's float32; with that gate flipped the float64 map matches to 1.7e-6. PyTorch float32 misses by
+  2.5e-2 (2 max-pool winners changed).
+- densenet121: PyTorch float32 misses float64 by 4.0e-3 (2 ReLU gates flipped, pre-activations 1.9e-8 of their
+  layer's maximum), CNN Lens by 4.8e-3; CNN Lens's own gates were not read for this one (120 ReLU layers).
 """
 import json
 import os
@@ -101,6 +123,63 @@ def torch_maps(name, rgb, steps=64):
     return cls, {'gradcam': cam.numpy(), 'gradcam++': campp.numpy(), 'saliency': sal.numpy(), 'integrated-gradients': ig.numpy()}
 
 
+def float32_evidence(name, rgb, cls, ours):
+    """For a saliency map that misses float64 by over 2e-3: the same network in float32 in PyTorch, on the same
+    float32 input. Its saliency against float64 and against CNN Lens's, and how many ReLU gates (pre-activation
+    sign) and max-pool winners differ between PyTorch's float32 and float64 forward passes: a float32 network
+    that flips gates has a different piecewise-linear gradient over those units' receptive fields."""
+    torch.manual_seed(0)
+    m64 = seeded(getattr(tvm, name)(weights=None), 0).double()
+    m32 = getattr(tvm, name)(weights=None).eval()
+    m32.load_state_dict({k: v.float() for k, v in m64.state_dict().items()})
+    x64 = torch.tensor(((rgb / 255.0 - MEAN) / STD).transpose(2, 0, 1)[None], dtype=torch.float64)
+    x32 = x64.float()
+    seen = {}
+
+    def watch(model, tag):
+        hooks = []
+        for mod_name, mod in model.named_modules():
+            if isinstance(mod, (nn.ReLU, nn.ReLU6)):
+                hooks.append(mod.register_forward_hook(lambda mod, i, o, k=mod_name: seen.setdefault(k, {}).__setitem__(tag, i[0].detach().double())))
+            if isinstance(mod, nn.MaxPool2d):
+                hooks.append(mod.register_forward_hook(lambda mod, i, o, k=mod_name: seen.setdefault(k + ':pool', {}).__setitem__(tag, F.max_pool2d(i[0].detach().double(), mod.kernel_size, mod.stride, mod.padding, mod.dilation, mod.ceil_mode, return_indices=True))))
+        return hooks
+
+    for mod in list(m64.modules()) + list(m32.modules()):
+        if hasattr(mod, 'inplace'):
+            mod.inplace = False
+    grads = {}
+    for model, x, tag in ((m64, x64, 64), (m32, x32, 32)):
+        hooks = watch(model, tag)
+        xi = x.clone().requires_grad_(True)
+        (g,) = torch.autograd.grad(model(xi)[0, cls], [xi])
+        grads[tag] = g[0].abs().max(0).values.double().numpy()
+        for h in hooks:
+            h.remove()
+    flips = windows = 0
+    smallest = None
+    for k, v in seen.items():
+        if k.endswith(':pool'):
+            (o64, i64), (_, i32) = v[64], v[32]
+            windows += int(((i64 != i32) & (o64 > 0)).sum())
+        else:
+            f = (v[64] > 0) != (v[32] > 0)
+            flips += int(f.sum())
+            if f.any():
+                r = float(v[64][f].abs().max() / v[64].abs().max())
+                smallest = r if smallest is None else max(smallest, r)
+    sal64 = grads[64]
+    peak = float(np.abs(sal64).max())
+    return {
+        'cnn_lens_vs_float64': float(np.abs(ours - sal64).max() / peak),
+        'pytorch_float32_vs_float64': float(np.abs(grads[32] - sal64).max() / peak),
+        'cnn_lens_vs_pytorch_float32': float(np.abs(ours - grads[32]).max() / peak),
+        'pytorch_float32_relu_gate_flips': flips,
+        'largest_flipped_preact_rel': smallest,
+        'pytorch_float32_maxpool_winner_changes': windows,
+    }
+
+
 def lens_map(model, img, method, cls, layer, out):
     args = ['node', os.path.join(ROOT, 'dist', 'cli.js'), 'explain', model, img, '--method', method, '--class', str(cls), '--raw', out, '--steps', '64']
     if method.startswith('gradcam'):
@@ -128,6 +207,8 @@ def main():
             else:
                 peak = float(np.abs(t).max())
                 row[method] = {'rel_err': float(np.abs(ours - t).max() / peak) if peak > 0 else None, 'max': peak, 'shape': list(ours.shape)}
+                if method == 'saliency' and peak > 0 and row[method]['rel_err'] > 2e-3:
+                    row[method]['float32'] = float32_evidence(name, rgb, cls, ours)
         report[name] = row
         print(json.dumps({name: row}), flush=True)
 

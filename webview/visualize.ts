@@ -55,6 +55,8 @@ function status(text: string): void {
 }
 
 let frames = 0;
+/** The host's progress line ("Step 47 of 64 · octave 3 of 4"): the progress notification shows the same. */
+let stepText = '';
 /** This run's estimate (ms) from timed steps, said beside the time it took when it is done. */
 let estimateMs: number | null = null;
 
@@ -130,6 +132,7 @@ window.addEventListener('message', (e: MessageEvent<ToVisualizeView>) => {
       currentRun = m.run;
       runEnded = false;
       pace = null;
+      stepText = '';
       byId('run').textContent = 'Run again';
       frames = 0;
       byId('strip').replaceChildren();
@@ -162,7 +165,8 @@ window.addEventListener('message', (e: MessageEvent<ToVisualizeView>) => {
     case 'progress':
       if (runEnded) return;
       byId('bar').style.width = `${m.total ? Math.round((100 * m.done) / m.total) : 0}%`;
-      status(`Step ${m.done} of ${m.total}${frames ? ` · ${frames} frame${frames === 1 ? '' : 's'}` : ''}${remaining(m.done, m.total)}`);
+      stepText = m.message ?? `Step ${m.done} of ${m.total}`;
+      status(`${stepText}${frames ? ` · ${frames} frame${frames === 1 ? '' : 's'}` : ''}${remaining(m.done, m.total)}`);
       return;
     case 'frame': {
       frames = m.index;
@@ -173,7 +177,8 @@ window.addEventListener('message', (e: MessageEvent<ToVisualizeView>) => {
       byId('frame-figure').hidden = false;
       byId('frame-figure').classList.remove('stale');
       byId('frame-caption').textContent = `frame ${m.index} · step ${m.step}${m.total ? ` of ${m.total}` : ''}`;
-      if (m.total && !runEnded) status(`Step ${m.step} of ${m.total} · ${m.index} frame${m.index === 1 ? '' : 's'}`);
+      // The engine sends a frame's progress before the frame: the step line is this frame's.
+      if (m.total && !runEnded) status(`${stepText || `Step ${m.step} of ${m.total}`} · ${m.index} frame${m.index === 1 ? '' : 's'}`);
       const strip = byId('strip');
       strip.append(h('img', { src: u, class: 'thumb', alt: `frame ${m.index}`, title: `step ${m.step}` }));
       // Keep the strip (and memory) bounded.

@@ -33,7 +33,7 @@ import { emptyMapAdvice, methodInfo } from '../shared/methods';
 import { loadAnyModel, type LoadedModel } from './model/loadModel';
 import { summarizeModel } from './model/summary';
 import { trustHandlers } from './trustService';
-import { dream, estimateMaximize, filterWeights, invert, layerActivations, maximize, maximizeRange, type VisHooks } from './vis';
+import { dream, type DreamPlan, estimateMaximize, filterWeights, invert, layerActivations, maximize, maximizeRange, type VisHooks } from './vis';
 import { featureMapGrid, tileGrid } from './image/render';
 
 /** What a handler gets besides its parameters. */
@@ -418,7 +418,8 @@ export const handlers: Handlers = {
   async dream(p, ctx) {
     const m = await getModel(p.model, ctx);
     const img = await getImage(p.image);
-    const r = dream(m, img, { layers: p.layers, octaves: p.octaves, steps: p.steps, seed: p.seed }, visHooks(ctx, true));
+    const hooks = { ...visHooks(ctx, true), onPlan: (plan: DreamPlan) => ctx.emit({ type: 'dreamPlan', ...plan }) };
+    const r = dream(m, img, { layers: p.layers, octaves: p.octaves, steps: p.steps, seed: p.seed }, hooks);
     const layers = `${r.layers.join(', ')}${r.layersAreDefault ? ' (default)' : ''}`;
     return { image: png(r.rgba), description: `DeepDream on ${layers}: activation norm ×${r.normGain.toFixed(2)} over ${r.octaveSizes.length} octaves`, steps: r.steps, ms: r.ms };
   },

@@ -13,16 +13,17 @@ import { type AuditPanelState, type AuditRunState, type FromAuditView, parseAudi
 import type { AuditReport } from '../shared/auditRecords';
 import { renderAuditPage } from '../shared/auditView';
 import { isCancelled } from './engineClient';
-import { ExplainPanel, type PanelDeps } from './explainPanel';
+import { ExplainPanel } from './explainPanel';
+import { LensPanel, type PanelDeps, showUnrestorable } from './lensPanel';
 import { readSettings } from './settings';
-import { onPanelMessage, webviewHtml, webviewOptions } from './webviewHtml';
+import { webviewOptions } from './webviewHtml';
 
 function reportRoot(deps: PanelDeps): string {
   const base = deps.context.globalStorageUri?.fsPath ?? path.join(os.tmpdir(), 'cnn-lens');
   return path.join(base, 'audits');
 }
 
-export class AuditPanel implements vscode.Disposable {
+export class AuditPanel extends LensPanel<ToAuditView, FromAuditView> {
   static readonly viewType = 'cnnLens.audit';
   static readonly panels = new Set<AuditPanel>();
 
@@ -45,7 +46,7 @@ export class AuditPanel implements vscode.Disposable {
   static revive(deps: PanelDeps, panel: vscode.WebviewPanel, saved: unknown): AuditPanel | undefined {
     const state = parseAuditPanelState(saved);
     if (!state) {
-      panel.webview.html = '<!DOCTYPE html><html><body><p>This CNN Lens panel could not be restored; run "CNN Lens: Audit Folder…" again.</p></body></html>';
+      showUnrestorable(panel, 'run "CNN Lens: Audit Folder…" again');
       return undefined;
     }
     const reportDir = path.join(reportRoot(deps), crypto.randomBytes(6).toString('hex'));
@@ -64,33 +65,18 @@ export class AuditPanel implements vscode.Disposable {
   runState: AuditRunState = 'running';
   lastError: string | null = null;
   private progress: { done: number; total: number; message: string } | null = null;
-  private work: vscode.CancellationTokenSource | null = null;
-  private running: Promise<void> | null = null;
-  private readonly disposables: vscode.Disposable[] = [];
-  private disposed = false;
 
   private constructor(
-    private readonly deps: PanelDeps,
-    readonly panel: vscode.WebviewPanel,
+    deps: PanelDeps,
+    panel: vscode.WebviewPanel,
     readonly state: AuditPanelState,
     readonly reportDir: string,
   ) {
-    AuditPanel.panels.add(this);
-    panel.iconPath = vscode.Uri.joinPath(deps.context.extensionUri, 'media', 'icons', 'cnn-lens.svg');
-    panel.webview.html = webviewHtml(panel.webview, deps.context.extensionUri, 'audit', panel.title);
-    this.disposables.push(
-      onPanelMessage(panel.webview, 'audit panel', parseFromAuditView, (m) => this.handleMessage(m), deps.log),
-      panel.onDidDispose(() => this.dispose()),
-    );
+    super(deps, panel, { entry: 'audit', name: 'audit panel', parse: parseFromAuditView, registry: AuditPanel.panels });
   }
 
-  /** Resolves when the current run has ended. */
-  whenDone(): Promise<void> {
-    return this.running ?? Promise.resolve();
-  }
-
-  private post(m: ToAuditView): void {
-    if (!this.disposed) void this.panel.webview.postMessage(m);
+  protected onMessage(m: FromAuditView): Promise<void> {
+    return this.handleMessage(m);
   }
 
   private sendReport(): void {
@@ -218,14 +204,8 @@ export class AuditPanel implements vscode.Disposable {
     }
   }
 
-  dispose(): void {
-    if (this.disposed) return;
-    this.disposed = true;
-    this.work?.cancel();
-    AuditPanel.panels.delete(this);
-    for (const d of this.disposables) d.dispose();
-    this.panel.dispose();
+  protected override onDisposed(): void {
     // The pictures go with the panel (after the engine has stopped writing them).
-    void (this.running ?? Promise.resolve()).finally(() => fs.rmSync(this.reportDir, { recursive: true, force: true }));
+    void this.whenDone().finally(() => fs.rmSync(this.reportDir, { recursive: true, force: true }));
   }
 }

@@ -18,20 +18,24 @@ import {
   type ToExplainView,
   type ToTrustView,
 } from '../shared/protocol';
-import { type EngineClient, EngineRequestError, isCancelled } from './engineClient';
+import { EngineRequestError, isCancelled } from './engineClient';
 import { heatmapView, MapCache } from './explainMaps';
 import { saveTarget, writeMap } from './explainSave';
-import { modelDisplayName, type ModelPicker } from './modelPicker';
+import { LensPanel, type PanelDeps, showUnrestorable } from './lensPanel';
+import { modelDisplayName } from './modelPicker';
 import { readSettings } from './settings';
-import { parseFromTrustView } from '../shared/compareProtocol';
+import { type FromTrustView, parseFromTrustView } from '../shared/compareProtocol';
 import { TrustController } from './trustController';
-import { webviewHtml, webviewOptions } from './webviewHtml';
+import { webviewOptions } from './webviewHtml';
 
-export interface PanelDeps {
-  context: vscode.ExtensionContext;
-  engine: EngineClient;
-  models: ModelPicker;
-  log: vscode.LogOutputChannel;
+/** A message from the explain panel's page: its own, or the Compare view's and Sanity check's. */
+type FromExplainPage = { trust: FromTrustView } | { view: FromExplainView };
+
+function parseFromExplainPage(raw: unknown): FromExplainPage | null {
+  const trust = parseFromTrustView(raw);
+  if (trust) return { trust };
+  const view = parseFromExplainView(raw);
+  return view ? { view } : null;
 }
 
 /** The colormap and opacity chosen last (in any explain panel): new panels start with them. */
@@ -56,7 +60,7 @@ export function explainTitle(image: string, model: string): string {
   return `Explain: ${path.basename(image)} · ${modelDisplayName(model)}`;
 }
 
-export class ExplainPanel implements vscode.Disposable {
+export class ExplainPanel extends LensPanel<ToExplainView | ToTrustView, FromExplainPage> {
   static readonly viewType = 'cnnLens.explain';
   static readonly panels = new Set<ExplainPanel>();
 
@@ -77,7 +81,7 @@ export class ExplainPanel implements vscode.Disposable {
   static revive(deps: PanelDeps, panel: vscode.WebviewPanel, saved: unknown): ExplainPanel | undefined {
     const state = parseExplainPanelState(saved, defaultExplainOptions(undefined, deps.context));
     if (!state) {
-      panel.webview.html = '<!DOCTYPE html><html><body><p>This CNN Lens panel could not be restored. Run "CNN Lens: Explain with Grad-CAM" on the image again.</p></body></html>';
+      showUnrestorable(panel, 'run "CNN Lens: Explain with Grad-CAM" on the image again');
       return undefined;
     }
     panel.webview.options = ExplainPanel.options(deps, state.image);
@@ -93,13 +97,10 @@ export class ExplainPanel implements vscode.Disposable {
   private predictionList: Prediction[] | null = null;
   private note: string | null = null;
   private readonly maps = new MapCache();
-  private work: vscode.CancellationTokenSource | null = null;
   private loading: Promise<void> | null = null;
   private busy = 0;
   private busyMessage: string | null = null;
   private idleWaiters: (() => void)[] = [];
-  private readonly disposables: vscode.Disposable[] = [];
-  private disposed = false;
   /** The Compare view and Sanity check (their own messages, busy state and cancel). */
   readonly trust: TrustController;
   /** The heatmap on show (tests read it). */
@@ -109,33 +110,19 @@ export class ExplainPanel implements vscode.Disposable {
   lastErrorFatal = false;
 
   private constructor(
-    private readonly deps: PanelDeps,
-    readonly panel: vscode.WebviewPanel,
+    deps: PanelDeps,
+    panel: vscode.WebviewPanel,
     readonly state: ExplainPanelState,
   ) {
-    ExplainPanel.panels.add(this);
-    panel.iconPath = vscode.Uri.joinPath(deps.context.extensionUri, 'media', 'icons', 'cnn-lens.svg');
-    panel.webview.html = webviewHtml(panel.webview, deps.context.extensionUri, 'explain', panel.title);
+    super(deps, panel, { entry: 'explain', name: 'explain panel', parse: parseFromExplainPage, registry: ExplainPanel.panels });
     this.trust = new TrustController({ engine: deps.engine, log: deps.log, state, brief: () => this.brief, predictions: () => this.predictionList, post: (m) => this.post(m) });
-    this.disposables.push(
-      this.trust,
-      panel.webview.onDidReceiveMessage((raw) => {
-        const t = parseFromTrustView(raw);
-        if (t) {
-          void this.trust.handle(t);
-          return;
-        }
-        const m = parseFromExplainView(raw);
-        if (!m) {
-          deps.log.warn(`explain panel: ignored a malformed message ${JSON.stringify(raw)?.slice(0, 200)}`);
-          return;
-        }
-        void this.handleMessage(m);
-      }),
-      panel.onDidDispose(() => this.dispose()),
-    );
+    this.disposables.push(this.trust);
     // Start at once: the model loads while the page does.
     void this.load();
+  }
+
+  protected onMessage(m: FromExplainPage): Promise<void> {
+    return 'trust' in m ? this.trust.handle(m.trust) : this.handleMessage(m.view);
   }
 
   /** The raw map behind the heatmap on show (unnormalized, not resized). */
@@ -156,10 +143,6 @@ export class ExplainPanel implements vscode.Disposable {
   /** Resolves when no engine work is running for this panel. */
   whenIdle(): Promise<void> {
     return this.busy === 0 ? Promise.resolve() : new Promise((r) => this.idleWaiters.push(r));
-  }
-
-  private post(m: ToExplainView | ToTrustView): void {
-    if (!this.disposed) void this.panel.webview.postMessage(m);
   }
 
   private enter(): void {
@@ -414,13 +397,7 @@ export class ExplainPanel implements vscode.Disposable {
     return uri;
   }
 
-  dispose(): void {
-    if (this.disposed) return;
-    this.disposed = true;
-    ExplainPanel.panels.delete(this);
-    this.work?.cancel();
-    for (const d of this.disposables) d.dispose();
-    this.panel.dispose();
+  protected override onDisposed(): void {
     const w = this.idleWaiters;
     this.idleWaiters = [];
     for (const r of w) r();

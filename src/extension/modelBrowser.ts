@@ -5,12 +5,12 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { type FromModelBrowser, type LayerAction, type LayerImageKind, type ModelSummaryView, parseFromModelBrowser, type ToModelBrowser } from '../shared/protocol';
 import { isCancelled } from './engineClient';
-import type { PanelDeps } from './explainPanel';
 import { askForImage } from './imagePicker';
+import { LensPanel, type PanelDeps } from './lensPanel';
 import { modelDisplayName } from './modelPicker';
-import { onPanelMessage, webviewHtml, webviewOptions } from './webviewHtml';
+import { webviewOptions } from './webviewHtml';
 
-export class ModelBrowser implements vscode.Disposable {
+export class ModelBrowser extends LensPanel<ToModelBrowser, FromModelBrowser> {
   static readonly viewType = 'cnnLens.modelBrowser';
   static readonly open = new Set<ModelBrowser>();
 
@@ -27,31 +27,25 @@ export class ModelBrowser implements vscode.Disposable {
   summary: ModelSummaryView | null = null;
   lastError: string | null = null;
   private loading: Promise<void> | null = null;
-  private readonly disposables: vscode.Disposable[] = [];
-  private disposed = false;
 
   private constructor(
-    private readonly deps: PanelDeps,
-    readonly panel: vscode.WebviewPanel,
+    deps: PanelDeps,
+    panel: vscode.WebviewPanel,
     readonly file: string,
   ) {
-    ModelBrowser.open.add(this);
+    // A custom editor: VS Code made the panel (options are set here) and its tab shows the file's icon.
     panel.webview.options = webviewOptions(deps.context.extensionUri);
-    panel.webview.html = webviewHtml(panel.webview, deps.context.extensionUri, 'modelBrowser', `Model: ${path.basename(file)}`);
-    this.disposables.push(
-      onPanelMessage(panel.webview, 'model browser', parseFromModelBrowser, (m) => this.handleMessage(m), deps.log),
-      panel.onDidDispose(() => this.dispose()),
-    );
+    super(deps, panel, { entry: 'modelBrowser', name: 'model browser', parse: parseFromModelBrowser, registry: ModelBrowser.open, title: `Model: ${path.basename(file)}`, icon: false });
     void this.load();
+  }
+
+  protected onMessage(m: FromModelBrowser): Promise<void> {
+    return this.handleMessage(m);
   }
 
   /** Resolves when the summary (or an error) is in. */
   whenLoaded(): Promise<void> {
     return this.loading ?? Promise.resolve();
-  }
-
-  private post(m: ToModelBrowser): void {
-    if (!this.disposed) void this.panel.webview.postMessage(m);
   }
 
   private sendSummary(): void {
@@ -134,12 +128,5 @@ export class ModelBrowser implements vscode.Disposable {
     } finally {
       this.post({ type: 'idle' });
     }
-  }
-
-  dispose(): void {
-    if (this.disposed) return;
-    this.disposed = true;
-    ModelBrowser.open.delete(this);
-    for (const d of this.disposables) d.dispose();
   }
 }

@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { LayerNode, ModelSummaryView } from '../shared/protocol';
 import { estimateText } from '../shared/runEstimate';
-import type { PanelDeps } from './explainPanel';
+import type { PanelDeps } from './lensPanel';
 import { IMAGE_EXTENSIONS, pickImage } from './imagePicker';
 import { middleLayer, VisualizePanel } from './visualizePanel';
 

@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { layerChoices } from '../shared/format';
 import { aboutDuration, estimateText, type RunEstimate } from '../shared/runEstimate';
+import { dreamStepsText, stepLine, type DreamSteps } from '../shared/visProgress';
 import {
   DREAM_DEFAULT_OCTAVES,
   DREAM_DEFAULT_STEPS,
@@ -19,9 +20,9 @@ import {
   type VisStatus,
 } from '../shared/protocol';
 import { isCancelled } from './engineClient';
-import type { PanelDeps } from './explainPanel';
+import { LensPanel, type PanelDeps, showUnrestorable } from './lensPanel';
 import { modelDisplayName } from './modelPicker';
-import { onPanelMessage, webviewHtml, webviewOptions } from './webviewHtml';
+import { webviewOptions } from './webviewHtml';
 
 function titleOf(job: VisJob): string {
   const m = modelDisplayName(job.model);
@@ -42,11 +43,18 @@ export function middleLayer(spatial: readonly { path: string }[]): string | null
   return spatial.length ? spatial[Math.floor((spatial.length - 1) / 2)].path : null;
 }
 
-function subtitleOf(job: VisJob): string {
+/** Deep Dream's run as the engine reported it (dreamPlan event): what the subtitle says once it is known. */
+export type DreamPlanView = DreamSteps & { layers: string[]; layersAreDefault: boolean };
+
+function subtitleOf(job: VisJob, plan: DreamPlanView | null): string {
   const model = vscode.workspace.asRelativePath(job.model);
   switch (job.kind) {
-    case 'dream':
-      return `DeepDream (Mordvintsev et al. 2015) on ${vscode.workspace.asRelativePath(job.image)} with ${model}${job.layers?.length ? `, layers ${job.layers.join(', ')}` : ', default layers'}, ${job.octaves ?? DREAM_DEFAULT_OCTAVES} octaves of ${job.steps ?? DREAM_DEFAULT_STEPS} steps`;
+    case 'dream': {
+      // Until the engine says how it runs the job (the steps may be capped), the subtitle says what is asked.
+      const layers = plan ? `, layer${plan.layers.length === 1 ? '' : 's'} ${plan.layers.join(', ')}${plan.layersAreDefault ? ' (default)' : ''}` : job.layers?.length ? `, layers ${job.layers.join(', ')}` : ', default layers';
+      const steps = plan ? dreamStepsText(plan) : `${job.octaves ?? DREAM_DEFAULT_OCTAVES} octaves of ${job.steps ?? DREAM_DEFAULT_STEPS} steps asked`;
+      return `DeepDream (Mordvintsev et al. 2015) on ${vscode.workspace.asRelativePath(job.image)} with ${model}${layers}, ${steps}`;
+    }
     case 'filters':
       return `Activation maximization (Erhan et al. 2009; Olah et al. 2017) of channels ${job.first}–${job.last} of ${job.layer} in ${model}`;
     case 'class':
@@ -56,7 +64,7 @@ function subtitleOf(job: VisJob): string {
   }
 }
 
-export class VisualizePanel implements vscode.Disposable {
+export class VisualizePanel extends LensPanel<ToVisualizeView, FromVisualizeView> {
   static readonly viewType = 'cnnLens.visualize';
   static readonly panels = new Set<VisualizePanel>();
 
@@ -72,7 +80,7 @@ export class VisualizePanel implements vscode.Disposable {
   static revive(deps: PanelDeps, panel: vscode.WebviewPanel, saved: unknown): VisualizePanel | undefined {
     const job = parseVisJob((saved as { job?: unknown } | undefined)?.job);
     if (!job) {
-      panel.webview.html = '<!DOCTYPE html><html><body><p>This CNN Lens panel could not be restored; run its command again.</p></body></html>';
+      showUnrestorable(panel, 'run its command again');
       return undefined;
     }
     panel.webview.options = VisualizePanel.options(deps, 'image' in job ? job.image : null);
@@ -92,35 +100,24 @@ export class VisualizePanel implements vscode.Disposable {
   lastError: string | null = null;
   /** Filters: the time the run was estimated to take before it started (timed steps on this model). */
   estimate: RunEstimate | null = null;
+  /** Deep Dream: the run as the engine reported it (null until its dreamPlan event). */
+  dreamPlan: DreamPlanView | null = null;
+  /** The last progress line, as both the panel's status and the progress notification show it. */
+  progressText: string | null = null;
   private progress: { done: number; total: number; message?: string } | null = null;
   private runNumber = 0;
-  private work: vscode.CancellationTokenSource | null = null;
-  private running: Promise<void> | null = null;
-  private readonly disposables: vscode.Disposable[] = [];
-  private disposed = false;
 
   private constructor(
-    private readonly deps: PanelDeps,
-    readonly panel: vscode.WebviewPanel,
+    deps: PanelDeps,
+    panel: vscode.WebviewPanel,
     public job: VisJob,
   ) {
-    VisualizePanel.panels.add(this);
+    super(deps, panel, { entry: 'visualize', name: 'visualization panel', parse: parseFromVisualizeView, registry: VisualizePanel.panels });
     if (job.kind === 'dream' || job.kind === 'invert') void this.loadChoices();
-    panel.iconPath = vscode.Uri.joinPath(deps.context.extensionUri, 'media', 'icons', 'cnn-lens.svg');
-    panel.webview.html = webviewHtml(panel.webview, deps.context.extensionUri, 'visualize', panel.title);
-    this.disposables.push(
-      onPanelMessage(panel.webview, 'visualization panel', parseFromVisualizeView, (m) => this.handleMessage(m), deps.log),
-      panel.onDidDispose(() => this.dispose()),
-    );
   }
 
-  /** Resolves when the current run (if any) has ended. */
-  whenDone(): Promise<void> {
-    return this.running ?? Promise.resolve();
-  }
-
-  private post(m: ToVisualizeView): void {
-    if (!this.disposed) void this.panel.webview.postMessage(m);
+  protected onMessage(m: FromVisualizeView): Promise<void> {
+    return this.handleMessage(m);
   }
 
   private tileCount(): number {
@@ -143,7 +140,7 @@ export class VisualizePanel implements vscode.Disposable {
 
   private sendInit(): void {
     const image = 'image' in this.job ? this.panel.webview.asWebviewUri(vscode.Uri.file(this.job.image)).toString() : null;
-    this.post({ type: 'init', job: this.job, title: titleOf(this.job), subtitle: subtitleOf(this.job), imageUri: image, tileCount: this.tileCount(), choices: this.choices });
+    this.post({ type: 'init', job: this.job, title: titleOf(this.job), subtitle: subtitleOf(this.job, this.dreamPlan), imageUri: image, tileCount: this.tileCount(), choices: this.choices });
   }
 
   /** Applies what the panel's settings say to the job (the next run uses them). */
@@ -203,17 +200,23 @@ export class VisualizePanel implements vscode.Disposable {
     this.lastError = null;
     this.estimate = null;
     this.progress = null;
+    this.progressText = null;
+    this.dreamPlan = null;
     const run = ++this.runNumber;
     this.post({ type: 'started', run });
     const engine = this.deps.engine;
     const opts = {
       token: cts.token,
       onProgress: (p: { done: number; total: number; message?: string }) => {
-        this.progress = p;
-        this.post({ type: 'progress', run, ...p });
+        this.progressText = stepLine(p.done, p.total, this.dreamPlan);
+        this.progress = { done: p.done, total: p.total, message: this.progressText };
+        this.post({ type: 'progress', run, ...this.progress });
       },
       onEvent: (e: import('../shared/protocol').EngineEvent) => {
-        if (e.type === 'frame') {
+        if (e.type === 'dreamPlan') {
+          this.dreamPlan = { octaves: e.octaves, steps: e.steps, stepsAsked: e.stepsAsked, layers: e.layers, layersAreDefault: e.layersAreDefault };
+          this.sendInit();
+        } else if (e.type === 'frame') {
           this.frameCount++;
           this.lastFrame = { image: e.image, step: e.step, total: e.total };
           this.post({ type: 'frame', run, ...this.lastFrame, index: this.frameCount });
@@ -226,24 +229,28 @@ export class VisualizePanel implements vscode.Disposable {
     };
     const job = this.job;
     // The run shows in a progress notification too, whose Cancel stops it like the panel's.
-    let report: ((p: { done: number; total: number }) => void) | null = null;
+    let report: (() => void) | null = null;
     let finished!: () => void;
     const ended = new Promise<void>((r) => (finished = r));
     void vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `CNN Lens: ${titleOf(job)}`, cancellable: true }, (progress, token) => {
       token.onCancellationRequested(() => cts.cancel());
       let last = 0;
-      report = ({ done, total }) => {
-        const pct = total ? (100 * done) / total : 0;
+      // The same line as the panel's status, from the same progress message.
+      report = () => {
+        const p = this.progress;
+        if (!p) return;
+        const pct = p.total ? (100 * p.done) / p.total : 0;
         const about = this.estimate ? ` (${aboutDuration(this.estimate.ms)} in all)` : '';
-        progress.report({ increment: Math.max(0, pct - last), message: `step ${done} of ${total}${about}` });
+        progress.report({ increment: Math.max(0, pct - last), message: `${this.progressText ?? ''}${about}` });
         last = Math.max(last, pct);
       };
+      report();
       return ended;
     });
     const onProgress = opts.onProgress;
     opts.onProgress = (p) => {
       onProgress(p);
-      (report as ((p: { done: number; total: number }) => void) | null)?.(p);
+      (report as (() => void) | null)?.();
     };
     this.running = (async () => {
       try {
@@ -316,14 +323,5 @@ export class VisualizePanel implements vscode.Disposable {
     await vscode.workspace.fs.writeFile(uri, bytes);
     vscode.window.setStatusBarMessage(`CNN Lens: saved ${vscode.workspace.asRelativePath(uri)}`, 5000);
     return uri;
-  }
-
-  dispose(): void {
-    if (this.disposed) return;
-    this.disposed = true;
-    VisualizePanel.panels.delete(this);
-    this.work?.cancel();
-    for (const d of this.disposables) d.dispose();
-    this.panel.dispose();
   }
 }

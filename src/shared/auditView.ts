@@ -4,6 +4,7 @@
 // `#cell-T-P`, whose section lists that cell's images (CSS :target shows it in the file; the panel's
 // script shows it on click).
 import type { AuditReport, GalleryItem } from './auditRecords';
+import { percent } from './format';
 
 export interface AuditViewOptions {
   /** The URL of a report file (a path relative to the report, as in GalleryItem.files). */
@@ -17,7 +18,8 @@ export function escapeHtml(s: string): string {
 }
 
 const pct = (v: number | null) => (v === null ? '—' : `${(v * 100).toFixed(1)}%`);
-const prob = (p: number) => (p >= 0.001 ? p.toFixed(3) : p.toExponential(1));
+/** A probability as the other panels and the CLI write it ("85.2%", "<0.1%"), escaped for HTML. */
+const prob = (p: number) => escapeHtml(percent(p));
 
 /** Relative report paths as URLs: each segment percent-encoded. */
 export function relativeUrl(file: string): string {
@@ -76,7 +78,7 @@ function cellSections(r: AuditReport, o: AuditViewOptions, galleryIds: Map<strin
         const thumb = thumbOf.get(m.image);
         const img = thumb ? `<img src="${escapeHtml(o.imageUrl(thumb))}" alt="">` : '';
         const name = escapeHtml(m.image);
-        return `<li>${img}${id ? `<a href="#${id}">${name}</a>` : name} <span class="muted">p=${prob(m.probability)}</span></li>`;
+        return `<li>${img}${id ? `<a href="#${id}">${name}</a>` : name} <span class="muted">${prob(m.probability)}</span></li>`;
       });
       const more = list.length > shownList.length ? `<li class="muted">… and ${list.length - shownList.length} more (summary.json lists them all)</li>` : '';
       out.push(`<section class="cell" id="cell-${t}-${p}"><h3>${title}</h3>${note}<ul class="cell-list">${items.join('')}${more}</ul></section>`);
@@ -102,8 +104,8 @@ function card(g: GalleryItem, id: string, o: AuditViewOptions, mistake: boolean)
   const explain = (cls: number, label: string) => (o.live ? ` <a href="#" class="explain" data-explain="${escapeHtml(g.image)}" data-class="${cls}">explain ${escapeHtml(label)}</a>` : '');
   const top = g.top.map((t) => `${escapeHtml(t.label)} ${prob(t.probability)}`).join(', ');
   const text = mistake
-    ? `<p><b>${escapeHtml(g.image)}</b></p><p>true <b>${escapeHtml(g.label)}</b> (p=${prob(g.truthProbability)})${explain(g.truth, g.label)}</p><p>predicted <b>${escapeHtml(g.predicted)}</b> (p=${prob(g.probability)})${explain(g.predictedIndex, g.predicted)}</p>`
-    : `<p><b>${escapeHtml(g.image)}</b></p><p>${escapeHtml(g.label)}, p=${prob(g.probability)}${explain(g.truth, g.label)}</p>`;
+    ? `<p><b>${escapeHtml(g.image)}</b></p><p>true <b>${escapeHtml(g.label)}</b> (${prob(g.truthProbability)})${explain(g.truth, g.label)}</p><p>predicted <b>${escapeHtml(g.predicted)}</b> (${prob(g.probability)})${explain(g.predictedIndex, g.predicted)}</p>`
+    : `<p><b>${escapeHtml(g.image)}</b></p><p>${escapeHtml(g.label)}, ${prob(g.probability)}${explain(g.truth, g.label)}</p>`;
   return `<article class="card${mistake ? ' mistake' : ''}" id="${id}"><div class="figs">${figs.join('')}</div>${text}<p class="muted">top: ${top}</p></article>`;
 }
 

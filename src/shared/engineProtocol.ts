@@ -274,6 +274,11 @@ export type EngineResult<K extends EngineRequestType> = EngineCalls[K]['result']
 export type EngineEvent =
   | { type: 'note'; message: string }
   | { type: 'frame'; image: PngImage; step: number; total: number }
+  /**
+   * Deep Dream's run as the engine does it, before the first step: steps per octave as run (CNN_LENS_MAX_STEPS
+   * caps them) and as asked, and the layers (the default ones resolved).
+   */
+  | { type: 'dreamPlan'; octaves: number; steps: number; stepsAsked: number; layers: string[]; layersAreDefault: boolean }
   | { type: 'tile'; index: number; channel: number; image: PngImage; objective: number; note?: string | null }
   /** A sanity check's map: index −1 is the original (stage null), then the stages in the order randomized. */
   | { type: 'sanityStage'; index: number; total: number; stage: SanityStage | null; layer: string | null; image: PngImage }

@@ -180,6 +180,8 @@ async function explainChecks(page: Page, image: string, shot: (n: string) => Pro
     await fr.locator('#method').click();
     const rows = await fr.$$eval('#method vscode-option', (os) => os.map((o) => ({ text: (o.textContent ?? '').trim(), title: o.getAttribute('title') ?? '', disabled: o.hasAttribute('disabled'), value: o.getAttribute('value') ?? '' })));
     await shot('09b-explain-method-list.png');
+    // Said at the end of this check: the list stays usable for the rest of it (and the checks after it).
+    const cut = await methodsCutOff(fr);
     const groups = rows.filter((r) => r.value.startsWith('group:')).map((r) => r.text);
     if (groups.length !== 3) throw new Error(`expected 3 group headings, got ${JSON.stringify(groups)}`);
     const methods = rows.filter((r) => !r.value.startsWith('group:'));
@@ -189,6 +191,7 @@ async function explainChecks(page: Page, image: string, shot: (n: string) => Pro
     await fr.locator('#method vscode-option[value="scorecam"]').click();
     await fr.waitForFunction(() => (document.getElementById('heatmap') as HTMLElement).dataset.method === 'scorecam', undefined, { timeout: 60_000 });
     await shot('09c-explain-scorecam.png');
+    if (cut.length) throw new Error(`cut off in the method list: ${cut.join(' | ')}`);
     return `${groups.join(' | ')}; disabled: ${methods.filter((r) => r.disabled).map((r) => r.value).join(', ') || 'none'}`;
   });
 
@@ -515,15 +518,53 @@ async function dreamChecks(page: Page, image: string, shot: (n: string) => Promi
     return `${n} frames when checked, stopped at ${after}`;
   });
 
-  await h.check('Run again, then Cancel in the progress notification stops it too', async () => {
+  await h.check("Deep Dream's subtitle says the steps per octave the engine runs (CNN_LENS_MAX_STEPS caps them), not the default", async () => {
     const fr = await frameWith(page, 'body[data-kind="dream"] #frame', 10_000);
+    // The panel asked for the default, 4 octaves of 20 steps; the engine of this suite caps every optimization.
+    const cap = Number(process.env.CNN_LENS_MAX_STEPS);
+    const steps = Number.isFinite(cap) && cap >= 1 ? Math.min(20, Math.floor(cap)) : 20;
+    const want = `4 octaves of ${steps} steps${steps < 20 ? ' (20 asked; capped by CNN_LENS_MAX_STEPS)' : ''}`;
+    const sub = (await fr.textContent('#subtitle')) ?? '';
+    if (!sub.includes(want)) throw new Error(`subtitle "${sub}" does not say "${want}"`);
+    const status = (await fr.textContent('#status')) ?? '';
+    return `${sub.slice(sub.lastIndexOf(', ') + 2)}; status "${status}"`;
+  });
+
+  await h.check('Run again: the progress notification says the step the panel says, then its Cancel stops the run too', async () => {
+    const fr = await frameWith(page, 'body[data-kind="dream"] #frame', 10_000);
+    // 6 octaves (96 steps under the suite's cap of 16): long enough to read both lines a few times and cancel.
+    await fr.locator('#octaves').fill('6');
     await fr.locator('#run').click();
     await fr.waitForFunction(() => (document.getElementById('status')?.textContent ?? '').startsWith('Step'), undefined, { timeout: 30_000 });
     const toast = page.locator('.notification-toast', { hasText: 'CNN Lens: Deep Dream' }).first();
     await toast.waitFor({ timeout: 10_000 });
+    // Both are fed by the same progress messages: read the panel, then the notification, a few times while it runs.
+    // The notification is read second, so it may be ahead of the panel, never behind by more than one step
+    // (VS Code passes a notification's updates on at most every 100 ms).
+    const line = /Step (\d+) of (\d+)(?: · octave (\d+) of (\d+))?/;
+    const pairs: string[] = [];
+    let same = 0;
+    let problem = '';
+    for (let i = 0; i < 6 && !problem; i++) {
+      const panelText = (await fr.textContent('#status')) ?? '';
+      const toastText = ((await toast.locator('.notification-list-item-message').first().textContent().catch(() => '')) ?? '').replace(/\u00a0/g, ' ');
+      if (/^(Cancelled|Done)/.test(panelText) || !toastText) break;
+      const a = line.exec(panelText);
+      const b = line.exec(toastText);
+      pairs.push(`${a?.[0] ?? panelText} | ${b?.[0] ?? toastText}`);
+      if (!a || !b) problem = `no step line in the panel ("${panelText}") or the notification ("${toastText}")`;
+      else if (a[2] !== b[2] || a[4] !== b[4]) problem = 'the totals differ';
+      else if (Number(b[1]) < Number(a[1]) - 1) problem = 'the notification lags the panel';
+      else if (!a[3] !== !b[3]) problem = 'one says the octave, the other not';
+      else if (a[0] === b[0]) same++;
+      await sleep(150);
+    }
     await shot('15b-progress-notification.png');
+    // Cancelled from the notification even when the lines disagreed: the checks after this one need the panel idle.
     await toast.getByRole('button', { name: 'Cancel' }).click();
     await fr.waitForFunction(() => (document.getElementById('status')?.textContent ?? '') === 'Cancelled.', undefined, { timeout: 15_000 });
+    if (problem) throw new Error(`${problem}: ${pairs.join('; ')}`);
+    return `${same} of ${pairs.length} reads alike: ${pairs.join('; ')}`;
   });
 
   await h.check('Deep Dream: layers, octaves and steps chosen in the panel apply to the next run', async () => {
@@ -599,6 +640,18 @@ async function reloadChecks(page: Page, shot: (n: string) => Promise<unknown>): 
   });
 }
 
+/** The entries of the explain panel's open method list whose text does not fit (ellipsis, clipped). */
+async function methodsCutOff(fr: Frame): Promise<string[]> {
+  return fr.$$eval('#method vscode-option', (os) =>
+    os
+      .filter((o) => {
+        const parts = [o as HTMLElement, o.shadowRoot?.querySelector<HTMLElement>('.content') ?? null];
+        return parts.some((e) => e !== null && e.clientWidth > 0 && e.scrollWidth > e.clientWidth + 1);
+      })
+      .map((o) => `${(o.textContent ?? '').trim()} (${(o as HTMLElement).scrollWidth} px in ${(o as HTMLElement).clientWidth})`),
+  );
+}
+
 /** The same panels in a light theme: every colour comes from the theme, so they must read there too. */
 async function lightThemeChecks(page: Page, shot: (n: string) => Promise<unknown>): Promise<void> {
   await h.check('light theme: the explain panel, the model browser and a visualization read well', async () => {
@@ -616,6 +669,7 @@ async function lightThemeChecks(page: Page, shot: (n: string) => Promise<unknown
     await page.keyboard.press('Enter');
     await sleep(800);
     const taken: string[] = [];
+    const cutLight: string[] = [];
     for (const [tab, file] of [['Explain: portrait.png', 'L1-explain-portrait.png'], ['Explain: arrow.png', 'L2-explain.png'], ['model.json', 'L3-model-browser.png'], ['Deep Dream', 'L4-deep-dream.png'], ['Filters:', 'L5-filters.png']] as const) {
       const t = page.locator('.tab', { hasText: tab }).first();
       if ((await t.count()) === 0) continue;
@@ -647,6 +701,15 @@ async function lightThemeChecks(page: Page, shot: (n: string) => Promise<unknown
           taken.push('L2b-layer-picker.png');
           await page.keyboard.press('Escape');
         }
+        if (fr && !(await fr.locator('#method').isDisabled())) {
+          // The method list reads in this theme too, every entry whole.
+          await fr.locator('#method').click();
+          await sleep(300);
+          await shot('L2c-method-list.png');
+          taken.push('L2c-method-list.png');
+          cutLight.push(...(await methodsCutOff(fr)));
+          await fr.locator('#method').press('Escape');
+        }
       }
     }
     await explorerContextMenu(page, firstImage());
@@ -656,6 +719,7 @@ async function lightThemeChecks(page: Page, shot: (n: string) => Promise<unknown
     taken.push('L6-context-menu.png');
     await page.keyboard.press('Escape');
     await page.keyboard.press('Escape');
+    if (cutLight.length) throw new Error(`cut off in the method list (light theme): ${cutLight.join(' | ')}`);
     return taken.join(', ');
   });
 }

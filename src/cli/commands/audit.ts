@@ -10,6 +10,7 @@ import { COLORMAPS, type ColormapName } from '../../engine/image/colormap';
 import { errorMessage } from '../../engine/errors';
 import { isMethodName, METHOD_NAMES } from '../../engine/methods';
 import { auditJson, type AuditReport } from '../../shared/auditRecords';
+import { percent } from '../../shared/format';
 import { flag, num, str, UsageError, type OptionSpecs, type ParsedArgs } from '../args';
 import { workerClassifier, type WorkerLine, type WorkerListItem } from '../auditWorkers';
 import { GLOBAL_OPTIONS, openModel, PREPROCESS_OPTION, preprocessOf } from '../common';
@@ -69,7 +70,7 @@ function printText(io: CliIO, r: AuditReport): void {
   }
   if (r.misclassified.length) {
     io.out(`${r.misclassified.length} misclassified, most confident first:`);
-    for (const m of r.misclassified.slice(0, 10)) io.out(`  ${m.image}: ${m.label} → ${m.predicted} (p=${m.probability.toFixed(3)})`);
+    for (const m of r.misclassified.slice(0, 10)) io.out(`  ${m.image}: ${m.label} → ${m.predicted} (${percent(m.probability)})`);
     if (r.misclassified.length > 10) io.out(`  … ${r.misclassified.length - 10} more in the report`);
   }
   for (const f of r.failed) io.out(`could not read ${f.image}: ${f.error}`);

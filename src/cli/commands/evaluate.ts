@@ -7,6 +7,7 @@ import { encodePng } from '../../engine/image/png';
 import { isMethodName, METHOD_NAMES, type MethodName } from '../../engine/methods';
 import { evaluateFaithfulness, renderCurvesPlot } from '../../engine/trust';
 import { DEFAULT_CURVE_STEPS, isSkipped, PERTURBATION_BASELINES, type EvaluationRecord, type PerturbationBaseline } from '../../shared/trustRecords';
+import { percent } from '../../shared/format';
 import { methodTitle } from '../../shared/methods';
 import { list, num, str, UsageError, type OptionSpecs, type ParsedArgs } from '../args';
 import { GLOBAL_OPTIONS, onOneImage, PREPROCESS_OPTION, round } from '../common';
@@ -58,7 +59,7 @@ export function evaluationTable(r: EvaluationRecord): string[] {
   rows.push([`random (seed ${r.random.seed})`, '-', r.random.deletion.auc.toFixed(3), r.random.insertion.auc.toFixed(3), '']);
   const widths = rows[0].map((_, i) => Math.max(...rows.map((row) => row[i].length)));
   const lines = [
-    `${path.basename(r.image)}: class '${r.class.label}' (p=${r.class.probability.toFixed(3)}), ${r.steps} steps, ${r.baseline} baseline`,
+    `${path.basename(r.image)}: class '${r.class.label}' (${percent(r.class.probability)}), ${r.steps} steps, ${r.baseline} baseline`,
     ...rows.map((row) => '  ' + row.map((cell, i) => cell.padEnd(widths[i])).join('  ').trimEnd()),
   ];
   for (const m of r.methods) if (isSkipped(m)) lines.push(`  ${methodTitle(m.method)} skipped: ${m.skipped}`);

@@ -57,6 +57,22 @@ export interface DreamResult extends VisImage {
   ms: number;
 }
 
+/** How a dream will run, said before its first step (the panel shows it: the steps may be capped). */
+export interface DreamPlan {
+  octaves: number;
+  /** Steps per octave as run: the asked (or default) count, capped by CNN_LENS_MAX_STEPS. */
+  steps: number;
+  /** Steps per octave asked for (or the default) before the cap. */
+  stepsAsked: number;
+  layers: string[];
+  layersAreDefault: boolean;
+}
+
+export interface DreamHooks extends VisHooks {
+  /** Called once, before the first step. */
+  onPlan?(plan: DreamPlan): void;
+}
+
 export const DREAM_DEFAULTS = { octaves: DREAM_DEFAULT_OCTAVES, octaveScale: 1.4, steps: DREAM_DEFAULT_STEPS, stepSize: 0.008, maxSide: 320, smooth: 1 };
 
 const NONLINEAR = new Set(['ReLU', 'LeakyReLU', 'ELU', 'PReLU', 'ThresholdedReLU']);
@@ -89,7 +105,7 @@ export function defaultDreamLayers(net: Network): GraphNode[] {
 }
 
 /** DeepDream on `image` (RGBA, or a model input tensor [1, h, w, C], not disposed). */
-export function dream(model: LoadedModel, image: RgbaImage | tf.Tensor, options: DreamOptions = {}, hooks: VisHooks = {}): DreamResult {
+export function dream(model: LoadedModel, image: RgbaImage | tf.Tensor, options: DreamOptions = {}, hooks: DreamHooks = {}): DreamResult {
   const t0 = performance.now();
   const net = visNetwork(model, 'dream');
   const layersAreDefault = !options.layers?.length;
@@ -101,7 +117,8 @@ export function dream(model: LoadedModel, image: RgbaImage | tf.Tensor, options:
   if (!(octaveScale >= 1 && octaveScale <= 4)) throw new LensError(`octave scale must be between 1 and 4, got ${octaveScale}`);
   const stepSize = options.stepSize ?? DREAM_DEFAULTS.stepSize;
   if (!(stepSize > 0 && stepSize <= 1)) throw new LensError(`step size must be above 0 and at most 1 (pixels are 0..1), got ${stepSize}`);
-  const steps = capSteps(options.steps ?? DREAM_DEFAULTS.steps);
+  const stepsAsked = Math.max(1, Math.round(options.steps ?? DREAM_DEFAULTS.steps));
+  const steps = capSteps(stepsAsked);
   const seed = options.seed ?? 0;
   const { height: MH, width: MW, channels: C } = model.inputSize;
   const space = inputSpace(options.preprocess ?? model.defaultPreprocess, C);
@@ -125,6 +142,7 @@ export function dream(model: LoadedModel, image: RgbaImage | tf.Tensor, options:
     const f = Math.pow(octaveScale, i);
     octaveSizes.push([Math.max(8, Math.round(H / f)), Math.max(8, Math.round(W / f))]);
   }
+  hooks.onPlan?.({ octaves, steps, stepsAsked, layers: nodes.map((n) => n.path), layersAreDefault });
   const base = inputPixels(image, space, H, W);
   const objective = layerNormObjective(nodes);
   const rng = makeRng(seed);

@@ -5,7 +5,7 @@ export { filterWeights, diverging, type FilterKind, type FilterWeights } from '.
 export { maximize, maximizeRange, DEFAULT_MAXIMIZE_STEPS, DEFAULT_MAXIMIZE_SIZE, type MaximizeOptions, type MaximizeResult, type VisImage } from './maximize';
 export { estimateMaximize, measureStepMs } from './estimate';
 export { invert, DEFAULT_INVERT_STEPS, type InvertOptions, type InvertResult } from './invert';
-export { dream, defaultDreamLayers, DREAM_DEFAULTS, type DreamOptions, type DreamResult } from './dream';
+export { dream, defaultDreamLayers, DREAM_DEFAULTS, type DreamHooks, type DreamOptions, type DreamPlan, type DreamResult } from './dream';
 export { optimize, type OptimizeSpec, type OptimizeResult, type StepRule, type VisHooks } from './optimize';
 export { PARAM_KINDS, type ParamKind } from './param';
 export { capSteps, runsAtAnySize } from './common';

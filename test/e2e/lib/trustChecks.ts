@@ -8,6 +8,8 @@ export async function trustChecks(h: Harness, page: Page, fr: Frame, shot: (n: s
   await h.check('Compare: top-2 classes × 3 methods fill a grid of ≥ 6 cells', async () => {
     await fr.locator('#tab-compare').click();
     await fr.locator('#compare:not([hidden])').waitFor({ timeout: 10_000 });
+    // Compare shows the methods ticked in its own list: the single view's method control is not offered.
+    if (await fr.locator('.control-method').isVisible()) throw new Error('the Method dropdown is still shown in Compare mode');
     await fr.selectOption('#compare-topk', '2');
     await fr.waitForFunction(() => Number((document.getElementById('compare-grid') as HTMLElement).dataset.cells ?? 0) >= 6, undefined, { timeout: 120_000 });
     // Every cell's heatmap has decoded.
@@ -41,6 +43,7 @@ export async function trustChecks(h: Harness, page: Page, fr: Frame, shot: (n: s
       [method, classIndex],
       { timeout: 60_000 },
     );
+    if (!(await fr.locator('.control-method').isVisible())) throw new Error('the Method dropdown is not back in the single view');
     return `${method} for class ${classIndex}`;
   });
 

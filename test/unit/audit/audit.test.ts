@@ -144,6 +144,17 @@ describe('cnn-lens audit', function () {
     // Every matrix cell links to a section that lists its images.
     for (const l of links.filter((x) => x.startsWith('#cell-'))) assert.ok(html.includes(`id="${l.slice(1)}"`), l);
     assert.ok(html.includes('g2.png'));
+    // Probabilities are percentages, as explain and predict write them, in the text and the page alike:
+    // each mistake's, from the plain recount of its pixels.
+    for (const im of images) {
+      const { probs, predicted } = expected(im.rgb);
+      if (predicted === im.truth) continue;
+      const p = `${(100 * probs[predicted]).toFixed(1)}%`;
+      assert.ok(r.out.includes(`${im.image}: ${LABELS[im.truth]} → ${LABELS[predicted]} (${p})`), `${im.image} (${p}) in:\n${r.out}`);
+      assert.ok(html.includes(`predicted <b>${LABELS[predicted]}</b> (${p})`), `${im.image}: ${p} in the page`);
+    }
+    assert.doesNotMatch(r.out, /p=/);
+    assert.doesNotMatch(html, /p=\d/);
     // Only the report and its pictures were written; nothing temporary is left beside it.
     assert.deepEqual(fs.readdirSync(dir).filter((n) => n.includes('.partial-')), []);
   });

@@ -14,6 +14,7 @@ import { loadAnyModel, loadModel } from '../../../src/engine/model/loadModel';
 import { makeRng } from '../../../src/engine/random';
 import { tmpDir } from '../helpers';
 import { weights, writeModel, type GraphSpec } from '../onnx/onnxWriter';
+import { vsCentralDifferences } from '../onnx/ortCompare';
 
 const B = 4;
 
@@ -165,23 +166,7 @@ describe('models whose input fixes the batch size', function () {
     } finally {
       model.dispose();
     }
-    const eps = 1e-2;
-    const probes: Float32Array[] = [];
-    for (let i = 0; i < x.length; i++) {
-      for (const s of [1, -1]) {
-        const p = Float32Array.from(x);
-        p[i] += s * eps;
-        probes.push(p);
-      }
-    }
-    const outs = await ortRows(file, probes);
-    let worst = 0;
-    let scale = 0;
-    for (let i = 0; i < x.length; i++) {
-      const fd = (outs[2 * i][cls] - outs[2 * i + 1][cls]) / (2 * eps);
-      worst = Math.max(worst, Math.abs(fd - ours[i]));
-      scale = Math.max(scale, Math.abs(fd));
-    }
+    const { worst, scale } = await vsCentralDifferences(x, ours, cls, 1e-2, (probes) => ortRows(file, probes));
     assert.ok(scale > 1e-3, 'the gradient is not trivially zero');
     assert.ok(worst / scale < 2e-3, `max |ours − finite differences| = ${worst.toExponential(2)} of ${scale.toExponential(2)}`);
   });

@@ -6,7 +6,7 @@ import * as ort from 'onnxruntime-node';
 import { initBackend } from '../../../src/engine/backend';
 import { explain } from '../../../src/engine/explain';
 import { loadAnyModel } from '../../../src/engine/model/loadModel';
-import { seededInput } from './ortCompare';
+import { seededInput, vsCentralDifferences } from './ortCompare';
 import { weights, writeModel, type GraphSpec } from './onnxWriter';
 
 /** A smooth network with the layout traps in it: strided conv with asymmetric pads, grouped conv, channel shuffle, Flatten of NCHW features. */
@@ -63,25 +63,9 @@ async function gradientVsFiniteDifferences(file: string, dims: number[], seed: n
     const g = tf.grad((x: tf.Tensor) => tf.sum(tf.slice(model.network!.logits(x), [0, cls], [1, 1])))(nhwc);
     return tf.transpose(g, [0, 3, 1, 2]).dataSync() as Float32Array;
   });
-  const probes: Float32Array[] = [];
-  for (let i = 0; i < onnx.length; i++) {
-    for (const s of [1, -1]) {
-      const p = Float32Array.from(onnx);
-      p[i] += s * eps;
-      probes.push(p);
-    }
-  }
-  const outs = await ortBatch(file, probes, dims);
-  let worst = 0;
-  let scale = 0;
-  for (let i = 0; i < onnx.length; i++) {
-    const fd = (outs[2 * i][cls] - outs[2 * i + 1][cls]) / (2 * eps);
-    worst = Math.max(worst, Math.abs(fd - ours[i]));
-    scale = Math.max(scale, Math.abs(fd));
-  }
   nhwc.dispose();
   model.dispose();
-  return { worst, scale };
+  return vsCentralDifferences(onnx, ours, cls, eps, (probes) => ortBatch(file, probes, dims));
 }
 
 describe('ONNX models: gradients and Grad-CAM', () => {

@@ -45,6 +45,37 @@ export function relError(a: ArrayLike<number>, b: ArrayLike<number>): number {
   return d / m;
 }
 
+/**
+ * Our gradient `ours` of output `cls` at `x` against central finite differences, (f(x + eps·eᵢ) − f(x − eps·eᵢ)) / 2·eps
+ * for every element i, with `forward` running all 2n probes at once (onnxruntime, one batch). Returns the largest
+ * |ours − difference| and the largest |difference| (its scale).
+ */
+export async function vsCentralDifferences(
+  x: Float32Array,
+  ours: ArrayLike<number>,
+  cls: number,
+  eps: number,
+  forward: (probes: Float32Array[]) => Promise<Float32Array[]>,
+): Promise<{ worst: number; scale: number }> {
+  const probes: Float32Array[] = [];
+  for (let i = 0; i < x.length; i++) {
+    for (const s of [1, -1]) {
+      const p = Float32Array.from(x);
+      p[i] += s * eps;
+      probes.push(p);
+    }
+  }
+  const outs = await forward(probes);
+  let worst = 0;
+  let scale = 0;
+  for (let i = 0; i < x.length; i++) {
+    const fd = (outs[2 * i][cls] - outs[2 * i + 1][cls]) / (2 * eps);
+    worst = Math.max(worst, Math.abs(fd - ours[i]));
+    scale = Math.max(scale, Math.abs(fd));
+  }
+  return { worst, scale };
+}
+
 /** Loads the file, runs both runtimes on a seeded input, returns the relative error (model disposed). */
 export async function compareWithOrt(file: string, dims: number[], seed = 1, nchw = true): Promise<{ err: number; ours: Float32Array; theirs: Float32Array }> {
   const { onnx, nhwc } = seededInput(dims, seed, nchw);

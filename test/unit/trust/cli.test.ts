@@ -46,6 +46,19 @@ describe('trust: the evaluate and sanity commands', () => {
     assert.match(text, /random \(seed 0\)\s+-\s+\d\.\d{3}\s+\d\.\d{3}/);
   });
 
+  it('evaluate writes the class probability as a percentage, as explain does; --json keeps the number', async () => {
+    const args = ['evaluate', DEMO, IMAGE, '--method', 'gradcam', '--steps', '2'];
+    const j = captureIO();
+    assert.equal(await main([...args, '--json'], j.io), 0, j.err.join('\n'));
+    const p = JSON.parse(j.out.join('\n')).class.probability;
+    assert.equal(typeof p, 'number');
+    const t = captureIO();
+    assert.equal(await main(args, t.io), 0, t.err.join('\n'));
+    const text = t.out.join('\n');
+    assert.ok(text.includes(`class 'cross' (${(100 * p).toFixed(1)}%)`), text);
+    assert.doesNotMatch(text, /p=/);
+  });
+
   it('sanity --json --out: stages output layer first, verdict, strip PNG', async () => {
     const c = captureIO();
     const out = path.join(dir, 'strip.png');

@@ -270,6 +270,46 @@ describe('feature visualization on tiny models', function () {
     tf.dispose([x0, x1]);
   });
 
+  it('dream says how it runs before its first step: the steps per octave after CNN_LENS_MAX_STEPS, the default layer resolved', () => {
+    const img = smoothImage(S, S);
+    const saved = process.env.CNN_LENS_MAX_STEPS;
+    process.env.CNN_LENS_MAX_STEPS = '3';
+    try {
+      const events: string[] = [];
+      let plan: { octaves: number; steps: number; stepsAsked: number; layers: string[]; layersAreDefault: boolean } | undefined;
+      let stepCalls = 0;
+      let lastTotal = 0;
+      const r = dream(lm, img, { octaves: 2, steps: 20, size: S }, {
+        onPlan: (p) => {
+          events.push('plan');
+          plan = p;
+        },
+        onStep: (_step, total) => {
+          events.push('step');
+          stepCalls++;
+          lastTotal = total;
+        },
+      });
+      assert.ok(plan, 'no plan reported');
+      assert.equal(events[0], 'plan', 'the plan comes before the first step');
+      assert.equal(events.filter((e) => e === 'plan').length, 1);
+      // Counted here: the steps that actually ran, per octave.
+      assert.equal(stepCalls, 2 * 3);
+      assert.deepEqual({ octaves: plan.octaves, steps: plan.steps, stepsAsked: plan.stepsAsked }, { octaves: 2, steps: stepCalls / 2, stepsAsked: 20 });
+      assert.equal(lastTotal, plan.octaves * plan.steps);
+      assert.deepEqual(plan.layers, defaultDreamLayers(lm.network!).map((n) => n.path));
+      assert.equal(plan.layersAreDefault, true);
+      assert.deepEqual(plan.layers, r.layers);
+      delete process.env.CNN_LENS_MAX_STEPS;
+      let uncapped: { steps: number; stepsAsked: number } | undefined;
+      dream(lm, img, { layers: ['c1'], octaves: 1, steps: 4, size: S }, { onPlan: (p) => (uncapped = p) });
+      assert.deepEqual(uncapped && { steps: uncapped.steps, stepsAsked: uncapped.stepsAsked }, { steps: 4, stepsAsked: 4 });
+    } finally {
+      if (saved === undefined) delete process.env.CNN_LENS_MAX_STEPS;
+      else process.env.CNN_LENS_MAX_STEPS = saved;
+    }
+  });
+
   it('class logits; models tied to their input size: maximize at another size through a resize, dream at the model size', () => {
     const fm = flatModel();
     const flm = wrap(fm, 'flat');
