@@ -17,7 +17,8 @@ export function registerWasmKernels(): void {
   if (registered) return;
   registered = true;
   registerFallbackKernels();
-  registerHeapCopyKernels();
+  // $CNN_LENS_HEAP_SLICE=off keeps tfjs's own Slice and SplitV (for A/B runs of the bench).
+  if (process.env.CNN_LENS_HEAP_SLICE !== 'off') registerHeapCopyKernels();
 }
 
 /**
@@ -68,39 +69,37 @@ function registerFallbackKernels(): void {
  * kernels copy from heap view to heap view, one contiguous run at a time; strings keep the original kernels.
  */
 function registerHeapCopyKernels(): void {
-  const originalSlice = tf.getKernel('Slice', 'wasm');
-  const originalSplit = tf.getKernel('SplitV', 'wasm');
-  if (!originalSlice || !originalSplit) return;
-  tf.unregisterKernel('Slice', 'wasm');
-  tf.registerKernel({
-    kernelName: 'Slice',
-    backendName: 'wasm',
-    kernelFunc: (args) => {
-      const x = args.inputs.x as tf.TensorInfo;
-      if (x.dtype === 'string') return originalSlice.kernelFunc(args);
-      const { begin, size } = args.attrs as unknown as { begin: number | number[]; size: number | number[] };
-      const [b, s] = tf.slice_util.parseSliceParams(x as tf.Tensor, begin, size);
-      return heapSlice(args.backend as unknown as WasmBackend, x, b, s);
-    },
+  overrideFloatKernel('Slice', (x, attrs, backend) => {
+    const { begin, size } = attrs as unknown as { begin: number | number[]; size: number | number[] };
+    const [b, s] = tf.slice_util.parseSliceParams(x as tf.Tensor, begin, size);
+    return heapSlice(backend, x, b, s);
   });
-  tf.unregisterKernel('SplitV', 'wasm');
+  overrideFloatKernel('SplitV', (x, attrs, backend) => {
+    const { numOrSizeSplits, axis } = attrs as unknown as { numOrSizeSplits: number | number[]; axis: number | number[] };
+    const ax = tf.util.parseAxisParam(axis, x.shape)[0];
+    const sizes = tf.backend_util.prepareSplitSize(x as tf.Tensor, numOrSizeSplits, ax);
+    const begin = new Array(x.shape.length).fill(0);
+    return sizes.map((n) => {
+      const size = x.shape.slice();
+      size[ax] = n;
+      const out = heapSlice(backend, x, begin.slice(), size);
+      begin[ax] += n;
+      return out;
+    });
+  });
+}
+
+/** Replaces wasm's kernel `name` (input x) by `run`, keeping the original for strings. */
+function overrideFloatKernel(name: string, run: (x: tf.TensorInfo, attrs: tf.NamedAttrMap, backend: WasmBackend) => tf.TensorInfo | tf.TensorInfo[]): void {
+  const original = tf.getKernel(name, 'wasm');
+  if (!original) return;
+  tf.unregisterKernel(name, 'wasm');
   tf.registerKernel({
-    kernelName: 'SplitV',
+    kernelName: name,
     backendName: 'wasm',
     kernelFunc: (args) => {
       const x = args.inputs.x as tf.TensorInfo;
-      if (x.dtype === 'string') return originalSplit.kernelFunc(args);
-      const { numOrSizeSplits, axis } = args.attrs as unknown as { numOrSizeSplits: number | number[]; axis: number | number[] };
-      const ax = tf.util.parseAxisParam(axis, x.shape)[0];
-      const sizes = tf.backend_util.prepareSplitSize(x as tf.Tensor, numOrSizeSplits, ax);
-      const begin = new Array(x.shape.length).fill(0);
-      return sizes.map((n) => {
-        const size = x.shape.slice();
-        size[ax] = n;
-        const out = heapSlice(args.backend as unknown as WasmBackend, x, begin.slice(), size);
-        begin[ax] += n;
-        return out;
-      });
+      return x.dtype === 'string' ? original.kernelFunc(args) : run(x, args.attrs ?? {}, args.backend as unknown as WasmBackend);
     },
   });
 }

@@ -7,10 +7,12 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { initBackend } from '../../../src/engine/backend';
 import { explain, predict } from '../../../src/engine/explain';
 import { methodApplicability } from '../../../src/engine/methods/applicability';
-import { loadModel } from '../../../src/engine/model/loadModel';
+import { loadAnyModel, loadModel } from '../../../src/engine/model/loadModel';
 import { summarizeModel } from '../../../src/engine/model/summary';
 import { makeRng } from '../../../src/engine/random';
+import * as path from 'node:path';
 import { maxAbsDiff, saveLayersModel, tmpDir } from '../helpers';
+import { conv2d, dense, plain, Weights, writeKerasArchive, writeLegacyH5, type ModelDesc } from './kerasWriter';
 
 const [C, H, W, F, K] = [3, 8, 6, 4, 3];
 
@@ -88,5 +90,51 @@ describe('Keras channels_first models', function () {
       cf.dispose();
       cl.dispose();
     }
+  });
+  it('the same model saved by Keras as .h5 (2.15) and .keras (3): NCHW input, probabilities of a plain loop over the channels-first layout', async () => {
+    const w = new Weights(11);
+    const conv = conv2d(w, 'conv', C, F, 3, { activation: 'relu' });
+    conv.cfg.data_format = 'channels_first';
+    const out = dense(w, 'out', F * (H / 2) * (W / 2), K, 'softmax');
+    const desc: ModelDesc = {
+      kind: 'Sequential',
+      name: 'cf_keras',
+      inputName: 'image',
+      inputShape: [C, H, W],
+      layers: [conv, plain('MaxPooling2D', 'pool', { pool_size: [2, 2], strides: [2, 2], padding: 'valid', data_format: 'channels_first' }), plain('Flatten', 'flat', { data_format: 'channels_first' }), out],
+    };
+    const [kernel, bias] = conv.weights.map((x) => x.arr.data);
+    const [dk, db] = out.weights.map((x) => x.arr.data);
+    const img = seeded(H * W * C, 12).map((v) => (v + 1) / 2); // [H, W, C], what the engine is given
+    // conv (same, ReLU) on the [C, H, W] image, 2×2 max pool, flatten in (c, h, w) order, dense, softmax.
+    const at = (c: number, y: number, x: number) => (y < 0 || y >= H || x < 0 || x >= W ? 0 : img[(y * W + x) * C + c]);
+    const feat = (f: number, y: number, x: number) => {
+      let v = bias[f];
+      for (let dy = 0; dy < 3; dy++) for (let dx = 0; dx < 3; dx++) for (let c = 0; c < C; c++) v += at(c, y + dy - 1, x + dx - 1) * kernel[((dy * 3 + dx) * C + c) * F + f];
+      return Math.max(0, v);
+    };
+    const flat: number[] = [];
+    for (let f = 0; f < F; f++) for (let y = 0; y < H / 2; y++) for (let x = 0; x < W / 2; x++) flat.push(Math.max(feat(f, 2 * y, 2 * x), feat(f, 2 * y, 2 * x + 1), feat(f, 2 * y + 1, 2 * x), feat(f, 2 * y + 1, 2 * x + 1)));
+    const logits = Array.from({ length: K }, (_, k) => flat.reduce((a, v, i) => a + v * dk[i * K + k], db[k]));
+    const e = logits.map((z) => Math.exp(z - Math.max(...logits)));
+    const want = e.map((v) => v / e.reduce((a, b) => a + b, 0));
+    const dir = tmpDir();
+    const files = [path.join(dir, 'cf.h5'), path.join(dir, 'cf.keras')];
+    await writeLegacyH5(files[0], desc, { full: true, kerasVersion: '2.15.0', dialect: 'keras2' });
+    await writeKerasArchive(files[1], desc, 'keras3');
+    const x = tf.tensor4d(img, [1, H, W, C]);
+    for (const file of files) {
+      const m = await loadAnyModel(file);
+      try {
+        assert.equal(m.inputLayout, 'NCHW', file);
+        assert.deepEqual(m.inputSize, { height: H, width: W, channels: C });
+        const p = predict(m, x);
+        for (const { index, probability } of p) assert.ok(Math.abs(probability - want[index]) < 1e-5, `${path.basename(file)} class ${index}: ${probability} vs ${want[index]}`);
+        assert.throws(() => explain(m, x, { method: 'gradcam' }), /channels first/);
+      } finally {
+        m.dispose();
+      }
+    }
+    x.dispose();
   });
 });

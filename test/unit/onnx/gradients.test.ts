@@ -108,6 +108,25 @@ describe('ONNX models: gradients and Grad-CAM', () => {
     assert.ok(worst / scale < 2e-3, `max |ours − finite differences| = ${worst.toExponential(2)} of ${scale.toExponential(2)}`);
   });
 
+  it("input gradients through LRN (sizes 5 and 3) equal central finite differences of onnxruntime's forward pass", async () => {
+    const file = writeModel({
+      input: { name: 'image', dims: ['N', 3, 5, 5] },
+      outputs: [{ name: 'logits', dims: ['N', 3] }],
+      nodes: [
+        { op: 'Conv', name: 'c1', inputs: ['image', 'c1.w', 'c1.b'], outputs: ['a'], attrs: { kernel_shape: [3, 3], pads: [1, 1, 1, 1] } },
+        { op: 'Tanh', inputs: ['a'], outputs: ['t'] },
+        { op: 'LRN', inputs: ['t'], outputs: ['n'], attrs: { size: 5, alpha: { float: 2 }, beta: { float: 0.75 }, bias: { float: 1 } } },
+        { op: 'LRN', inputs: ['n'], outputs: ['m'], attrs: { size: 3, alpha: { float: 1 }, beta: { float: 0.5 } } },
+        { op: 'Flatten', inputs: ['m'], outputs: ['f'] },
+        { op: 'Gemm', inputs: ['f', 'fc.w'], outputs: ['logits'], attrs: { transB: 1 } },
+      ],
+      initializers: [weights('c1.w', [6, 3, 3, 3], 21), weights('c1.b', [6], 22), weights('fc.w', [3, 150], 23)],
+    });
+    const { worst, scale } = await gradientVsFiniteDifferences(file, [1, 3, 5, 5], 6, 2);
+    assert.ok(scale > 1e-3, 'the gradient is not trivially zero');
+    assert.ok(worst / scale < 2e-3, `max |ours − finite differences| = ${worst.toExponential(2)} of ${scale.toExponential(2)}`);
+  });
+
   // Each activation the front end converts, between a convolution and a dense head, with the class gradient
   // checked against onnxruntime. Found on a real export (a PyTorch CIFAR-100 net with SELU): saliency failed with
   // "gradient function not found for Greater" though the forward pass was right. eps is small so that no

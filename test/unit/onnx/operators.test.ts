@@ -1,6 +1,7 @@
 // ONNX operators and layout traps: logits against onnxruntime-node on the same file (1e-4 relative).
 import * as assert from 'node:assert/strict';
 import { initBackend } from '../../../src/engine/backend';
+import { loadAnyModel } from '../../../src/engine/model/loadModel';
 import { compareWithOrt } from './ortCompare';
 import { ints, weights, writeModel, type GraphSpec, type NodeSpec } from './onnxWriter';
 
@@ -202,6 +203,40 @@ describe('ONNX operators against onnxruntime-node', () => {
     };
     await check(g, [2, 6, 6, 3], false);
   });
+  it('LRN across channels (AlexNet/GoogLeNet of the ONNX zoo): window sizes 5, 3 and 9 (wider than the 6 channels); an even size refused in one line', async () => {
+    const g = classifier(
+      6,
+      6,
+      [
+        conv('c', 'image', 'a', { kernel_shape: [3, 3], pads: [1, 1, 1, 1] }),
+        { op: 'Relu', inputs: ['a'], outputs: ['r'] },
+        { op: 'LRN', inputs: ['r'], outputs: ['n5'], attrs: { size: 5, alpha: { float: 0.5 }, beta: { float: 0.75 }, bias: { float: 2 } } },
+        { op: 'LRN', inputs: ['n5'], outputs: ['n3'], attrs: { size: 3, alpha: { float: 0.3 }, beta: { float: 0.5 } } },
+        { op: 'LRN', inputs: ['n3'], outputs: ['n9'], attrs: { size: 9, alpha: { float: 1 }, beta: { float: 1.5 }, bias: { float: 0.5 } } },
+      ],
+      'n9',
+      6 * 6 * 6,
+      [weights('c.w', [6, 6, 3, 3], 31, 1), weights('c.b', [6], 32)],
+    );
+    await check(g, [2, 3, 6, 6]);
+    const even = classifier(3, 5, [{ op: 'LRN', name: 'lrn4', inputs: ['image'], outputs: ['n'], attrs: { size: 4 } }], 'n', 3 * 5 * 5);
+    const file = writeModel(even);
+    await assert.rejects(loadAnyModel(file), (e: Error) => {
+      assert.ok(!e.message.includes('\n'), e.message);
+      assert.match(e.message, /model\.onnx.*lrn4.*LRN.*size 4 is not an odd window/);
+      return true;
+    });
+  });
+
+  it('control flow (If, as PyTorch exports nn.LocalResponseNorm) is refused in one line naming the If node, not a node it feeds', async () => {
+    const g = classifier(3, 5, [{ op: 'Relu', inputs: ['image'], outputs: ['r'] }, { op: 'Slice', name: 'fed', inputs: ['r', 'st', 'en'], outputs: ['s'] }, { op: 'If', name: 'lrn_if', inputs: ['s'], outputs: ['n'] }], 'n', 3 * 5 * 5, [ints('st', [0]), ints('en', [1])]);
+    await assert.rejects(loadAnyModel(writeModel(g)), (e: Error) => {
+      assert.ok(!e.message.includes('\n'), e.message);
+      assert.match(e.message, /model\.onnx: node 'lrn_if' \(If\): control flow is not supported/);
+      return true;
+    });
+  });
+
   it('Gemm with alpha, beta, transB 0 and 1 on rectangular weights larger than a transpose block; one initializer read by two nodes', async () => {
     const g: GraphSpec = {
       input: { name: 'image', dims: ['N', 3, 5, 5] },

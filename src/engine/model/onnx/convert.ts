@@ -14,7 +14,7 @@ import { convertActivation } from './ops/activation';
 import { convertConv } from './ops/conv';
 import { convertGemm, convertMatMul } from './ops/dense';
 import { BINARY_OPS, convertBinary, convertUnary, UNARY_OPS } from './ops/elementwise';
-import { convertBatchNorm, convertInstanceNorm, convertLayerNorm } from './ops/norm';
+import { convertBatchNorm, convertInstanceNorm, convertLayerNorm, convertLrn } from './ops/norm';
 import { convertGlobalPool, convertPool } from './ops/pool';
 import { convertShapeOp } from './ops/shape';
 import type { OnnxModelProto, OnnxNode, OnnxValueInfo } from './schema';
@@ -31,11 +31,15 @@ const CONVERTERS: Record<string, OpConverter> = {
   BatchNormalization: convertBatchNorm,
   LayerNormalization: convertLayerNorm,
   InstanceNormalization: convertInstanceNorm,
+  LRN: convertLrn,
 };
 for (const op of ['Relu', 'Clip', 'LeakyRelu', 'Elu', 'Selu', 'Sigmoid', 'Tanh', 'HardSigmoid', 'HardSwish', 'Softplus', 'Mish', 'Gelu', 'PRelu', 'Softmax', 'LogSoftmax']) CONVERTERS[op] = convertActivation;
 for (const op of BINARY_OPS) CONVERTERS[op] = convertBinary;
 for (const op of UNARY_OPS) CONVERTERS[op] = convertUnary;
 for (const op of ['Identity', 'Dropout', 'Cast', 'Flatten', 'Reshape', 'Transpose', 'Squeeze', 'Unsqueeze', 'Concat', 'Split', 'Slice', 'Pad', 'Gather', 'ReduceMean', 'ReduceSum', 'ReduceMax', 'ReduceMin']) CONVERTERS[op] = convertShapeOp;
+
+/** Operators that run subgraphs: refused before any conversion. */
+const CONTROL_FLOW = new Set(['If', 'Loop', 'Scan']);
 
 /** The operators CNN Lens converts (for messages and the README). */
 export const SUPPORTED_OPS = [...Object.keys(CONVERTERS), 'Constant', 'Shape', 'ConstantOfShape', 'Range', 'Expand', 'Where', 'Equal'].sort();
@@ -157,6 +161,13 @@ export function convertOnnx(file: string, proto: OnnxModelProto, size?: [number,
     values.set(input.name, imageVal);
     sampleUses.set(imageVal.sample, uses.get(input.name) ?? 0);
 
+    // Control flow fails later at a node it feeds, under a misleading problem: name the If/Loop/Scan itself
+    // (PyTorch's nn.LocalResponseNorm, for one, exports with an If).
+    const flow = nodes.findIndex((n) => CONTROL_FLOW.has(n.op_type ?? '') && (!n.domain || n.domain === 'ai.onnx'));
+    if (flow >= 0) {
+      const n = nodes[flow];
+      throw fileError(file, `node '${shownName(n.name || n.output?.[0] || String(flow))}' (${shownName(n.op_type ?? '')}): control flow is not supported: CNN Lens converts feed-forward graphs (PyTorch's nn.LocalResponseNorm exports with an If; the ONNX LRN operator itself is supported)`);
+    }
     nodes.forEach((node, index) => { convertNode(node, index); if (process.env.MEMLOG) console.error(index, node.op_type, Math.round(process.memoryUsage().rss / 2 ** 20), Math.round(process.memoryUsage().arrayBuffers / 2 ** 20), Math.round((tf.backend() as any).wasm?.HEAPU8?.length / 2 ** 20), tf.memory().numBytes / 2 ** 20 | 0); });
 
     const outs = (graph.output ?? []).map((o) => {

@@ -1,5 +1,5 @@
 // BatchNormalization as a Keras layer (folded into the convolution before it by the engine);
-// LayerNormalization and InstanceNormalization as OnnxLayers.
+// LayerNormalization, InstanceNormalization and LRN as OnnxLayers.
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import type { NodeCtx, Val } from '../context';
@@ -76,6 +76,40 @@ export function convertInstanceNorm(ctx: NodeCtx): Val[] {
       fn: ([xi], [sc, bi]) => {
         const { mean, variance } = tf.moments(xi, [1, 2], true);
         return [tf.add(tf.mul(tf.div(tf.sub(xi, mean), tf.sqrt(tf.add(variance, eps))), sc), bi)];
+      },
+    },
+    [x],
+  );
+}
+
+/**
+ * LRN (local response normalization across channels: AlexNet, CaffeNet, GoogLeNet and ZFNet of the ONNX model
+ * zoo): y = x / (bias + alpha/size · Σ x²)^beta, the sum over the channels c − (size−1)/2 … c + (size−1)/2
+ * (zeros beyond the ends). Built from pad, slices and elementwise ops, so the gradient is tfjs's own.
+ */
+export function convertLrn(ctx: NodeCtx): Val[] {
+  const x = ctx.live(0);
+  if (x.sample.rank !== 4) ctx.fail('only 4-D inputs are supported');
+  const size = ctx.attrs.i('size', 0);
+  // The specification allows even sizes (an uneven window); onnxruntime and Caffe, where these models come
+  // from, take odd ones only.
+  if (!(size >= 1 && size <= 1023 && size % 2 === 1)) ctx.fail(`size ${size} is not an odd window of 1 to 1023 channels`);
+  const alpha = ctx.attrs.f('alpha', 1e-4);
+  const beta = ctx.attrs.f('beta', 0.75);
+  const bias = ctx.attrs.f('bias', 1);
+  const half = (size - 1) / 2;
+  return ctx.custom(
+    {
+      className: 'OnnxLRN',
+      kind: 'norm',
+      consts: [],
+      fn: ([xi]) => {
+        const c = xi.shape[3] as number;
+        // Channel c of the padded squares is input channel c − half: the window is channels c … c + size − 1.
+        const sq = tf.pad(tf.square(xi), [[0, 0], [0, 0], [0, 0], [half, half]]);
+        let sum = tf.slice(sq, [0, 0, 0, 0], [-1, -1, -1, c]);
+        for (let k = 1; k < size; k++) sum = tf.add(sum, tf.slice(sq, [0, 0, 0, k], [-1, -1, -1, c]));
+        return [tf.div(xi, tf.pow(tf.add(tf.mul(sum, alpha / size), bias), beta))];
       },
     },
     [x],
