@@ -209,8 +209,9 @@ function chooseOp(rng: Rng, seed: Seed, files: Files): Op {
       const q = rng();
       if (q < 0.4) return { t: 'rm', file: f };
       if (q < 0.8) return { t: 'mv', file: f, to: `${f}.moved` };
-      // A shard, labels.txt or metadata.json replaced by a symbolic link out of the folder (the entry stays a file).
-      const linked = pick(rng, [...names.filter((n) => n !== seed.entry), 'labels.txt', 'metadata.json']);
+      // A shard, labels.txt or metadata.json replaced by a symbolic link out of the folder. The files the user
+      // names (the entry, an architecture JSON's --weights file) stay files: following a link the user gave is right.
+      const linked = pick(rng, [...names.filter((n) => n !== seed.entry && n !== seed.weights), 'labels.txt', 'metadata.json']);
       return { t: 'symlink', file: linked, to: pick(rng, [`../${OUTSIDE}/${linked}`, '/etc/passwd', '/dev/zero', 'missing.bin']) };
     }
     return any();

@@ -11,6 +11,7 @@ import { MAX_INPUT_SIDE } from './inputLayout';
 const INTEGER_KEYS: Record<string, number> = {
   units: 1, filters: 1, kernel_size: 1, strides: 1, dilation_rate: 1, pool_size: 1, size: 1, depth_multiplier: 1,
   cropping: 0, padding: 0, n: 1, dims: 1, target_shape: -1, batch_input_shape: 1, batch_shape: 1, input_shape: 1,
+  height: 1, width: 1, input_dim: 1, output_dim: 1,
 };
 /** Largest size a layer may ask for: the wasm kernels index with 32-bit integers. */
 const MAX_INT = 2 ** 31 - 1;
@@ -18,7 +19,7 @@ const MAX_INT = 2 ** 31 - 1;
  * Keys that are a window, step or border on an image side: none can usefully exceed the largest input side.
  * Found by fuzzing: a pool_size of 2000000 in a Keras 3 archive made building the model run for minutes.
  */
-const SPATIAL_KEYS = new Set(['kernel_size', 'strides', 'dilation_rate', 'pool_size', 'size', 'cropping', 'padding']);
+const SPATIAL_KEYS = new Set(['kernel_size', 'strides', 'dilation_rate', 'pool_size', 'size', 'cropping', 'padding', 'height', 'width']);
 
 /**
  * Numbers in a layer's config that tfjs passes to its kernels as sizes must be whole numbers in range. Found by

@@ -4,6 +4,7 @@
 // array length: 4" (tfjs flattens a list into a tensor, dropping what is not a number, and made a 1-value tensor
 // from no values); a string scale stopped it with tfjs's own words, and a string rate or slope gave NaN.
 // Lists of numbers stay accepted (Keras stores per-channel statistics that way), and compute what they say.
+// Sizes of the preprocessing layers (Resizing, CenterCrop: height, width) must be whole numbers like other sizes.
 import * as tf from '@tensorflow/tfjs-core';
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
@@ -62,6 +63,8 @@ describe('layer settings that must be numbers', function () {
     ['a Rescaling scale given as a string', { class_name: 'Rescaling', config: { scale: '0.5', offset: 0 } }, /layer 'first' \(Rescaling\) has an invalid scale "0\.5"/],
     ['a Rescaling scale of lists of different lengths', { class_name: 'Rescaling', config: { scale: [[1, 2, 3], [1]], offset: 0 } }, /layer 'first' \(Rescaling\) has an invalid scale \[\[1,2,3\],\[1\]\]/],
     ['a Normalization mean that holds an object', { class_name: 'Normalization', config: { axis: -1, mean: [{}, 1, 2], variance: [1, 1, 1] } }, /layer 'first' \(Normalization\) has an invalid mean \[\{\},1,2\]/],
+    ['a Resizing height of 0.5', { class_name: 'Resizing', config: { height: 0.5, width: 2 } }, /layer 'first' has an invalid height 0\.5 \(expected whole numbers from 1 to \d+\)/],
+    ['a CenterCrop width given as a string', { class_name: 'CenterCrop', config: { height: 2, width: '2' } }, /layer 'first' has an invalid width "2" \(expected whole numbers from 1 to \d+\)/],
     ['a LeakyReLU slope given as an object', { class_name: 'LeakyReLU', config: { alpha: { value: 0.2 } } }, /layer 'first' \(LeakyReLU\) has an invalid alpha \{"value":0\.2\} \(expected a finite number\)/],
   ];
   for (const [what, layer, re] of bad) {

@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { initBackend } from '../../../src/engine/backend';
-import { loadModel } from '../../../src/engine/model/loadModel';
+import { loadAnyModel, loadModel } from '../../../src/engine/model/loadModel';
 import { tmpDir } from '../helpers';
 
 /** Flatten → Dense(2) on a 2×2×1 input; weights 'w.bin' unless another path is given. */
@@ -94,6 +94,33 @@ describe('hostile paths around model files', function () {
     const fifo = path.join(d, 'model.json');
     if (!mkfifo(fifo)) return this.skip();
     await refused(fifo, /is not a regular file/);
+  });
+
+  it('Keras files the user names (.h5, .keras, an architecture .json and its --weights) that are FIFOs or devices are refused instead of blocking', async function () {
+    const d = dir();
+    const arch = path.join(d, 'arch.json');
+    fs.writeFileSync(arch, JSON.stringify({ class_name: 'Sequential', config: { name: 's', layers: [{ class_name: 'InputLayer', config: { name: 'in', batch_input_shape: [null, 4] } }, { class_name: 'Dense', config: { name: 'd', units: 2 } }] } }));
+    const refusedAny = async (file: string, opts: { weightsFile?: string }, shown: string) => {
+      await assert.rejects(loadAnyModel(file, opts), (e: Error) => {
+        assert.equal(e.name, 'LensError', `${e.name}: ${e.message}`);
+        assert.equal(e.message, `${shown}: is not a regular file`);
+        return true;
+      });
+    };
+    fs.symlinkSync('/dev/zero', path.join(d, 'zero.h5'));
+    await refusedAny(path.join(d, 'zero.h5'), {}, path.join(d, 'zero.h5'));
+    await refusedAny(arch, { weightsFile: path.join(d, 'zero.h5') }, path.join(d, 'zero.h5'));
+    if (!mkfifo(path.join(d, 'pipe.h5'))) return this.skip();
+    const t0 = Date.now();
+    await refusedAny(path.join(d, 'pipe.h5'), {}, path.join(d, 'pipe.h5'));
+    await refusedAny(arch, { weightsFile: path.join(d, 'pipe.h5') }, path.join(d, 'pipe.h5'));
+    mkfifo(path.join(d, 'pipe.keras'));
+    await refusedAny(path.join(d, 'pipe.keras'), {}, path.join(d, 'pipe.keras'));
+    mkfifo(path.join(d, 'pipe.json'));
+    await refusedAny(path.join(d, 'pipe.json'), { weightsFile: path.join(d, 'zero.h5') }, path.join(d, 'pipe.json'));
+    mkfifo(path.join(d, 'pipe2.json'));
+    await assert.rejects(loadAnyModel(path.join(d, 'pipe2.json')), /pipe2\.json: .*is not a regular file/);
+    assert.ok(Date.now() - t0 < 10000);
   });
 
   it('labels.txt and metadata.json beside the model are not read through links out of the folder or from FIFOs', async function () {

@@ -31,6 +31,7 @@ export function readKerasArchive(file: string): KerasArchive {
   try {
     const stat = fs.statSync(file);
     if (stat.isDirectory()) throw fileError(file, 'is a folder, not a .keras file');
+    if (!stat.isFile()) throw fileError(file, 'is not a regular file'); // a FIFO would block the read forever
     if (stat.size > MAX_WEIGHT_BYTES + MAX_JSON_BYTES) throw fileError(file, `is ${(stat.size / 1024 ** 3).toFixed(1)} GB, over the 4 GB limit`);
     data = fs.readFileSync(file);
   } catch (e) {

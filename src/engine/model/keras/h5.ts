@@ -70,6 +70,8 @@ export function hdf5Reason(e: unknown): string {
  */
 export async function openH5(file: string, shownAs: string): Promise<H5File> {
   if (!fs.existsSync(file)) throw fileError(shownAs, 'no such file');
+  // A FIFO would block the signature read forever (the open waits for a writer), a device never ends.
+  if (!fs.statSync(file).isFile()) throw fileError(shownAs, 'is not a regular file');
   if (!hasHdf5Signature(file)) throw fileError(shownAs, 'not an HDF5 file');
   const mod = await h5wasm();
   try {

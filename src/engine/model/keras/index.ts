@@ -39,7 +39,8 @@ export function isKerasFile(file: string): boolean {
   if (ext === '.h5' || ext === '.hdf5' || ext === '.keras') return true;
   if (ext !== '.json') return false;
   try {
-    if (fs.statSync(file).size > MAX_JSON_BYTES) return false;
+    const st = fs.statSync(file);
+    if (!st.isFile() || st.size > MAX_JSON_BYTES) return false; // a FIFO would block the read forever
     return looksLikeKerasArchitecture(JSON.parse(fs.readFileSync(file, 'utf8')));
   } catch {
     return false;
@@ -187,6 +188,7 @@ async function fromArchitectureJson(file: string, weightsFile: string | undefine
   } catch {
     throw fileError(file, 'no such file');
   }
+  if (!stat.isFile()) throw fileError(file, 'is not a regular file'); // a FIFO would block the read forever
   if (stat.size > MAX_JSON_BYTES) throw fileError(file, `is ${Math.round(stat.size / 1e6)} MB, too large for a model architecture`);
   const json = parseJson(fs.readFileSync(file, 'utf8'), file, 'the file');
   if (json && typeof json === 'object' && ('modelTopology' in json || 'weightsManifest' in json)) {
