@@ -35,6 +35,8 @@ function checkLayerNumbers(file: string, cfg: Record<string, unknown>, name: str
     const flatten = (x: unknown, depth: number) => (Array.isArray(x) && depth < 3 ? x.forEach((y) => flatten(y, depth + 1)) : values.push(x));
     flatten(v, 0);
     const shapeKey = key.endsWith('shape');
+    // Found by fuzzing: a shape given as one number reached tfjs ("shape.some is not a function").
+    if (shapeKey && !Array.isArray(v)) throw fileError(file, `layer '${name}' has an invalid ${key} ${JSON.stringify(v).slice(0, 60)} (expected a list of whole numbers)`);
     const max = SPATIAL_KEYS.has(key) ? MAX_INPUT_SIDE : MAX_INT;
     for (const x of values) {
       if (x === null && shapeKey) continue; // an unknown (batch) size

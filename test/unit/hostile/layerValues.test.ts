@@ -65,6 +65,7 @@ describe('layer settings that must be numbers', function () {
     ['a Normalization mean that holds an object', { class_name: 'Normalization', config: { axis: -1, mean: [{}, 1, 2], variance: [1, 1, 1] } }, /layer 'first' \(Normalization\) has an invalid mean \[\{\},1,2\]/],
     ['a Resizing height of 0.5', { class_name: 'Resizing', config: { height: 0.5, width: 2 } }, /layer 'first' has an invalid height 0\.5 \(expected whole numbers from 1 to \d+\)/],
     ['a CenterCrop width given as a string', { class_name: 'CenterCrop', config: { height: 2, width: '2' } }, /layer 'first' has an invalid width "2" \(expected whole numbers from 1 to \d+\)/],
+    ['a Reshape target_shape given as one number (the fuzz find: "shape.some is not a function")', { class_name: 'Reshape', config: { target_shape: 12 } }, /layer 'first' has an invalid target_shape 12 \(expected a list of whole numbers\)/],
     ['a LeakyReLU slope given as an object', { class_name: 'LeakyReLU', config: { alpha: { value: 0.2 } } }, /layer 'first' \(LeakyReLU\) has an invalid alpha \{"value":0\.2\} \(expected a finite number\)/],
   ];
   for (const [what, layer, re] of bad) {
