@@ -7,7 +7,7 @@ import { initBackend } from '../../../src/engine/backend';
 import { explain } from '../../../src/engine/explain';
 import { loadAnyModel } from '../../../src/engine/model/loadModel';
 import { seededInput, vsCentralDifferences } from './ortCompare';
-import { weights, writeModel, type GraphSpec } from './onnxWriter';
+import { weights, writeModel, type GraphSpec, type NodeSpec } from './onnxWriter';
 
 /** A smooth network with the layout traps in it: strided conv with asymmetric pads, grouped conv, channel shuffle, Flatten of NCHW features. */
 function smoothNet(): GraphSpec {
@@ -68,83 +68,78 @@ async function gradientVsFiniteDifferences(file: string, dims: number[], seed: n
   return vsCentralDifferences(onnx, ours, cls, eps, (probes) => ortBatch(file, probes, dims));
 }
 
+/** Our input gradient of logit `cls` matches central finite differences of onnxruntime to `tolerance` of the largest one. */
+async function expectGradientsMatch(file: string, dims: number[], seed: number, cls: number, eps = 1e-2, tolerance = 2e-3): Promise<void> {
+  const { worst, scale } = await gradientVsFiniteDifferences(file, dims, seed, cls, eps);
+  assert.ok(scale > 1e-3, 'the gradient is not trivially zero');
+  assert.ok(worst / scale < tolerance, `max |ours − finite differences| = ${worst.toExponential(2)} of ${scale.toExponential(2)}`);
+}
+
+/** An NCHW image of hw×hw through `body` (reading 'image', ending in value `out`), then Flatten and a Gemm (fc.w) to 3 logits. */
+function withHead(hw: number, body: NodeSpec[], out: string, initializers: GraphSpec['initializers'], opset?: number): GraphSpec {
+  return {
+    ...(opset ? { opset } : {}),
+    input: { name: 'image', dims: ['N', 3, hw, hw] },
+    outputs: [{ name: 'logits', dims: ['N', 3] }],
+    nodes: [...body, { op: 'Flatten', inputs: [out], outputs: ['f'] }, { op: 'Gemm', inputs: ['f', 'fc.w'], outputs: ['logits'], attrs: { transB: 1 } }],
+    initializers,
+  };
+}
+
 describe('ONNX models: gradients and Grad-CAM', () => {
   before(async () => {
     await initBackend((process.env.CNN_LENS_BACKEND as any) ?? 'auto');
   });
 
   it("input gradients equal central finite differences of onnxruntime's forward pass", async () => {
-    const { worst, scale } = await gradientVsFiniteDifferences(writeModel(smoothNet()), [1, 3, 6, 6], 3, 2);
-    assert.ok(scale > 1e-3, 'the gradient is not trivially zero');
-    assert.ok(worst / scale < 2e-3, `max |ours − finite differences| = ${worst.toExponential(2)} of ${scale.toExponential(2)}`);
+    await expectGradientsMatch(writeModel(smoothNet()), [1, 3, 6, 6], 3, 2);
   });
 
   it("input gradients through Slice (a channel split) and Concat equal central finite differences of onnxruntime's forward pass", async () => {
-    const file = writeModel({
-      input: { name: 'image', dims: ['N', 3, 6, 6] },
-      outputs: [{ name: 'logits', dims: ['N', 3] }],
-      nodes: [
-        { op: 'Conv', name: 'c1', inputs: ['image', 'c1.w', 'c1.b'], outputs: ['a'], attrs: { kernel_shape: [3, 3], pads: [1, 1, 1, 1], strides: [2, 2] } },
-        { op: 'Tanh', inputs: ['a'], outputs: ['t'] },
-        { op: 'Slice', inputs: ['t', 'st0', 'en0', 'ax'], outputs: ['lo'] },
-        { op: 'Slice', inputs: ['t', 'st1', 'en1', 'ax'], outputs: ['hi'] },
-        { op: 'Concat', inputs: ['hi', 'lo'], outputs: ['cat'], attrs: { axis: 1 } },
-        { op: 'Flatten', inputs: ['cat'], outputs: ['f'] },
-        { op: 'Gemm', inputs: ['f', 'fc.w'], outputs: ['logits'], attrs: { transB: 1 } },
-      ],
-      initializers: [
-        weights('c1.w', [4, 3, 3, 3], 11),
-        weights('c1.b', [4], 12),
-        { name: 'st0', dims: [1], type: 7, values: [0] },
-        { name: 'en0', dims: [1], type: 7, values: [1] },
-        { name: 'st1', dims: [1], type: 7, values: [1] },
-        { name: 'en1', dims: [1], type: 7, values: [4] },
-        { name: 'ax', dims: [1], type: 7, values: [1] },
-        weights('fc.w', [3, 36], 13),
-      ],
-    });
-    const { worst, scale } = await gradientVsFiniteDifferences(file, [1, 3, 6, 6], 5, 1);
-    assert.ok(scale > 1e-3, 'the gradient is not trivially zero');
-    assert.ok(worst / scale < 2e-3, `max |ours − finite differences| = ${worst.toExponential(2)} of ${scale.toExponential(2)}`);
+    const file = writeModel(
+      withHead(
+        6,
+        [
+          { op: 'Conv', name: 'c1', inputs: ['image', 'c1.w', 'c1.b'], outputs: ['a'], attrs: { kernel_shape: [3, 3], pads: [1, 1, 1, 1], strides: [2, 2] } },
+          { op: 'Tanh', inputs: ['a'], outputs: ['t'] },
+          { op: 'Slice', inputs: ['t', 'st0', 'en0', 'ax'], outputs: ['lo'] },
+          { op: 'Slice', inputs: ['t', 'st1', 'en1', 'ax'], outputs: ['hi'] },
+          { op: 'Concat', inputs: ['hi', 'lo'], outputs: ['cat'], attrs: { axis: 1 } },
+        ],
+        'cat',
+        [
+          weights('c1.w', [4, 3, 3, 3], 11),
+          weights('c1.b', [4], 12),
+          { name: 'st0', dims: [1], type: 7, values: [0] },
+          { name: 'en0', dims: [1], type: 7, values: [1] },
+          { name: 'st1', dims: [1], type: 7, values: [1] },
+          { name: 'en1', dims: [1], type: 7, values: [4] },
+          { name: 'ax', dims: [1], type: 7, values: [1] },
+          weights('fc.w', [3, 36], 13),
+        ],
+      ),
+    );
+    await expectGradientsMatch(file, [1, 3, 6, 6], 5, 1);
   });
 
   it("input gradients through LRN (sizes 5 and 3) equal central finite differences of onnxruntime's forward pass", async () => {
-    const file = writeModel({
-      input: { name: 'image', dims: ['N', 3, 5, 5] },
-      outputs: [{ name: 'logits', dims: ['N', 3] }],
-      nodes: [
-        { op: 'Conv', name: 'c1', inputs: ['image', 'c1.w', 'c1.b'], outputs: ['a'], attrs: { kernel_shape: [3, 3], pads: [1, 1, 1, 1] } },
-        { op: 'Tanh', inputs: ['a'], outputs: ['t'] },
-        { op: 'LRN', inputs: ['t'], outputs: ['n'], attrs: { size: 5, alpha: { float: 2 }, beta: { float: 0.75 }, bias: { float: 1 } } },
-        { op: 'LRN', inputs: ['n'], outputs: ['m'], attrs: { size: 3, alpha: { float: 1 }, beta: { float: 0.5 } } },
-        { op: 'Flatten', inputs: ['m'], outputs: ['f'] },
-        { op: 'Gemm', inputs: ['f', 'fc.w'], outputs: ['logits'], attrs: { transB: 1 } },
-      ],
-      initializers: [weights('c1.w', [6, 3, 3, 3], 21), weights('c1.b', [6], 22), weights('fc.w', [3, 150], 23)],
-    });
-    const { worst, scale } = await gradientVsFiniteDifferences(file, [1, 3, 5, 5], 6, 2);
-    assert.ok(scale > 1e-3, 'the gradient is not trivially zero');
-    assert.ok(worst / scale < 2e-3, `max |ours − finite differences| = ${worst.toExponential(2)} of ${scale.toExponential(2)}`);
+    const conv = { op: 'Conv', name: 'c1', inputs: ['image', 'c1.w', 'c1.b'], outputs: ['a'], attrs: { kernel_shape: [3, 3], pads: [1, 1, 1, 1] } };
+    const lrn = (size: number, x: string, y: string, attrs: NodeSpec['attrs']): NodeSpec => ({ op: 'LRN', inputs: [x], outputs: [y], attrs: { size, ...attrs } });
+    const body = [conv, { op: 'Tanh', inputs: ['a'], outputs: ['t'] }, lrn(5, 't', 'n', { alpha: { float: 2 }, beta: { float: 0.75 }, bias: { float: 1 } }), lrn(3, 'n', 'm', { alpha: { float: 1 }, beta: { float: 0.5 } })];
+    const file = writeModel(withHead(5, body, 'm', [weights('c1.w', [6, 3, 3, 3], 21), weights('c1.b', [6], 22), weights('fc.w', [3, 150], 23)]));
+    await expectGradientsMatch(file, [1, 3, 5, 5], 6, 2);
   });
 
   it("input gradients through ConvTranspose (stride 2, pads, output_padding) equal central finite differences of onnxruntime's forward pass", async () => {
-    const file = writeModel({
-      input: { name: 'image', dims: ['N', 3, 5, 5] },
-      outputs: [{ name: 'logits', dims: ['N', 3] }],
-      nodes: [
-        { op: 'Conv', name: 'c1', inputs: ['image', 'c1.w', 'c1.b'], outputs: ['a'], attrs: { kernel_shape: [3, 3], pads: [1, 1, 1, 1] } },
-        { op: 'Tanh', inputs: ['a'], outputs: ['t'] },
-        { op: 'ConvTranspose', name: 'up', inputs: ['t', 'up.w', 'up.b'], outputs: ['u'], attrs: { kernel_shape: [3, 3], strides: [2, 2], pads: [1, 0, 0, 1], output_padding: [1, 1] } },
-        { op: 'Sigmoid', inputs: ['u'], outputs: ['s'] },
-        { op: 'Flatten', inputs: ['s'], outputs: ['f'] },
-        { op: 'Gemm', inputs: ['f', 'fc.w'], outputs: ['logits'], attrs: { transB: 1 } },
-      ],
-      // u: (5 − 1)·2 + 3 − 1 − 0 + 1 = 11 by (5 − 1)·2 + 3 − 0 − 1 + 1 = 11, 4 channels.
-      initializers: [weights('c1.w', [4, 3, 3, 3], 51), weights('c1.b', [4], 52), weights('up.w', [4, 4, 3, 3], 53), weights('up.b', [4], 54), weights('fc.w', [3, 4 * 11 * 11], 55, 0.1)],
-    });
-    const { worst, scale } = await gradientVsFiniteDifferences(file, [1, 3, 5, 5], 8, 1);
-    assert.ok(scale > 1e-3, 'the gradient is not trivially zero');
-    assert.ok(worst / scale < 2e-3, `max |ours − finite differences| = ${worst.toExponential(2)} of ${scale.toExponential(2)}`);
+    const body: NodeSpec[] = [
+      { op: 'Conv', name: 'c1', inputs: ['image', 'c1.w', 'c1.b'], outputs: ['a'], attrs: { kernel_shape: [3, 3], pads: [1, 1, 1, 1] } },
+      { op: 'Tanh', inputs: ['a'], outputs: ['t'] },
+      { op: 'ConvTranspose', name: 'up', inputs: ['t', 'up.w', 'up.b'], outputs: ['u'], attrs: { kernel_shape: [3, 3], strides: [2, 2], pads: [1, 0, 0, 1], output_padding: [1, 1] } },
+      { op: 'Sigmoid', inputs: ['u'], outputs: ['s'] },
+    ];
+    // u: (5 − 1)·2 + 3 − 1 − 0 + 1 = 11 by (5 − 1)·2 + 3 − 0 − 1 + 1 = 11, 4 channels.
+    const file = writeModel(withHead(5, body, 's', [weights('c1.w', [4, 3, 3, 3], 51), weights('c1.b', [4], 52), weights('up.w', [4, 4, 3, 3], 53), weights('up.b', [4], 54), weights('fc.w', [3, 4 * 11 * 11], 55, 0.1)]));
+    await expectGradientsMatch(file, [1, 3, 5, 5], 8, 1);
   });
 
   // Each activation the front end converts, between a convolution and a dense head, with the class gradient
@@ -158,21 +153,12 @@ describe('ONNX models: gradients and Grad-CAM', () => {
   ];
   for (const { op, attrs } of activations) {
     it(`input gradients through ${op}${attrs ? ` ${JSON.stringify(attrs)}` : ''} equal central finite differences of onnxruntime's forward pass`, async () => {
-      const file = writeModel({
-        opset: op === 'Mish' ? 18 : 14,
-        input: { name: 'image', dims: ['N', 3, 5, 5] },
-        outputs: [{ name: 'logits', dims: ['N', 3] }],
-        nodes: [
-          { op: 'Conv', name: 'c1', inputs: ['image', 'c1.w', 'c1.b'], outputs: ['a'], attrs: { kernel_shape: [3, 3], pads: [1, 1, 1, 1] } },
-          { op, inputs: ['a'], outputs: ['t'], attrs },
-          { op: 'Flatten', inputs: ['t'], outputs: ['f'] },
-          { op: 'Gemm', inputs: ['f', 'fc.w'], outputs: ['logits'], attrs: { transB: 1 } },
-        ],
-        initializers: [weights('c1.w', [3, 3, 3, 3], 21, 1.5), weights('c1.b', [3], 22), weights('fc.w', [3, 75], 23)],
-      });
-      const { worst, scale } = await gradientVsFiniteDifferences(file, [1, 3, 5, 5], 7, 0, 1e-3);
-      assert.ok(scale > 1e-3, 'the gradient is not trivially zero');
-      assert.ok(worst / scale < 3e-3, `max |ours − finite differences| = ${worst.toExponential(2)} of ${scale.toExponential(2)}`);
+      const body: NodeSpec[] = [
+        { op: 'Conv', name: 'c1', inputs: ['image', 'c1.w', 'c1.b'], outputs: ['a'], attrs: { kernel_shape: [3, 3], pads: [1, 1, 1, 1] } },
+        { op, inputs: ['a'], outputs: ['t'], attrs },
+      ];
+      const file = writeModel(withHead(5, body, 't', [weights('c1.w', [3, 3, 3, 3], 21, 1.5), weights('c1.b', [3], 22), weights('fc.w', [3, 75], 23)], op === 'Mish' ? 18 : 14));
+      await expectGradientsMatch(file, [1, 3, 5, 5], 7, 0, 1e-3, 3e-3);
     });
   }
 
