@@ -3,6 +3,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import type { Live, NodeCtx, Val } from '../context';
+import type { Const } from '../tensors';
 import { givenWeights } from '../givenWeights';
 import { pair, windowPadding } from './padding';
 
@@ -12,19 +13,31 @@ export function zeroPad(ctx: NodeCtx, x: Live, pads: [number, number, number, nu
   return ctx.keras(layer, [x])[0];
 }
 
-export function convertConv(ctx: NodeCtx): Val[] {
-  let x = ctx.live(0);
+/**
+ * A Conv or ConvTranspose node's input, weights and bias, checked: 4-D input and weights, kernel_shape as the
+ * weights', a bias of one value per output channel (`outChannels` of the weights' shape).
+ */
+export function convOperands(ctx: NodeCtx, what: string, outChannels: (shape: number[]) => number): { x: Live; w: Const; b: Const | null } {
+  const x = ctx.live(0);
   const w = ctx.konst(1, 'weights');
   const b = ctx.konst(2, 'bias');
-  if (!w) ctx.fail('has no weights');
-  if (x.sample.rank !== 4 || w.shape.length !== 4) ctx.fail('only 2-D convolutions (4-D input and weights) are supported');
+  if (!w) return ctx.fail('has no weights');
+  if (x.sample.rank !== 4 || w.shape.length !== 4) ctx.fail(`only 2-D ${what} (4-D input and weights) are supported`);
+  const m = outChannels(w.shape);
+  if (b && (b.shape.length !== 1 || b.shape[0] !== m)) ctx.fail(`bias of shape [${b.shape.join(', ')}] does not fit ${m} output channels`);
+  const ks = ctx.attrs.ints('kernel_shape');
+  if (ks && (ks[0] !== w.shape[2] || ks[1] !== w.shape[3])) ctx.fail(`kernel_shape ${JSON.stringify(ks)} differs from the weights' ${w.shape[2]}×${w.shape[3]}`);
+  return { x, w, b };
+}
+
+export function convertConv(ctx: NodeCtx): Val[] {
+  const operands = convOperands(ctx, 'convolutions', (shape) => shape[0]);
+  let x = operands.x;
+  const { w, b } = operands;
   const [m, cg, kh, kw] = w.shape as [number, number, number, number];
   const c = x.sample.shape[3] as number;
   const group = ctx.attrs.i('group', 1);
   if (!Number.isSafeInteger(group) || group < 1 || c % group !== 0 || m % group !== 0 || cg !== c / group) ctx.fail(`weights [${w.shape.join(', ')}] with group ${group} do not fit an input of ${c} channels`);
-  if (b && (b.shape.length !== 1 || b.shape[0] !== m)) ctx.fail(`bias of shape [${b.shape.join(', ')}] does not fit ${m} output channels`);
-  const ks = ctx.attrs.ints('kernel_shape');
-  if (ks && (ks[0] !== kh || ks[1] !== kw)) ctx.fail(`kernel_shape ${JSON.stringify(ks)} differs from the weights' ${kh}×${kw}`);
   const strides = pair(ctx, 'strides', 1);
   const dil = pair(ctx, 'dilations', 1);
   const p = windowPadding(ctx, [x.sample.shape[1] as number, x.sample.shape[2] as number], [kh, kw], strides, dil);

@@ -4,21 +4,15 @@
 // the kernel as given, which runs on XNNPACK too.
 import * as tf from '@tensorflow/tfjs-core';
 import type { NodeCtx, Val } from '../context';
+import { convOperands } from './conv';
 import { pair } from './padding';
 
 export function convertConvTranspose(ctx: NodeCtx): Val[] {
-  const x = ctx.live(0);
-  const w = ctx.konst(1, 'weights');
-  const b = ctx.konst(2, 'bias');
-  if (!w) ctx.fail('has no weights');
-  if (x.sample.rank !== 4 || w.shape.length !== 4) ctx.fail('only 2-D transposed convolutions (4-D input and weights) are supported');
+  const { x, w, b } = convOperands(ctx, 'transposed convolutions', (shape) => shape[1]);
   const [cin, cout, kh, kw] = w.shape as [number, number, number, number];
   const c = x.sample.shape[3] as number;
   if (ctx.attrs.i('group', 1) !== 1) ctx.fail('grouped transposed convolutions are not supported (group 1 only)');
   if (cin !== c) ctx.fail(`weights [${w.shape.join(', ')}] do not fit an input of ${c} channels`);
-  if (b && (b.shape.length !== 1 || b.shape[0] !== cout)) ctx.fail(`bias of shape [${b.shape.join(', ')}] does not fit ${cout} output channels`);
-  const ks = ctx.attrs.ints('kernel_shape');
-  if (ks && (ks[0] !== kh || ks[1] !== kw)) ctx.fail(`kernel_shape ${JSON.stringify(ks)} differs from the weights' ${kh}×${kw}`);
   if (ctx.attrs.ints('output_shape')) ctx.fail('output_shape is not supported (pads and output_padding are)');
   const auto = ctx.attrs.s('auto_pad', 'NOTSET');
   if (auto !== 'NOTSET' && auto !== 'VALID') ctx.fail(`auto_pad '${auto}' is not supported for ConvTranspose (NOTSET or VALID)`);
@@ -38,21 +32,18 @@ export function convertConvTranspose(ctx: NodeCtx): Val[] {
     if (out < 1) ctx.fail(`the output would have ${out} rows or columns (pads larger than the output)`);
     return { before, after };
   });
-  // [kh, kw, cin, cout] flipped in space: the forward kernel of the transposed convolution.
+  // From W[cin, cout, kh, kw]: the forward kernel of the transposed convolution ([kh, kw, cin, cout], flipped
+  // in space) and of the convolution it is the adjoint of ([kh, kw, cout, cin], as given: the input gradient).
   const flipped = new Float32Array(kh * kw * cin * cout);
-  for (let i = 0; i < cin; i++) {
-    for (let o = 0; o < cout; o++) {
-      for (let y = 0; y < kh; y++) {
-        for (let z = 0; z < kw; z++) flipped[((y * kw + z) * cin + i) * cout + o] = w.data[((i * cout + o) * kh + (kh - 1 - y)) * kw + (kw - 1 - z)];
-      }
-    }
-  }
-  // [kh, kw, cout, cin]: the convolution whose adjoint this is (the input gradient).
   const direct = new Float32Array(kh * kw * cout * cin);
   for (let i = 0; i < cin; i++) {
     for (let o = 0; o < cout; o++) {
       for (let y = 0; y < kh; y++) {
-        for (let z = 0; z < kw; z++) direct[((y * kw + z) * cout + o) * cin + i] = w.data[((i * cout + o) * kh + y) * kw + z];
+        for (let z = 0; z < kw; z++) {
+          const v = w.data[((i * cout + o) * kh + y) * kw + z];
+          flipped[(((kh - 1 - y) * kw + (kw - 1 - z)) * cin + i) * cout + o] = v;
+          direct[((y * kw + z) * cout + o) * cin + i] = v;
+        }
       }
     }
   }
