@@ -139,7 +139,8 @@ function readWeights(modelFile: string, manifest: unknown): { specs: tf.io.Weigh
   let total = 0;
   const sizes = files.map((f) => fs.statSync(f).size);
   files.forEach((f, i) => {
-    const standIn = sizes[i] < 4096 ? standInProblem(f) : null;
+    // An empty shard is left to the size check below: a manifest may list one that holds no weights.
+    const standIn = sizes[i] > 0 && sizes[i] < 4096 ? standInProblem(f) : null;
     if (standIn) throw fileError(modelFile, `weight file '${path.basename(f)}' ${standIn}`);
   });
   for (const s of sizes) total += s;

@@ -68,6 +68,8 @@ function readHead(file: string, size: number): Buffer | null {
 export function standInProblem(file: string): string | null {
   const head = readHead(file, 1024)?.toString('latin1');
   if (head === undefined) return null;
+  // An interrupted download or copy (also what a repository snapshot without its large files holds).
+  if (head.length === 0) return 'is empty (0 bytes): the download or copy did not finish; get the file again';
   if (head.startsWith('version https://git-lfs.github.com/spec/')) {
     const size = /\nsize (\d+)/.exec(head)?.[1];
     const real = size ? ` (the real file has ${(Number(size) / 1e6).toFixed(1)} MB)` : '';

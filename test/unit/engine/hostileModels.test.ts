@@ -3,7 +3,7 @@ import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { initBackend } from '../../../src/engine/backend';
-import { loadModel } from '../../../src/engine/model/loadModel';
+import { loadAnyModel, loadModel } from '../../../src/engine/model/loadModel';
 import { tmpDir } from '../helpers';
 
 function write(dir: string, patch: (j: any) => void, weights?: Float32Array): string {
@@ -82,6 +82,18 @@ describe('hostile and broken model files', function () {
       assert.equal(e.message, `${file}: weight file 'w.bin' is a Git LFS pointer, not the model (the real file has 2.8 MB): run 'git lfs pull' in the repository, or download the file itself`);
       return true;
     });
+  });
+
+  it('an empty model file of any format says it is empty, not that its format is wrong', async () => {
+    const dir = tmpDir();
+    for (const name of ['model.json', 'model.h5', 'model.keras', 'model.onnx']) {
+      const file = path.join(dir, name);
+      fs.writeFileSync(file, '');
+      await assert.rejects(loadAnyModel(file), (e: Error) => {
+        assert.equal(e.message, `${file}: is empty (0 bytes): the download or copy did not finish; get the file again`);
+        return true;
+      });
+    }
   });
 
   it('survives JSON nested 100000 levels deep', async () => {
