@@ -1,5 +1,5 @@
 // Kernels the engine registers for the wasm backend: proxies for the gradient kernels wasm lacks, and
-// Slice / SplitV that copy inside the wasm heap.
+// Slice / SplitV / GatherV2 that copy inside the wasm heap.
 import * as tf from '@tensorflow/tfjs-core';
 
 /** The wasm backend's view of its heap (the parts these kernels use). */
@@ -19,7 +19,10 @@ export function registerWasmKernels(): void {
   registerFallbackKernels();
   // $CNN_LENS_HEAP_SLICE=off keeps tfjs's own Slice and SplitV, $CNN_LENS_SHARED_IDENTITY=off its Identity
   // (for A/B runs of the bench).
-  if (process.env.CNN_LENS_HEAP_SLICE !== 'off') registerHeapCopyKernels();
+  if (process.env.CNN_LENS_HEAP_SLICE !== 'off') {
+    registerHeapCopyKernels();
+    registerHeapGather();
+  }
   if (process.env.CNN_LENS_SHARED_IDENTITY !== 'off') registerSharedIdentity();
 }
 
@@ -89,6 +92,60 @@ function registerHeapCopyKernels(): void {
       return out;
     });
   });
+}
+
+/**
+ * tfjs-backend-wasm's GatherV2 copies one element at a time (a gather of 50 000 rows of 96 floats, the
+ * windows of model/regionRun.ts, took 7 ms; occlusion on MobileNetV2 spent 6.9 of 8.5 s in it). This one
+ * copies each run of consecutive indices as one block inside the heap. Gathers with batch dimensions or an
+ * index outside the axis keep the original kernel (and its error).
+ */
+function registerHeapGather(): void {
+  const original = tf.getKernel('GatherV2', 'wasm');
+  if (!original) return;
+  tf.unregisterKernel('GatherV2', 'wasm');
+  tf.registerKernel({
+    kernelName: 'GatherV2',
+    backendName: 'wasm',
+    kernelFunc: (args) => {
+      const { x, indices } = args.inputs as { x: tf.TensorInfo; indices: tf.TensorInfo };
+      const { axis, batchDims } = (args.attrs ?? {}) as unknown as { axis: number; batchDims?: number };
+      const backend = args.backend as unknown as WasmBackend;
+      if (x.dtype === 'string' || (batchDims ?? 0) !== 0) return original.kernelFunc(args);
+      const out = heapGather(backend, x, indices, tf.util.parseAxisParam(axis, x.shape)[0]);
+      return out ?? original.kernelFunc(args);
+    },
+  });
+}
+
+/** x gathered along `axis` at `indices`, run by run inside the heap; null when an index is outside the axis. */
+export function heapGather(backend: WasmBackend, x: tf.TensorInfo, indices: tf.TensorInfo, axis: number): tf.TensorInfo | null {
+  const idx = backend.typedArrayFromHeap(indices);
+  const dim = x.shape[axis];
+  for (let i = 0; i < idx.length; i++) if (!(idx[i] >= 0 && idx[i] < dim)) return null;
+  const idxCopy = Int32Array.from(idx);
+  const outer = x.shape.slice(0, axis).reduce((a, n) => a * n, 1);
+  const inner = x.shape.slice(axis + 1).reduce((a, n) => a * n, 1);
+  const out = backend.makeOutput([...x.shape.slice(0, axis), ...indices.shape, ...x.shape.slice(axis + 1)], x.dtype);
+  if (outer * idxCopy.length * inner === 0) return out;
+  // Views taken after makeOutput: an allocation may grow the heap.
+  const from = backend.typedArrayFromHeap(x);
+  const to = backend.typedArrayFromHeap(out);
+  let o = 0;
+  for (let b = 0; b < outer; b++) {
+    const base = b * dim * inner;
+    for (let i = 0; i < idxCopy.length; ) {
+      let j = i + 1;
+      while (j < idxCopy.length && idxCopy[j] === idxCopy[j - 1] + 1) j++;
+      const src = base + idxCopy[i] * inner;
+      const len = (j - i) * inner;
+      if (len >= 32) to.set(from.subarray(src, src + len), o);
+      else for (let e = 0; e < len; e++) to[o + e] = from[src + e];
+      o += len;
+      i = j;
+    }
+  }
+  return out;
 }
 
 /**

@@ -172,25 +172,9 @@ export class Network {
     const needed = this.needed(targets);
     const tainted = new Set<number>();
     const ctx: OpContext = { guided: opts.guided === true, deconv: opts.deconv === true, skipActivation: false, prepared: this.prepared };
-    const fold = foldBatchNorms() && this.foldable.size > 0;
     // Normally done by the caller before tf.grad (prepareGradients); made here as a fallback.
     if (!this.gradientsPrepared && recordingGradient()) this.prepareGradients();
-    // Convolutions that run folded into their batch norm in this pass (batch norm index → convolution), and
-    // with the ReLU after it too (ReLU index → convolution, batch norm and activation).
-    const folded = new Map<number, GraphNode>();
-    const withAct = new Map<number, { conv: GraphNode; bn: GraphNode; activation: 'relu' | 'relu6' }>();
-    const skipped = new Set<number>();
-    if (fold) {
-      for (const [conv, bn] of this.foldable) {
-        if (!needed.has(bn) || taps.includes(conv) || opts.replace?.has(conv) || opts.replace?.has(bn)) continue;
-        const act = fuseEpilogues() ? this.foldableAct.get(bn) : undefined;
-        if (act && needed.has(act.node) && !taps.includes(bn) && !opts.replace?.has(act.node)) {
-          withAct.set(act.node, { conv: this.graph.nodes[conv], bn: this.graph.nodes[bn], activation: act.activation });
-          skipped.add(bn);
-        } else folded.set(bn, this.graph.nodes[conv]);
-        skipped.add(conv);
-      }
-    }
+    const { folded, withAct, skipped } = this.foldPlan(needed, taps, opts.replace);
     // What each computed node reads: a folded batch norm (or its ReLU) reads its convolution's input.
     const reads = (node: GraphNode) => (withAct.get(node.index)?.conv ?? folded.get(node.index) ?? node).inputs;
     // A plain forward pass frees each value after its last reader (./runValues.ts); a gradient's tape, a
@@ -219,19 +203,13 @@ export class Network {
         for (const r of node.outputs) values.set(r.id, opts.cache.get(r.id)!);
         continue;
       }
-      const chain = withAct.get(node.index);
-      const conv = chain?.conv ?? folded.get(node.index);
       const ins = reads(node).map((r) => {
         const v = values.get(r.id);
         if (!v) throw new Error(`internal: value for ${node.path} input missing`);
         return v;
       });
       ctx.skipActivation = wantLogits && node.index === this.logitsNode;
-      const outs = chain
-        ? [applyConvBatchNorm(chain.conv, chain.bn, ins[0], ctx, chain.activation)]
-        : conv
-          ? [applyConvBatchNorm(conv, node, ins[0], ctx)]
-          : applyNode(node, ins, ctx);
+      const outs = applyStep({ node, reads: reads(node), chain: withAct.get(node.index), conv: folded.get(node.index) }, ins, ctx);
       node.outputs.forEach((r, i) => {
         values.set(r.id, outs[i]);
         if (dependsOnReplacement) tainted.add(r.id);
@@ -242,10 +220,59 @@ export class Network {
     for (const t of taps) tapMap.set(t, values.get(this.graph.nodes[t].outputs[0].id)!);
     const z = wantLogits ? values.get(this.logitsRef.id) ?? null : null;
     return {
-      logits: z && this.binarySigmoid ? tf.concat([tf.neg(z), z], 1) : z,
+      logits: z && this.classLogits(z),
       taps: tapMap,
       values: opts.keepValues ? values.map : null,
     };
+  }
+
+  /** The explained logits from the value at logitsRef: a binary sigmoid's z as two classes [−z, z]. */
+  classLogits(z: tf.Tensor): tf.Tensor {
+    return this.binarySigmoid ? tf.concat([tf.neg(z), z], 1) : z;
+  }
+
+  /** The op context of a plain forward pass (the network's prepared constants). */
+  forwardContext(): OpContext {
+    return { guided: false, skipActivation: false, prepared: this.prepared };
+  }
+
+  /**
+   * Which convolutions run folded into their batch norm in a pass (batch norm index → convolution) and which
+   * with the ReLU after it too (ReLU index → convolution, batch norm and activation); `skipped` are the nodes
+   * those compute. A tapped or replaced node is never folded away.
+   */
+  private foldPlan(needed: Set<number>, taps: number[], replace?: Map<number, tf.Tensor>): { folded: Map<number, GraphNode>; withAct: Map<number, FoldedChain>; skipped: Set<number> } {
+    const folded = new Map<number, GraphNode>();
+    const withAct = new Map<number, FoldedChain>();
+    const skipped = new Set<number>();
+    if (!foldBatchNorms() || this.foldable.size === 0) return { folded, withAct, skipped };
+    for (const [conv, bn] of this.foldable) {
+      if (!needed.has(bn) || taps.includes(conv) || replace?.has(conv) || replace?.has(bn)) continue;
+      const act = fuseEpilogues() ? this.foldableAct.get(bn) : undefined;
+      if (act && needed.has(act.node) && !taps.includes(bn) && !replace?.has(act.node)) {
+        withAct.set(act.node, { conv: this.graph.nodes[conv], bn: this.graph.nodes[bn], activation: act.activation });
+        skipped.add(bn);
+      } else folded.set(bn, this.graph.nodes[conv]);
+      skipped.add(conv);
+    }
+    return { folded, withAct, skipped };
+  }
+
+  /**
+   * The steps of a plain forward pass to the logits, in graph order, each computing one node's outputs
+   * from `reads` (a folded batch norm or its ReLU reads its convolution's input). Run each with
+   * applyStep, with skipActivation set for the step of logitsNode.
+   */
+  forwardSteps(): Step[] {
+    const needed = this.needed([this.logitsRef.producer]);
+    const { folded, withAct, skipped } = this.foldPlan(needed, []);
+    return this.graph.nodes
+      .filter((n) => needed.has(n.index) && !skipped.has(n.index))
+      .map((node) => {
+        const chain = withAct.get(node.index);
+        const conv = folded.get(node.index);
+        return { node, reads: (chain?.conv ?? conv ?? node).inputs, chain, conv };
+      });
   }
 
   /**
@@ -294,8 +321,32 @@ export class Network {
 }
 
 /** The id the next tensor will get: tensors with smaller ids already exist (ids only grow). */
-function nextTensorId(): number {
+export function nextTensorId(): number {
   const mark = tf.scalar(0);
   mark.dispose();
   return mark.id + 1;
+}
+
+/** A convolution, its batch norm and the ReLU after them, run as one kernel (the step of the ReLU). */
+export interface FoldedChain {
+  conv: GraphNode;
+  bn: GraphNode;
+  activation: 'relu' | 'relu6';
+}
+
+/** One computation of a forward pass: `node`'s outputs from the values `reads`. */
+export interface Step {
+  node: GraphNode;
+  reads: ValueRef[];
+  /** Set when node is a ReLU computed with its convolution and batch norm. */
+  chain?: FoldedChain;
+  /** Set when node is a batch norm computed with its (folded) convolution. */
+  conv?: GraphNode;
+}
+
+/** Runs one step on its inputs (the values of step.reads). */
+export function applyStep(step: Step, ins: tf.Tensor[], ctx: OpContext): tf.Tensor[] {
+  if (step.chain) return [applyConvBatchNorm(step.chain.conv, step.chain.bn, ins[0], ctx, step.chain.activation)];
+  if (step.conv) return [applyConvBatchNorm(step.conv, step.node, ins[0], ctx)];
+  return applyNode(step.node, ins, ctx);
 }

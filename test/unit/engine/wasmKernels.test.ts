@@ -1,4 +1,4 @@
-// The engine's Slice, SplitV and Identity kernels for wasm (see src/engine/wasmKernels.ts): Slice and SplitV copy inside the heap,
+// The engine's Slice, SplitV, GatherV2 and Identity kernels for wasm (see src/engine/wasmKernels.ts): Slice, SplitV and GatherV2 copy inside the heap,
 // against a plain loop over the indices, on every rank the engine uses and on empty, whole and one-element
 // slices; and int32 data, which the shape arithmetic of ONNX graphs slices.
 import { strict as assert } from 'node:assert';
@@ -106,6 +106,39 @@ describe('wasm Slice and SplitV kernels', function () {
     assert.equal(tf.memory().numDataBuffers, buffers, 'the buffer stays while the clone lives');
     y.dispose();
     assert.equal(tf.memory().numDataBuffers, buffers - 1);
+  });
+
+  it('a gather equals a plain loop: 200 random shapes and axes, runs of consecutive indices, repeats, reversals, int32 data', () => {
+    const rng = makeRng(9);
+    const int = (n: number) => Math.floor(rng() * n);
+    for (let t = 0; t < 200; t++) {
+      const rank = 1 + (t % 4);
+      const shape = Array.from({ length: rank }, () => 1 + int(6));
+      const axis = int(rank);
+      const dim = shape[axis];
+      // Runs (k, k+1, …) broken by jumps, repeats and reversals: what the region windows gather.
+      const count = int(3 * dim + 1);
+      const idx: number[] = [];
+      for (let i = 0; i < count; i++) idx.push(i > 0 && rng() < 0.6 ? Math.min(dim - 1, idx[i - 1] + 1) : int(dim));
+      const dtype = t % 6 === 0 ? 'int32' : 'float32';
+      const values = Array.from({ length: shape.reduce((a, n) => a * n, 1) }, (_, i) => (dtype === 'int32' ? i - 40 : rng() * 2 - 1));
+      const x = tf.tensor(values, shape, dtype);
+      const got = tf.gather(x, tf.tensor1d(idx, 'int32'), axis);
+      const outer = shape.slice(0, axis).reduce((a, n) => a * n, 1);
+      const inner = shape.slice(axis + 1).reduce((a, n) => a * n, 1);
+      const want: number[] = [];
+      for (let o = 0; o < outer; o++) for (const i of idx) for (let e = 0; e < inner; e++) want.push(values[(o * dim + i) * inner + e]);
+      assert.deepEqual(got.shape, [...shape.slice(0, axis), idx.length, ...shape.slice(axis + 1)]);
+      assert.deepEqual(Array.from(got.dataSync()), dtype === 'int32' ? want : Array.from(Float32Array.from(want)), `shape ${shape} axis ${axis} indices ${idx}`);
+      tf.dispose([x, got]);
+    }
+  });
+
+  it('a gather with an index outside the axis fails as tfjs\'s own kernel does', () => {
+    const x = tf.ones([4, 3]);
+    const idx = tf.tensor1d([0, 4], 'int32');
+    assert.throws(() => tf.gather(x, idx).dataSync());
+    tf.dispose([x, idx]);
   });
 
   it('keeps no tensors', () => {

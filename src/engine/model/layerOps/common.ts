@@ -11,6 +11,11 @@ export interface OpContext {
   skipActivation: boolean;
   /** Per-node prepared constants (folded batch-norm scale/shift, flipped convolution kernels), kept across calls. */
   prepared: Map<number, tf.Tensor[]>;
+  /**
+   * The input is a window cut from the layer's input with its padding already in place (model/regionRun.ts):
+   * convolutions and pools run with 'valid' padding.
+   */
+  windowed?: boolean;
 }
 
 export type L = Record<string, any>;
@@ -84,8 +89,8 @@ export function read(v: L | null | undefined): tf.Tensor | null {
   return v ? (v.read() as tf.Tensor) : null;
 }
 
-export function convPadding(cfg: L): 'same' | 'valid' {
-  return cfg.padding === 'same' ? 'same' : 'valid';
+export function convPadding(cfg: L, ctx?: OpContext): 'same' | 'valid' {
+  return cfg.padding === 'same' && !ctx?.windowed ? 'same' : 'valid';
 }
 
 export function pair(v: number | number[] | undefined, dflt: number): [number, number] {

@@ -210,14 +210,14 @@ export function applyConvLayer(node: GraphNode, x: tf.Tensor, cfg: L, ctx: OpCon
   switch (node.className) {
     case 'Conv2D': {
       if (!channelsLast(cfg) || x.rank !== 4) return null;
-      const args = [pair(cfg.strides, 1), convPadding(cfg), pair(cfg.dilationRate, 1), ctx] as const;
+      const args = [pair(cfg.strides, 1), convPadding(cfg, ctx), pair(cfg.dilationRate, 1), ctx] as const;
       const e = layerEpilogue(layer, ctx);
       if (e) return conv2dFastGrad(node.index, 0, x as tf.Tensor4D, read(layer.kernel) as tf.Tensor4D, ...args, e);
       return applyActivation(layer, addBias(conv2dFastGrad(node.index, 0, x as tf.Tensor4D, read(layer.kernel) as tf.Tensor4D, ...args), layer), ctx);
     }
     case 'DepthwiseConv2D': {
       if (!channelsLast(cfg) || x.rank !== 4) return null;
-      const args = [pair(cfg.strides, 1), convPadding(cfg), pair(cfg.dilationRate, 1), ctx] as const;
+      const args = [pair(cfg.strides, 1), convPadding(cfg, ctx), pair(cfg.dilationRate, 1), ctx] as const;
       const e = layerEpilogue(layer, ctx);
       if (e) return depthwiseFastGrad(node.index, 0, x as tf.Tensor4D, read(layer.depthwiseKernel) as tf.Tensor4D, ...args, e);
       return applyActivation(layer, addBias(depthwiseFastGrad(node.index, 0, x as tf.Tensor4D, read(layer.depthwiseKernel) as tf.Tensor4D, ...args), layer), ctx);
@@ -225,7 +225,7 @@ export function applyConvLayer(node: GraphNode, x: tf.Tensor, cfg: L, ctx: OpCon
     case 'SeparableConv2D': {
       if (!channelsLast(cfg) || x.rank !== 4) return null;
       // Depthwise then a 1×1 convolution, as tf.separableConv2d computes it.
-      const dw = depthwiseFastGrad(node.index, 0, x as tf.Tensor4D, read(layer.depthwiseKernel) as tf.Tensor4D, pair(cfg.strides, 1), convPadding(cfg), pair(cfg.dilationRate, 1), ctx);
+      const dw = depthwiseFastGrad(node.index, 0, x as tf.Tensor4D, read(layer.depthwiseKernel) as tf.Tensor4D, pair(cfg.strides, 1), convPadding(cfg, ctx), pair(cfg.dilationRate, 1), ctx);
       const e = layerEpilogue(layer, ctx);
       if (e) return conv2dFastGrad(node.index, 1, dw, read(layer.pointwiseKernel) as tf.Tensor4D, [1, 1], 'valid', [1, 1], ctx, e);
       return applyActivation(layer, addBias(conv2dFastGrad(node.index, 1, dw, read(layer.pointwiseKernel) as tf.Tensor4D, [1, 1], 'valid', [1, 1], ctx), layer), ctx);

@@ -41,7 +41,7 @@ function applyKnown(node: GraphNode, inputs: tf.Tensor[], ctx: OpContext): tf.Te
         applyActivationLayer(node, inputs[0], cfg, ctx) ??
         applyMerge(node, inputs, cfg) ??
         applyReshapeLayer(node, inputs[0], cfg) ??
-        applyPoolLayer(node, inputs[0], cfg)
+        applyPoolLayer(node, inputs[0], cfg, ctx)
       );
   }
 }

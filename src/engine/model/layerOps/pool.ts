@@ -1,7 +1,7 @@
 // Pooling (max and average) with input gradients from elementwise ops.
 import * as tf from '@tensorflow/tfjs-core';
 import type { GraphNode } from '../graph';
-import { channelsLast, convPadding, customGrad, fastGradients, pair, type L } from './common';
+import { channelsLast, convPadding, customGrad, fastGradients, pair, type L, type OpContext } from './common';
 import { padAlong, spreadForTranspose, transposePlan } from './transposedConv';
 
 // ---------------------------------------------------------------------------------------------------
@@ -107,14 +107,14 @@ export function maxPoolFastGrad(x: tf.Tensor4D, size: [number, number], strides:
   return op(x);
 }
 /** Max/average pooling and their global forms; null for other layers (or layouts we leave to the layer). */
-export function applyPoolLayer(node: GraphNode, x: tf.Tensor, cfg: L): tf.Tensor | null {
+export function applyPoolLayer(node: GraphNode, x: tf.Tensor, cfg: L, ctx?: OpContext): tf.Tensor | null {
   switch (node.className) {
     case 'MaxPooling2D':
     case 'AveragePooling2D': {
       if (!channelsLast(cfg) || x.rank !== 4) return null;
       const size = pair(cfg.poolSize, 2);
       const strides = pair(cfg.strides ?? cfg.poolSize, 2);
-      const pad = convPadding(cfg);
+      const pad = convPadding(cfg, ctx);
       return node.className === 'MaxPooling2D' ? maxPoolFastGrad(x as tf.Tensor4D, size, strides, pad) : avgPoolFastGrad(x as tf.Tensor4D, size, strides, pad);
     }
     case 'GlobalAveragePooling2D':
