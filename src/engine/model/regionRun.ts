@@ -30,6 +30,11 @@ interface Window {
   padValue: number;
   /** The layer only moves positions (zero padding, cropping): its output is the window itself. */
   moveOnly: boolean;
+  /**
+   * 'same' average pooling: it divides by the inputs inside the map, the window's 'valid' pooling by all
+   * k·k taps (padding as zeros), so each output is scaled by taps / inputs inside.
+   */
+  insideMean?: { inH: number; inW: number };
 }
 
 /** The changed values of one batch, each freed after its last reader (as in a plain pass, ./runValues.ts). */
@@ -99,11 +104,12 @@ export function stepGeometry(step: Step): Geometry {
   if (cfg.dataFormat !== undefined && cfg.dataFormat !== 'channelsLast') return { kind: 'global' };
   const [, oh, ow] = out[0].shape as number[];
   const ins = step.reads.map((r) => r.shape);
-  const window = (k: [number, number], s: [number, number], d: [number, number], padding: string, padValue = 0): Geometry => {
+  const window = (k: [number, number], s: [number, number], d: [number, number], padding: string, padValue = 0, mean = false): Geometry => {
     const shape = ins[0];
     if (ins.length !== 1 || !spatial(shape)) return { kind: 'global' };
     const before: [number, number] = [padBefore(shape[1], oh, k[0], s[0], d[0], padding), padBefore(shape[2], ow, k[1], s[1], d[1], padding)];
-    return { kind: 'window', w: { k, s, d, before, padValue, moveOnly: false } };
+    const insideMean = mean && padding === 'same' ? { inH: shape[1], inW: shape[2] } : undefined;
+    return { kind: 'window', w: { k, s, d, before, padValue, moveOnly: false, insideMean } };
   };
   // Per-position layers read maps of the output's size, or 1×1 maps they broadcast.
   const pointwise = (): Geometry =>
@@ -116,8 +122,7 @@ export function stepGeometry(step: Step): Geometry {
     case 'MaxPooling2D':
       return window(pair(cfg.poolSize, 2), pair(cfg.strides ?? cfg.poolSize, 2), [1, 1], cfg.padding, -Infinity);
     case 'AveragePooling2D':
-      // 'same' average pooling divides by the inputs inside the map, which a padded window cannot tell.
-      return cfg.padding === 'same' ? { kind: 'global' } : window(pair(cfg.poolSize, 2), pair(cfg.strides ?? cfg.poolSize, 2), [1, 1], 'valid');
+      return window(pair(cfg.poolSize, 2), pair(cfg.strides ?? cfg.poolSize, 2), [1, 1], cfg.padding, 0, true);
     case 'ZeroPadding2D':
     case 'Cropping2D': {
       if (ins.length !== 1 || !spatial(ins[0])) return { kind: 'global' };
@@ -302,6 +307,7 @@ export class RegionRunner {
         else {
           ctx.windowed = true;
           outs = applyStep(step, [x], ctx);
+          if (g.w.insideMean) outs = [tf.mul(outs[0], this.insideMeanScale(rect, g.w, g.w.insideMean))];
         }
       } else {
         // Per-position layers read each input over the output's rectangle; other layers read whole values.
@@ -325,6 +331,23 @@ export class RegionRunner {
     });
     const z = changed.get(this.net.logitsRef.id)?.t ?? tf.tile(this.baseline.get(this.net.logitsRef.id)!, [n, 1]);
     return this.net.classLogits(z);
+  }
+
+  /** [n, h, w, 1]: taps / taps inside the [inH, inW] map, per output position of each patch's rectangle. */
+  private insideMeanScale(rect: Rect, w: Window, { inH, inW }: { inH: number; inW: number }): tf.Tensor {
+    const inside = (o: number, axis: 0 | 1, size: number) => {
+      const first = o * w.s[axis] - w.before[axis];
+      return Math.min(first + w.k[axis], size) - Math.max(first, 0);
+    };
+    const n = rect.oy.length;
+    const scale = new Float32Array(n * rect.h * rect.w);
+    for (let p = 0, q = 0; p < n; p++) {
+      for (let i = 0; i < rect.h; i++) {
+        const rows = inside(rect.oy[p] + i, 0, inH);
+        for (let j = 0; j < rect.w; j++, q++) scale[q] = (w.k[0] * w.k[1]) / (rows * inside(rect.ox[p] + j, 1, inW));
+      }
+    }
+    return tf.tensor4d(scale, [n, rect.h, rect.w, 1]);
   }
 
   /** The input window a window step reads for output rectangles `rect`. */

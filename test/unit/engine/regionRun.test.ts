@@ -1,7 +1,7 @@
 // Forward passes that compute only the part of each layer a changed rectangle reaches
 // (src/engine/model/regionRun.ts), against tfjs-layers' own predict on the changed images: every kind of
 // layer geometry the runner knows (zero padding, cropping, 'same' and 'valid' convolutions with strides,
-// dilation, depthwise and separable convolutions, max pooling with −∞ padding, average pooling, folded batch
+// dilation, depthwise and separable convolutions, max pooling with −∞ padding, 'same' and 'valid' average pooling, folded batch
 // norms, residual sums of different rectangles, concatenation, a squeeze-and-excitation product of a 1×1
 // map), at the borders and in the middle; occlusion through the runner against a per-patch loop.
 import { strict as assert } from 'node:assert';
@@ -45,12 +45,15 @@ function mobileLike(s: number): tfl.LayersModel {
   return tfl.model({ inputs: input, outputs: on(tfl.layers.dense({ units: 4, kernelInitializer: init(), biasInitializer: init() }), x) });
 }
 
-/** Cropping, 'valid' average pooling, a 'same' stride-2 convolution of an odd size, 'valid' max pooling, Flatten and a dense head. */
+/** Cropping, 'same' and 'valid' average pooling, a 'same' stride-2 convolution of an odd size, 'valid' max pooling, Flatten and a dense head. */
 function cropPool(s: number): tfl.LayersModel {
   const input = tfl.input({ shape: [s, s, 3] });
   let x = on(conv(4, 3, 1, 'same', { activation: 'elu' }), input);
   x = on(tfl.layers.cropping2D({ cropping: [[1, 0], [2, 1]] }), x);
+  // 'same' average pooling divides by the inputs inside the map (Inception's branches).
+  x = on(tfl.layers.averagePooling2d({ poolSize: 3, strides: 1, padding: 'same' }), x);
   x = on(tfl.layers.averagePooling2d({ poolSize: 2, strides: 2, padding: 'valid' }), x);
+  x = on(tfl.layers.averagePooling2d({ poolSize: 3, strides: 2, padding: 'same' }), x);
   x = on(conv(5, 3, 2, 'same'), x);
   x = on(tfl.layers.maxPooling2d({ poolSize: 2, strides: 1, padding: 'valid' }), x);
   x = on(tfl.layers.flatten(), x);
