@@ -61,6 +61,12 @@ class ChangedValues {
   }
 }
 
+/**
+ * What a layer that is not a Keras layer (an ONNX operator's OnnxLayer) says about its geometry: it works
+ * per position (elementwise activations), or it pads the map by `before` rows and columns of `value`.
+ */
+export type LayerRegionRule = { kind: 'pointwise' } | { kind: 'pad'; before: [number, number]; value: number };
+
 /** How a step's output positions depend on its input positions. */
 type Geometry = { kind: 'pointwise' } | { kind: 'window'; w: Window } | { kind: 'global' };
 
@@ -138,8 +144,13 @@ export function stepGeometry(step: Step): Geometry {
       return cfg.axis === -1 || cfg.axis === 3 ? pointwise() : { kind: 'global' };
     case 'Concatenate':
       return (cfg.axis ?? -1) === -1 || cfg.axis === 3 ? pointwise() : { kind: 'global' };
-    default:
-      return POINTWISE.has(node.className) ? pointwise() : { kind: 'global' };
+    default: {
+      if (POINTWISE.has(node.className)) return pointwise();
+      const rule = (node.layer as unknown as { region?: LayerRegionRule }).region;
+      if (rule?.kind === 'pointwise' && ins.length === 1) return pointwise();
+      if (rule?.kind === 'pad' && ins.length === 1 && spatial(ins[0])) return { kind: 'window', w: { k: [1, 1], s: [1, 1], d: [1, 1], before: rule.before, padValue: rule.value, moveOnly: true } };
+      return { kind: 'global' };
+    }
   }
 }
 

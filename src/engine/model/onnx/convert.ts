@@ -352,6 +352,7 @@ export function convertOnnx(file: string, proto: OnnxModelProto, size?: [number,
           consts,
           fn: spec.fn,
           kernelIndex: spec.kernelIndex,
+          region: spec.region,
         });
         const sym = layer.apply(inputs.length === 1 ? inputs[0].sym : inputs.map((i) => i.sym));
         const syms = Array.isArray(sym) ? (sym as tfl.SymbolicTensor[]) : [sym as tfl.SymbolicTensor];

@@ -5,6 +5,7 @@ import type * as tf from '@tensorflow/tfjs-core';
 import type { serialization } from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import type { LayerKind } from '../../../shared/protocol';
+import type { LayerRegionRule } from '../regionRun';
 import { givenWeights } from './givenWeights';
 
 export type OpFn = (inputs: tf.Tensor[], consts: tf.Tensor[]) => tf.Tensor[];
@@ -21,6 +22,7 @@ export interface OnnxLayerSpec {
   fn: OpFn;
   /** Set for convolutions that have no Keras layer (grouped): the kernel in Keras layout, for `filters`. */
   kernelIndex?: number;
+  region?: LayerRegionRule;
 }
 
 export class OnnxLayer extends tfl.layers.Layer {
@@ -40,6 +42,11 @@ export class OnnxLayer extends tfl.layers.Layer {
   /** The kernel of a grouped convolution ([kh, kw, in/groups, out]), like a Conv2D layer's. */
   get kernel(): tfl.LayerVariable | undefined {
     return this.spec.kernelIndex === undefined ? undefined : (this.weights[this.spec.kernelIndex] as unknown as tfl.LayerVariable);
+  }
+
+  /** How output positions depend on input positions (model/regionRun.ts), when the converter said. */
+  get region(): LayerRegionRule | undefined {
+    return this.spec.region;
   }
 
   override computeOutputShape(): tfl.Shape | tfl.Shape[] {

@@ -6,7 +6,7 @@ import type { Live, NodeCtx, Val } from '../context';
 import { constTensor, fromOnnx, normAxis, toOnnx } from '../layout';
 
 function unary(ctx: NodeCtx, f: (x: tf.Tensor) => tf.Tensor, kind: 'activation' | 'other' = 'activation'): Val[] {
-  return ctx.custom({ kind, fn: ([x]) => [f(x)] }, [ctx.live(0)]);
+  return ctx.custom({ kind, fn: ([x]) => [f(x)], region: { kind: 'pointwise' } }, [ctx.live(0)]);
 }
 
 /** x for x > 0, alpha·(eˣ − 1) otherwise, from ops that all have gradients: relu(x) + alpha·(e^min(x,0) − 1).

@@ -7,7 +7,8 @@ import { zeroPad } from './conv';
 import { pair, windowPadding } from './padding';
 
 function padWith(ctx: NodeCtx, x: Live, pads: [number, number, number, number], value: number): Live {
-  return ctx.custom({ className: 'OnnxPad', kind: 'reshape', fn: ([xi]) => [tf.pad(xi, [[0, 0], [pads[0], pads[2]], [pads[1], pads[3]], [0, 0]], value)] }, [x], '_pad')[0];
+  const fn = ([xi]: tf.Tensor[]) => [tf.pad(xi, [[0, 0], [pads[0], pads[2]], [pads[1], pads[3]], [0, 0]], value)];
+  return ctx.custom({ className: 'OnnxPad', kind: 'reshape', fn, region: { kind: 'pad', before: [pads[0], pads[1]], value } }, [x], '_pad')[0];
 }
 
 export function convertPool(ctx: NodeCtx): Val[] {
