@@ -30,6 +30,11 @@ export interface RunOptions {
   logits?: boolean;
   /** Return every computed value (to serve as `cache` later). */
   keepValues?: boolean;
+  /**
+   * Return these values (by ValueRef id) in `values`, freeing every other value after its last reader as a
+   * plain pass does: what a later run replacing a layer reads from its cache (tailInputs).
+   */
+  keep?: number[];
 }
 
 export interface RunResult {
@@ -161,6 +166,47 @@ export class Network {
   }
 
   /**
+   * The nodes a run replacing `replace` must compute for `targets`: a replaced node's inputs are not needed
+   * for it, and a value the cache holds (of a node that does not depend on a replaced one) is read from there,
+   * so its producer is not needed for it either. A layer gradient then re-runs only the layers after the layer.
+   */
+  private neededAround(targets: number[], replace: Map<number, tf.Tensor>, cache?: Map<number, tf.Tensor>): Set<number> {
+    const downstream = this.downstreamOf([...replace.keys()]);
+    const seen = new Set<number>();
+    const stack = [...targets];
+    while (stack.length) {
+      const i = stack.pop()!;
+      if (i < 0 || seen.has(i)) continue;
+      seen.add(i);
+      if (replace.has(i)) continue;
+      for (const r of this.graph.nodes[i].inputs) if (!(cache?.has(r.id) && !downstream.has(r.producer))) stack.push(r.producer);
+    }
+    return seen;
+  }
+
+  /** The nodes that depend on any of `nodes`, themselves included. */
+  private downstreamOf(nodes: number[]): Set<number> {
+    const out = new Set<number>(nodes);
+    for (const n of this.graph.nodes) if (!out.has(n.index) && n.inputs.some((r) => r.producer >= 0 && out.has(r.producer))) out.add(n.index);
+    return out;
+  }
+
+  /**
+   * The values a run replacing `node`'s output reads from its cache: the node's outputs, the model input and
+   * every value a node after `node` reads from a node that does not depend on it (a residual branch).
+   */
+  tailInputs(node: number): number[] {
+    const downstream = this.downstreamOf([node]);
+    const needed = this.needed([this.logitsRef.producer]);
+    const ids = new Set<number>([this.graph.input.id, ...this.graph.nodes[node].outputs.map((r) => r.id)]);
+    for (const n of this.graph.nodes) {
+      if (n.index === node || !downstream.has(n.index) || !needed.has(n.index)) continue;
+      for (const r of n.inputs) if (!downstream.has(r.producer)) ids.add(r.id);
+    }
+    return [...ids];
+  }
+
+  /**
    * Runs the graph on x ([batch, H, W, C], already preprocessed; converted to the model's input layout). Only the nodes needed for the
    * requested taps and logits are computed. Call inside tf.tidy or a gradient function.
    */
@@ -169,7 +215,7 @@ export class Network {
     const taps = opts.taps ?? [];
     const targets = [...taps];
     if (wantLogits && this.logitsRef.producer >= 0) targets.push(this.logitsRef.producer);
-    const needed = this.needed(targets);
+    const needed = opts.replace ? this.neededAround(targets, opts.replace, opts.cache) : this.needed(targets);
     const tainted = new Set<number>();
     const ctx: OpContext = { guided: opts.guided === true, deconv: opts.deconv === true, skipActivation: false, prepared: this.prepared };
     // Normally done by the caller before tf.grad (prepareGradients); made here as a fallback.
@@ -180,7 +226,7 @@ export class Network {
     // A plain forward pass frees each value after its last reader (./runValues.ts); a gradient's tape, a
     // cached or replaced run and keepValues need them all.
     const release = !opts.keepValues && !opts.cache && !opts.replace && !recordingGradient();
-    const kept = new Set([this.graph.input.id, ...taps.map((t) => this.graph.nodes[t].outputs[0].id), ...(wantLogits ? [this.logitsRef.id] : [])]);
+    const kept = new Set([this.graph.input.id, ...taps.map((t) => this.graph.nodes[t].outputs[0].id), ...(wantLogits ? [this.logitsRef.id] : []), ...(opts.keep ?? [])]);
     const uses = release ? countUses(this.graph.nodes.filter((n) => needed.has(n.index) && !skipped.has(n.index)).map(reads)) : null;
     const input = toInputLayout(x, this.inputLayout);
     const values = new RunValues(uses, kept, release ? nextTensorId() : Infinity);
@@ -204,7 +250,8 @@ export class Network {
         continue;
       }
       const ins = reads(node).map((r) => {
-        const v = values.get(r.id);
+        // A value of a node the run skipped (neededAround) comes from the cache.
+        const v = values.get(r.id) ?? (tainted.has(r.id) ? undefined : opts.cache?.get(r.id));
         if (!v) throw new Error(`internal: value for ${node.path} input missing`);
         return v;
       });
@@ -222,7 +269,7 @@ export class Network {
     return {
       logits: z && this.classLogits(z),
       taps: tapMap,
-      values: opts.keepValues ? values.map : null,
+      values: opts.keepValues ? values.map : opts.keep ? new Map(opts.keep.filter((id) => values.get(id)).map((id) => [id, values.get(id)!])) : null,
     };
   }
 

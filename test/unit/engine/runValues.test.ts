@@ -1,11 +1,12 @@
 // A plain forward pass frees each layer output after its last reader (src/engine/model/runValues.ts):
 // the logits do not change, a value read twice (a residual branch) lives until its second reader, taps and
 // layers that return their input stay valid, and the peak the perturbation methods size their batches by
-// equals the one counted by hand.
+// equals the one counted by hand; a layer pass keeps only what a gradient at the layer reads again.
 import { strict as assert } from 'node:assert';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { initBackend } from '../../../src/engine/backend';
+import { layerGradient, layerPass } from '../../../src/engine/methods/gradients';
 import { Network } from '../../../src/engine/model/network';
 import { makeRng } from '../../../src/engine/random';
 
@@ -73,6 +74,34 @@ describe('forward passes free each value after its last reader', function () {
       assert.ok(!r.taps.get(drop)!.isDisposed && !r.logits!.isDisposed);
     });
     assert.ok(!x.isDisposed, "the caller's input is never freed");
+    x.dispose();
+    net.dispose();
+  });
+
+  it('a layer pass keeps only what the layers after the layer read; the gradient there re-runs no convolution and equals its closed form', async () => {
+    const model = residualModel();
+    const net = new Network(model);
+    const x = randomBatch(1);
+    const node = (name: string) => net.graph.nodes.find((n) => n.path === name)!;
+    const c2 = node('c2');
+    const pass = layerPass(net, x, c2);
+    // The sum after c2 reads c1: the residual branch stays, with the input and c2 itself; c1's own input does not.
+    assert.deepEqual([...pass.cache.keys()].sort(), [net.graph.input.id, node('c1').outputs[0].id, c2.outputs[0].id].sort());
+    const profile = await tf.profile(() => tf.tidy(() => void layerGradient(net, pass, 2).dataSync()));
+    const convs = profile.kernels.filter((k) => /conv/i.test(k.name)).map((k) => k.name);
+    assert.deepEqual(convs, [], 'no convolution runs again');
+    // logit_2 = Σ_ch W[ch, 2] · mean over positions of (c1 + c2): ∂/∂c2[y, x, ch] = W[ch, 2] / 64 everywhere.
+    const W = (model.getLayer('out').getWeights()[0] as tf.Tensor).arraySync() as number[][];
+    const g = tf.tidy(() => layerGradient(net, pass, 2).dataSync());
+    for (let p = 0; p < 64; p++) for (let ch = 0; ch < 4; ch++) assert.ok(Math.abs(g[p * 4 + ch] - W[ch][2] / 64) < 1e-6, `position ${p} channel ${ch}`);
+    tf.dispose([pass.activation, pass.logits, ...[...pass.cache.values()].filter((t) => t !== x)]);
+    // At the sum, nothing before it is kept, and nothing before it runs again.
+    const sum = node('sum');
+    const atSum = layerPass(net, x, sum);
+    assert.deepEqual([...atSum.cache.keys()].sort(), [net.graph.input.id, sum.outputs[0].id].sort());
+    const again = await tf.profile(() => tf.tidy(() => void layerGradient(net, atSum, 1).dataSync()));
+    assert.deepEqual(again.kernels.filter((k) => /conv/i.test(k.name)).map((k) => k.name), []);
+    tf.dispose([atSum.activation, atSum.logits, ...[...atSum.cache.values()].filter((t) => t !== x)]);
     x.dispose();
     net.dispose();
   });
