@@ -17,6 +17,7 @@ export function registerWasmKernels(): void {
   if (registered) return;
   registered = true;
   registerFallbackKernels();
+  registerCol2Im();
   // $CNN_LENS_HEAP_SLICE=off keeps tfjs's own Slice and SplitV, $CNN_LENS_SHARED_IDENTITY=off its Identity
   // (for A/B runs of the bench).
   if (process.env.CNN_LENS_HEAP_SLICE !== 'off') {
@@ -146,6 +147,71 @@ export function heapGather(backend: WasmBackend, x: tf.TensorInfo, indices: tf.T
     }
   }
   return out;
+}
+
+/** Where col2im puts each tap: the input's size, the kernel, its strides and dilations and the padding before. */
+export interface Col2ImAttrs {
+  H: number;
+  W: number;
+  kh: number;
+  kw: number;
+  cin: number;
+  strides: [number, number];
+  dilations: [number, number];
+  before: [number, number];
+}
+
+const COL2IM = 'CnnLensCol2Im';
+
+/** Whether col2im runs here (the wasm backend, with this file's kernels registered). */
+export function hasCol2Im(): boolean {
+  return tf.getBackend() === 'wasm' && tf.getKernel(COL2IM, 'wasm') !== undefined;
+}
+
+/**
+ * taps [n, oh, ow, kh·kw·cin] (each output position's share of each input position its window covers) added
+ * into [n, H, W, cin]: the scatter of a convolution's input gradient.
+ */
+export function col2im(taps: tf.Tensor4D, attrs: Col2ImAttrs): tf.Tensor4D {
+  return tf.engine().runKernel(COL2IM, { x: taps }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor4D;
+}
+
+/** col2im as a loop over the heap: a few hundred thousand adds for a first layer, no op per tap. */
+function registerCol2Im(): void {
+  if (tf.getKernel(COL2IM, 'wasm')) return;
+  tf.registerKernel({
+    kernelName: COL2IM,
+    backendName: 'wasm',
+    kernelFunc: ({ inputs, attrs, backend }) => {
+      const x = inputs.x as tf.TensorInfo;
+      const { H, W, kh, kw, cin, strides, dilations, before } = attrs as unknown as Col2ImAttrs;
+      const [n, oh, ow] = x.shape;
+      const b = backend as unknown as WasmBackend;
+      const out = b.makeOutput([n, H, W, cin], 'float32');
+      const src = b.typedArrayFromHeap(x);
+      const dst = b.typedArrayFromHeap(out);
+      dst.fill(0);
+      const tapRow = kh * kw * cin;
+      for (let i = 0, s = 0; i < n; i++) {
+        for (let oy = 0; oy < oh; oy++) {
+          for (let ox = 0; ox < ow; ox++, s += tapRow) {
+            for (let ky = 0; ky < kh; ky++) {
+              const y = oy * strides[0] - before[0] + ky * dilations[0];
+              if (y < 0 || y >= H) continue;
+              for (let kx = 0; kx < kw; kx++) {
+                const xx = ox * strides[1] - before[1] + kx * dilations[1];
+                if (xx < 0 || xx >= W) continue;
+                const d = ((i * H + y) * W + xx) * cin;
+                const t = s + (ky * kw + kx) * cin;
+                for (let c = 0; c < cin; c++) dst[d + c] += src[t + c];
+              }
+            }
+          }
+        }
+      }
+      return out;
+    },
+  });
 }
 
 /**

@@ -4,7 +4,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { GraphNode } from '../graph';
 import { activationName, applyActivation, deconvRelu, deconvRelu6, guidedRelu, guidedRelu6, inside06 } from './activation';
 import { convKind, convPadding, customGrad, fastGradients, channelsLast, layerConfig, pair, read, recording, type L, type OpContext } from './common';
-import { spreadForTranspose, transposePlan } from './transposedConv';
+import { col2im, hasCol2Im } from '../../wasmKernels';
+import { padAlong, spreadForTranspose, transposePlan } from './transposedConv';
 
 // ---------------------------------------------------------------------------------------------------
 // Convolutions whose input gradient runs on the forward-convolution kernel.
@@ -50,15 +51,20 @@ const flippedFrom = new WeakMap<tf.Tensor, object>();
  * XNNPACK pack its weights again each call.
  */
 export function flippedKernel(key: number, slot: number, kernel: tf.Tensor4D, depthwise: boolean, ctx: OpContext): tf.Tensor4D {
+  return preparedFrom(key, slot, kernel, ctx, () => flipKernel(kernel, depthwise));
+}
+
+/** The node's prepared constant `slot`, made from `kernel` by `make` unless kept from the same kernel data. */
+function preparedFrom<T extends tf.Tensor>(key: number, slot: number, kernel: tf.Tensor, ctx: OpContext, make: () => T): T {
   const kept = ctx.prepared.get(key) ?? [];
-  const cached = kept[slot] as tf.Tensor4D | undefined;
+  const cached = kept[slot] as T | undefined;
   if (cached && !cached.isDisposed && flippedFrom.get(cached) === kernel.dataId) return cached;
   cached?.dispose();
-  const flipped = tf.keep(flipKernel(kernel, depthwise));
-  flippedFrom.set(flipped, kernel.dataId);
-  kept[slot] = flipped;
+  const made = tf.keep(tf.tidy(make));
+  flippedFrom.set(made, kernel.dataId);
+  kept[slot] = made;
   ctx.prepared.set(key, kept);
-  return flipped;
+  return made;
 }
 
 /** The convolution kernels of a node whose input gradient can use the forward kernel: [kernel, depthwise?] per slot. */
@@ -144,19 +150,57 @@ export function conv2dFastGrad(key: number, slot: number, x: tf.Tensor4D, kernel
     ? transposePlan(x.shape, [kernel.shape[0], kernel.shape[1]], strides, padding, dilations)
     : null;
   if (!plan) return plainEpilogue(tf.conv2d(x, kernel, strides, padding, 'NHWC', dilations), e) as tf.Tensor4D;
-  const flipped = flippedKernel(key, slot, kernel, false, ctx);
+  const narrow = narrowInputGradient(x.shape, kernel, strides, padding, dilations);
+  const flipped = narrow ? null : flippedKernel(key, slot, kernel, false, ctx);
   const op = customGrad(((xi: tf.Tensor4D, save: tf.GradSaveFunc) => {
     const y = fusedKernel('FusedConv2D', xi, kernel, strides, padding, dilations, e);
     if (e.activation !== 'linear') save([y]);
     return {
       value: y,
       gradFunc: (dy: tf.Tensor4D, saved: tf.Tensor[]) => {
-        const { spread, pad } = spreadForTranspose(epilogueGrad(dy, saved[0], e) as tf.Tensor4D, plan);
-        return tf.conv2d(spread, flipped, 1, pad, 'NHWC', dilations);
+        const g = epilogueGrad(dy, saved[0], e) as tf.Tensor4D;
+        if (narrow) return narrow(g, columnKernel(key, slot, kernel, ctx));
+        const { spread, pad } = spreadForTranspose(g, plan);
+        return tf.conv2d(spread, flipped!, 1, pad, 'NHWC', dilations);
       },
     };
   }) as any) as (x: tf.Tensor4D) => tf.Tensor4D;
   return op(x);
+}
+
+/**
+ * The input gradient of a convolution with few input channels (an RGB or gray image: the first layer) as a
+ * product and a scatter: each output position's gradient times the kernel gives its kh·kw·cin taps (one
+ * matrix product, [positions, cout] × [cout, kh·kw·cin]), which col2im adds into the input's positions. The
+ * transposed convolution had 3 output channels, which leave XNNPACK's lanes idle, and (strided) an output
+ * gradient three-quarters zeros: MobileNetV2's first layer took 7 ms of a 55-ms saliency map. On wasm only
+ * (col2im is a heap kernel there); $CNN_LENS_COL2IM=off keeps the transposed convolution.
+ */
+function narrowInputGradient(
+  inShape: number[],
+  kernel: tf.Tensor4D,
+  strides: [number, number],
+  padding: 'same' | 'valid',
+  dilations: [number, number],
+): ((g: tf.Tensor4D, columns: tf.Tensor2D) => tf.Tensor4D) | null {
+  const [n, H, W, cin] = inShape;
+  const [kh, kw, , cout] = kernel.shape;
+  if (cin > 4 || !hasCol2Im() || process.env.CNN_LENS_COL2IM === 'off') return null;
+  const rows = padAlong(H, kh, strides[0], dilations[0], padding);
+  const cols = padAlong(W, kw, strides[1], dilations[1], padding);
+  return (g, columns) => {
+    const [, oh, ow] = g.shape;
+    const taps = tf.matMul(tf.reshape(g, [n * oh * ow, cout]), columns);
+    return col2im(tf.reshape(taps, [n, oh, ow, kh * kw * cin]) as tf.Tensor4D, { H, W, kh, kw, cin, strides, dilations, before: [rows.before, cols.before] });
+  };
+}
+
+/** The kernel as [cout, kh·kw·cin] (a tap's row per output channel), made once per network like the flipped kernels. */
+function columnKernel(key: number, slot: number, kernel: tf.Tensor4D, ctx: OpContext): tf.Tensor2D {
+  return preparedFrom(key, slot + 3, kernel, ctx, () => {
+    const [kh, kw, cin, cout] = kernel.shape;
+    return tf.transpose(tf.reshape(kernel, [kh * kw * cin, cout])) as tf.Tensor2D;
+  });
 }
 
 /** depthwiseConv2d (+ bias + activation) whose input gradient is a forward depthwise convolution with the flipped kernel. */
