@@ -54,6 +54,20 @@ export function flippedKernel(key: number, slot: number, kernel: tf.Tensor4D, de
   return preparedFrom(key, slot, kernel, ctx, () => flipKernel(kernel, depthwise));
 }
 
+/**
+ * The constant a convolution's input gradient uses, made before the first gradient: the column kernel for a
+ * convolution of at most 4 input channels (narrowInputGradient), else the flipped kernel.
+ */
+export function gradientKernel(key: number, slot: number, kernel: tf.Tensor4D, depthwise: boolean, ctx: OpContext): void {
+  if (!depthwise && usesColumns(kernel.shape[2])) columnKernel(key, slot, kernel, ctx);
+  else flippedKernel(key, slot, kernel, depthwise, ctx);
+}
+
+/** Whether a convolution with `cin` input channels takes its input gradient as taps and col2im. */
+function usesColumns(cin: number): boolean {
+  return cin <= 4 && hasCol2Im() && process.env.CNN_LENS_COL2IM !== 'off';
+}
+
 /** The node's prepared constant `slot`, made from `kernel` by `make` unless kept from the same kernel data. */
 function preparedFrom<T extends tf.Tensor>(key: number, slot: number, kernel: tf.Tensor, ctx: OpContext, make: () => T): T {
   const kept = ctx.prepared.get(key) ?? [];
@@ -94,7 +108,7 @@ export function prepareConvGradients(nodes: GraphNode[], ctx: OpContext): void {
     const cfg: L = layerConfig(layer);
     if (cfg.dataFormat !== undefined && cfg.dataFormat !== 'channelsLast') continue;
     convKernels(node).forEach(([k, depthwise], slot) => {
-      if (k && k.rank === 4) flippedKernel(node.index, slot, k, depthwise, ctx);
+      if (k && k.rank === 4) gradientKernel(node.index, slot, k, depthwise, ctx);
     });
   }
 }
@@ -185,7 +199,7 @@ function narrowInputGradient(
 ): ((g: tf.Tensor4D, columns: tf.Tensor2D) => tf.Tensor4D) | null {
   const [n, H, W, cin] = inShape;
   const [kh, kw, , cout] = kernel.shape;
-  if (cin > 4 || !hasCol2Im() || process.env.CNN_LENS_COL2IM === 'off') return null;
+  if (!usesColumns(cin)) return null;
   const rows = padAlong(H, kh, strides[0], dilations[0], padding);
   const cols = padAlong(W, kw, strides[1], dilations[1], padding);
   return (g, columns) => {

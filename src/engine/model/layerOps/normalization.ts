@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { GraphNode } from '../graph';
 import { activationName } from './activation';
 import { convPadding, fastGradients, fastGradModeSetting, layerConfig, pair, read, type L, type OpContext } from './common';
-import { conv2dFastGrad, depthwiseFastGrad, flippedKernel, fuseEpilogues, plainEpilogue, type Epilogue } from './conv';
+import { conv2dFastGrad, depthwiseFastGrad, fuseEpilogues, gradientKernel, plainEpilogue, type Epilogue } from './conv';
 
 /** Inference-mode batch norm as one scale and shift per channel (gamma = 1 when scale: false), kept per node. */
 export function batchNormScaleShift(node: GraphNode, ctx: OpContext): tf.Tensor[] {
@@ -91,7 +91,7 @@ function foldedWeights(conv: GraphNode, bn: GraphNode, ctx: OpContext): { key: n
 /** Makes a folded pair's weights and their flipped kernel (the network's first gradient does this for every pair). */
 export function prepareFoldedGradients(conv: GraphNode, bn: GraphNode, ctx: OpContext): void {
   const { key, kernel } = foldedWeights(conv, bn, ctx);
-  if (fastGradients('conv', true)) flippedKernel(key, 2, kernel, conv.className === 'DepthwiseConv2D', ctx);
+  if (fastGradients('conv', true)) gradientKernel(key, 2, kernel, conv.className === 'DepthwiseConv2D', ctx);
 }
 
 /**
