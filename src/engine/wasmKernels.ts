@@ -80,6 +80,7 @@ function registerHeapCopyKernels(): void {
     const [b, s] = tf.slice_util.parseSliceParams(x as tf.Tensor, begin, size);
     return heapSlice(backend, x, b, s);
   });
+  overrideFloatKernel('DepthToSpace', (x, attrs, backend) => heapDepthToSpace(backend, x, attrs as unknown as { blockSize: number; dataFormat: string }));
   overrideFloatKernel('SplitV', (x, attrs, backend) => {
     const { numOrSizeSplits, axis } = attrs as unknown as { numOrSizeSplits: number | number[]; axis: number | number[] };
     const ax = tf.util.parseAxisParam(axis, x.shape)[0];
@@ -215,6 +216,35 @@ function registerCol2Im(): void {
 }
 
 /**
+ * DepthToSpace (NHWC) as runs of channels copied inside the heap: wasm's own kernel is a scalar loop over every
+ * element (19 ms for the [1, 29, 29, 512] phases of a sub-pixel convolution gradient, see
+ * layerOps/convGradients.ts). out[n, h·s + i, w·s + j, c] = x[n, h, w, (i·s + j)·C + c].
+ */
+export function heapDepthToSpace(backend: WasmBackend, x: tf.TensorInfo, { blockSize: s, dataFormat }: { blockSize: number; dataFormat: string }): tf.TensorInfo | null {
+  if (dataFormat !== 'NHWC') return null;
+  const [n, h, w, depth] = x.shape;
+  const c = depth / (s * s);
+  const out = backend.makeOutput([n, h * s, w * s, c], x.dtype);
+  const from = backend.typedArrayFromHeap(x);
+  const to = backend.typedArrayFromHeap(out);
+  let src = 0;
+  for (let b = 0; b < n; b++) {
+    for (let y = 0; y < h; y++) {
+      for (let xx = 0; xx < w; xx++) {
+        for (let i = 0; i < s; i++) {
+          for (let j = 0; j < s; j++, src += c) {
+            const dst = (((b * h + y) * s + i) * w * s + xx * s + j) * c;
+            if (c >= 32) to.set(from.subarray(src, src + c), dst);
+            else for (let e = 0; e < c; e++) to[dst + e] = from[src + e];
+          }
+        }
+      }
+    }
+  }
+  return out;
+}
+
+/**
  * Identity (tf.clone, and every tensor a custom gradient saves: tfjs keeps a clone of each) shares its input's
  * memory, as wasm's own Reshape and the cpu backend's Identity do, instead of copying it: tensors are never
  * written in place. A MobileNetV2 saliency made 68 copies of activations (2.6 ms, and as many megabytes of
@@ -227,8 +257,8 @@ function registerSharedIdentity(): void {
   });
 }
 
-/** Replaces wasm's kernel `name` (input x) by `run`, keeping the original for strings. */
-function overrideFloatKernel(name: string, run: (x: tf.TensorInfo, attrs: tf.NamedAttrMap, backend: WasmBackend) => tf.TensorInfo | tf.TensorInfo[]): void {
+/** Replaces wasm's kernel `name` (input x) by `run`, keeping the original for strings and where `run` gives null. */
+function overrideFloatKernel(name: string, run: (x: tf.TensorInfo, attrs: tf.NamedAttrMap, backend: WasmBackend) => tf.TensorInfo | tf.TensorInfo[] | null): void {
   const original = tf.getKernel(name, 'wasm');
   if (!original) return;
   tf.unregisterKernel(name, 'wasm');
@@ -237,7 +267,7 @@ function overrideFloatKernel(name: string, run: (x: tf.TensorInfo, attrs: tf.Nam
     backendName: 'wasm',
     kernelFunc: (args) => {
       const x = args.inputs.x as tf.TensorInfo;
-      return x.dtype === 'string' ? original.kernelFunc(args) : run(x, args.attrs ?? {}, args.backend as unknown as WasmBackend);
+      return (x.dtype === 'string' ? null : run(x, args.attrs ?? {}, args.backend as unknown as WasmBackend)) ?? original.kernelFunc(args);
     },
   });
 }

@@ -71,6 +71,16 @@ const CASES: { spec: LayerSpec; input: [number, number, number] }[] = [
   { spec: { kind: 'conv', kernel: [3, 3], strides: 2, padding: 'valid' }, input: [8, 7, 5] },
   { spec: { kind: 'conv', kernel: [5, 5], strides: 3, padding: 'same' }, input: [10, 11, 6] },
   { spec: { kind: 'conv', kernel: [1, 7], strides: 1, padding: 'same' }, input: [6, 9, 8] },
+  // Strided k×k convolutions of more than 4 channels take the sub-pixel form: padding before of 1 and 2,
+  // an even kernel, a kernel smaller than its stride (phases without taps).
+  { spec: { kind: 'conv', kernel: [3, 3], strides: 2, padding: 'same' }, input: [9, 9, 6] },
+  { spec: { kind: 'conv', kernel: [4, 4], strides: 2, padding: 'same' }, input: [8, 10, 5] },
+  { spec: { kind: 'conv', kernel: [3, 3], strides: 2, padding: 'valid' }, input: [9, 8, 7] },
+  { spec: { kind: 'conv', kernel: [2, 2], strides: 3, padding: 'same' }, input: [10, 8, 6] },
+  // Strided 1×1 convolutions (ResNet shortcuts): the product at the output's positions, spread.
+  { spec: { kind: 'conv', kernel: [1, 1], strides: 2, padding: 'same' }, input: [9, 7, 6] },
+  { spec: { kind: 'conv', kernel: [1, 1], strides: 3, padding: 'valid' }, input: [10, 8, 5] },
+  { spec: { kind: 'conv', kernel: [1, 1], strides: 2, padding: 'valid' }, input: [8, 8, 8] },
   { spec: { kind: 'conv', kernel: [3, 3], strides: 1, padding: 'same', dilation: 2 }, input: [9, 8, 3] },
   { spec: { kind: 'conv', kernel: [3, 3], strides: 1, padding: 'valid', dilation: 2 }, input: [9, 8, 2] },
   { spec: { kind: 'depthwise', kernel: [3, 3], strides: 1, padding: 'same' }, input: [7, 6, 4] },

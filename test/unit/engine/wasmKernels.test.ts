@@ -1,4 +1,4 @@
-// The engine's Slice, SplitV, GatherV2 and Identity kernels for wasm (see src/engine/wasmKernels.ts): Slice, SplitV and GatherV2 copy inside the heap,
+// The engine's Slice, SplitV, GatherV2, DepthToSpace and Identity kernels for wasm (see src/engine/wasmKernels.ts): Slice, SplitV, GatherV2 and DepthToSpace copy inside the heap,
 // against a plain loop over the indices, on every rank the engine uses and on empty, whole and one-element
 // slices; and int32 data, which the shape arithmetic of ONNX graphs slices.
 import { strict as assert } from 'node:assert';
@@ -139,6 +139,29 @@ describe('wasm Slice and SplitV kernels', function () {
     const idx = tf.tensor1d([0, 4], 'int32');
     assert.throws(() => tf.gather(x, idx).dataSync());
     tf.dispose([x, idx]);
+  });
+
+  it('depthToSpace equals a plain loop: block sizes 2 and 3, few and many channels, batches', () => {
+    const rng = makeRng(10);
+    for (const [n, h, w, c, s] of [[1, 3, 4, 2, 2], [2, 2, 3, 5, 3], [1, 4, 4, 40, 2], [3, 2, 2, 33, 2], [1, 1, 1, 1, 2]]) {
+      const values = Float32Array.from({ length: n * h * w * c * s * s }, () => rng() * 2 - 1);
+      const x = tf.tensor4d(values, [n, h, w, c * s * s]);
+      const got = tf.depthToSpace(x, s);
+      const want = new Float32Array(values.length);
+      for (let b = 0; b < n; b++) {
+        for (let y = 0; y < h * s; y++) {
+          for (let xx = 0; xx < w * s; xx++) {
+            for (let ch = 0; ch < c; ch++) {
+              const from = ((b * h + Math.floor(y / s)) * w + Math.floor(xx / s)) * c * s * s + ((y % s) * s + (xx % s)) * c + ch;
+              want[((b * h * s + y) * w * s + xx) * c + ch] = values[from];
+            }
+          }
+        }
+      }
+      assert.deepEqual(got.shape, [n, h * s, w * s, c]);
+      assert.deepEqual(Array.from(got.dataSync()), Array.from(want), `[${n}, ${h}, ${w}, ${c}] block ${s}`);
+      tf.dispose([x, got]);
+    }
   });
 
   it('keeps no tensors', () => {

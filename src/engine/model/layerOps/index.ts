@@ -17,7 +17,8 @@ import { applyPoolLayer } from './pool';
 
 export { activationName } from './activation';
 export { customGrad, recordingGradient, setFastGradients, type OpContext } from './common';
-export { fuseEpilogues, prepareConvGradients } from './conv';
+export { fuseEpilogues } from './conv';
+export { prepareConvGradients } from './convGradients';
 export { applyConvBatchNorm, foldableActivation, foldableIntoBatchNorm, foldBatchNorms, prepareFoldedGradients } from './normalization';
 
 /** Computes the node's outputs, or returns null when the layer should run its own call(). */

@@ -3,7 +3,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { GraphNode } from '../graph';
 import { activationName } from './activation';
 import { convPadding, fastGradients, fastGradModeSetting, layerConfig, pair, read, type L, type OpContext } from './common';
-import { conv2dFastGrad, depthwiseFastGrad, fuseEpilogues, gradientKernel, plainEpilogue, type Epilogue } from './conv';
+import { gradientKernel } from './convGradients';
+import { conv2dFastGrad, depthwiseFastGrad, fuseEpilogues, plainEpilogue, type Epilogue } from './conv';
 
 /** Inference-mode batch norm as one scale and shift per channel (gamma = 1 when scale: false), kept per node. */
 export function batchNormScaleShift(node: GraphNode, ctx: OpContext): tf.Tensor[] {
@@ -91,7 +92,8 @@ function foldedWeights(conv: GraphNode, bn: GraphNode, ctx: OpContext): { key: n
 /** Makes a folded pair's weights and their flipped kernel (the network's first gradient does this for every pair). */
 export function prepareFoldedGradients(conv: GraphNode, bn: GraphNode, ctx: OpContext): void {
   const { key, kernel } = foldedWeights(conv, bn, ctx);
-  if (fastGradients('conv', true)) gradientKernel(key, 2, kernel, conv.className === 'DepthwiseConv2D', ctx);
+  const cfg: L = layerConfig(conv.layer as unknown as L);
+  if (fastGradients('conv', true)) gradientKernel(key, 2, kernel, conv.className === 'DepthwiseConv2D', pair(cfg.strides, 1), pair(cfg.dilationRate, 1), ctx);
 }
 
 /**
