@@ -80,6 +80,10 @@ function registerHeapCopyKernels(): void {
     const [b, s] = tf.slice_util.parseSliceParams(x as tf.Tensor, begin, size);
     return heapSlice(backend, x, b, s);
   });
+  overrideFloatKernel('PadV2', (x, attrs, backend) => {
+    const { paddings, constantValue } = attrs as unknown as { paddings: [number, number][]; constantValue: number };
+    return heapPad(backend, x, paddings, constantValue);
+  });
   overrideFloatKernel('DepthToSpace', (x, attrs, backend) => heapDepthToSpace(backend, x, attrs as unknown as { blockSize: number; dataFormat: string }));
   overrideFloatKernel('SplitV', (x, attrs, backend) => {
     const { numOrSizeSplits, axis } = attrs as unknown as { numOrSizeSplits: number | number[]; axis: number | number[] };
@@ -213,6 +217,50 @@ function registerCol2Im(): void {
       return out;
     },
   });
+}
+
+/**
+ * x padded with `value` (PadV2), copied inside the heap one contiguous run at a time: the axes after the last
+ * padded one are whole in both, so each step of the outer axes is one run. Used where the last axis is short
+ * (an image's 3 channels): wasm's own PadV2 took 1.6 ms to pad a [1, 224, 224, 3] image by one row and column,
+ * this 0.16 ms; with many channels wasm's is the faster (0.17 against 0.59 ms for [1, 112, 112, 96], most of
+ * it this one's fill of the output) and stays. `force` uses this one whatever the shape (tests).
+ */
+export function heapPad(backend: WasmBackend, x: tf.TensorInfo, paddings: [number, number][], value: number, force = false): tf.TensorInfo | null {
+  const rank = x.shape.length;
+  if (rank === 0 || paddings.length !== rank || paddings.some(([a, b]) => a < 0 || b < 0)) return null;
+  if (!force && x.shape[rank - 1] >= 16) return null;
+  const outShape = x.shape.map((d, a) => d + paddings[a][0] + paddings[a][1]);
+  const out = backend.makeOutput(outShape, x.dtype);
+  const total = x.shape.reduce((a, n) => a * n, 1);
+  // Views taken after makeOutput: an allocation may grow the heap.
+  const from = backend.typedArrayFromHeap(x);
+  const to = backend.typedArrayFromHeap(out);
+  to.fill(value);
+  if (total === 0) return out;
+  const outStrides = new Array<number>(rank);
+  for (let a = rank - 1, st = 1; a >= 0; a--) {
+    outStrides[a] = st;
+    st *= outShape[a];
+  }
+  // The last padded axis: runs are its whole input extent times the axes after it.
+  let cut = rank - 1;
+  while (cut > 0 && paddings[cut][0] === 0 && paddings[cut][1] === 0) cut--;
+  const run = x.shape.slice(cut).reduce((a, n) => a * n, 1);
+  const index = new Array<number>(cut).fill(0);
+  let base = 0;
+  for (let a = 0; a < rank; a++) base += paddings[a][0] * outStrides[a];
+  for (let src = 0; src < total; src += run) {
+    let dst = base;
+    for (let a = 0; a < cut; a++) dst += index[a] * outStrides[a];
+    if (run >= 32) to.set(from.subarray(src, src + run), dst);
+    else for (let i = 0; i < run; i++) to[dst + i] = from[src + i];
+    for (let a = cut - 1; a >= 0; a--) {
+      if (++index[a] < x.shape[a]) break;
+      index[a] = 0;
+    }
+  }
+  return out;
 }
 
 /**

@@ -1,4 +1,4 @@
-// The engine's Slice, SplitV, GatherV2, DepthToSpace and Identity kernels for wasm (see src/engine/wasmKernels.ts): Slice, SplitV, GatherV2 and DepthToSpace copy inside the heap,
+// The engine's Slice, SplitV, GatherV2, PadV2, DepthToSpace and Identity kernels for wasm (see src/engine/wasmKernels.ts): all but Identity copy inside the heap,
 // against a plain loop over the indices, on every rank the engine uses and on empty, whole and one-element
 // slices; and int32 data, which the shape arithmetic of ONNX graphs slices.
 import { strict as assert } from 'node:assert';
@@ -139,6 +139,37 @@ describe('wasm Slice and SplitV kernels', function () {
     const idx = tf.tensor1d([0, 4], 'int32');
     assert.throws(() => tf.gather(x, idx).dataSync());
     tf.dispose([x, idx]);
+  });
+
+  it('a pad equals a plain loop: 200 random shapes ranks 1–6, pads of 0 to 3 on each side, any value, int32 data', () => {
+    const rng = makeRng(11);
+    const int = (n: number) => Math.floor(rng() * n);
+    for (let t = 0; t < 200; t++) {
+      const rank = 1 + (t % 6);
+      const shape = Array.from({ length: rank }, () => int(rank > 4 ? 3 : 5) + (t % 17 === 0 ? 0 : 1));
+      const pads = shape.map(() => [int(4), int(4)] as [number, number]);
+      if (t % 3 === 0) pads[rank - 1] = [0, 0]; // runs longer than one element
+      const dtype = t % 7 === 0 ? 'int32' : 'float32';
+      const value = t % 5 === 0 ? -Infinity : dtype === 'int32' ? 7 : rng();
+      const values = Array.from({ length: shape.reduce((a, n) => a * n, 1) }, (_, i) => (dtype === 'int32' ? i - 30 : rng() * 2 - 1));
+      const x = tf.tensor(values, shape, dtype);
+      const got = tf.pad(x, pads, dtype === 'int32' ? 7 : value);
+      const outShape = shape.map((d, a) => d + pads[a][0] + pads[a][1]);
+      const want: number[] = [];
+      const idx = new Array(rank).fill(0);
+      for (let k = 0; k < outShape.reduce((a, n) => a * n, 1); k++) {
+        const inner = idx.map((v, a) => v - pads[a][0]);
+        if (inner.every((v, a) => v >= 0 && v < shape[a])) want.push(values[inner.reduce((f, v, a) => f * shape[a] + v, 0)]);
+        else want.push(dtype === 'int32' ? 7 : value);
+        for (let a = rank - 1; a >= 0; a--) {
+          if (++idx[a] < outShape[a]) break;
+          idx[a] = 0;
+        }
+      }
+      assert.deepEqual(got.shape, outShape);
+      assert.deepEqual(Array.from(got.dataSync()), dtype === 'int32' ? want : Array.from(Float32Array.from(want)), `shape ${shape} pads ${JSON.stringify(pads)}`);
+      tf.dispose([x, got]);
+    }
   });
 
   it('depthToSpace equals a plain loop: block sizes 2 and 3, few and many channels, batches', () => {

@@ -203,9 +203,12 @@ function subPixelGradient(g: tf.Tensor4D, sub: tf.Tensor4D, s: number, [kh, kw]:
   const phases = tf.conv2d(g, sub, 1, [[0, 0], [mh - 1, mh - 1], [mw - 1, mw - 1], [0, 0]]);
   const whole = tf.depthToSpace(phases, s);
   const [, zh, zw] = whole.shape;
-  // Rows past the input's last row are the gradient of padding: dropped. There are always enough rows.
-  if (padTop + H > zh || padLeft + W > zw) throw new Error(`internal: sub-pixel gradient of [${zh}, ${zw}] for an input of [${H}, ${W}] padded ${padTop}, ${padLeft}`);
-  return tf.slice(whole, [0, padTop, padLeft, 0], [n, H, W, cin]);
+  // Rows past the input's last row are the gradient of padding: dropped. Rows no window reads (the last rows
+  // of a 'valid' convolution whose stride passes over them) get no gradient: zeros.
+  const h = Math.min(H, zh - padTop);
+  const w = Math.min(W, zw - padLeft);
+  const cut = tf.slice(whole, [0, padTop, padLeft, 0], [n, h, w, cin]);
+  return h === H && w === W ? cut : tf.pad(cut, [[0, 0], [0, H - h], [0, W - w], [0, 0]]);
 }
 
 /**
