@@ -36,7 +36,10 @@ export const occlusion = defineMethod('occlusion', {
     const count = new Uint32Array(H * W);
     const regions = occlusionRegions(ctx, patch, positions);
     try {
-      inBatches(ctx, positions.length, forwardBatchSize(ctx), (start, n) => {
+      // A copy through the runner holds its patch's rectangles until the layers that see the whole map: a
+      // fraction of a plain pass's memory, so 4× the batch (at most 32; MobileNetV2 24: 6% faster than 6).
+      const batch = regions && !(ctx.options.batchSize > 0) ? Math.min(32, 4 * forwardBatchSize(ctx)) : forwardBatchSize(ctx);
+      inBatches(ctx, positions.length, batch, (start, n) => {
         const at = positions.slice(start, start + n);
         const logits = regions
           ? regions.logits(base as tf.Tensor4D, at.map(([y]) => y), at.map(([, x]) => x), patch, patch)
