@@ -121,15 +121,18 @@ function outputShapeOf(layer: AnyLayer): (number | null)[] {
   return s as (number | null)[];
 }
 
-/** Every node the given nodes depend on, including themselves. */
-export function ancestorsOf(graph: ModelGraph, targets: number[]): Set<number> {
+/**
+ * Every node the given nodes depend on, including themselves; `follow(i, r)` (default: always) says whether
+ * node i's input r is walked back to its producer.
+ */
+export function ancestorsOf(graph: ModelGraph, targets: number[], follow: (node: number, input: ValueRef) => boolean = () => true): Set<number> {
   const seen = new Set<number>();
   const stack = [...targets];
   while (stack.length) {
     const i = stack.pop()!;
     if (i < 0 || seen.has(i)) continue;
     seen.add(i);
-    for (const r of graph.nodes[i].inputs) stack.push(r.producer);
+    for (const r of graph.nodes[i].inputs) if (follow(i, r)) stack.push(r.producer);
   }
   return seen;
 }

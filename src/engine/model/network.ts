@@ -172,16 +172,7 @@ export class Network {
    */
   private neededAround(targets: number[], replace: Map<number, tf.Tensor>, cache?: Map<number, tf.Tensor>): Set<number> {
     const downstream = this.downstreamOf([...replace.keys()]);
-    const seen = new Set<number>();
-    const stack = [...targets];
-    while (stack.length) {
-      const i = stack.pop()!;
-      if (i < 0 || seen.has(i)) continue;
-      seen.add(i);
-      if (replace.has(i)) continue;
-      for (const r of this.graph.nodes[i].inputs) if (!(cache?.has(r.id) && !downstream.has(r.producer))) stack.push(r.producer);
-    }
-    return seen;
+    return ancestorsOf(this.graph, targets, (i, r) => !replace.has(i) && !(cache?.has(r.id) && !downstream.has(r.producer)));
   }
 
   /** The nodes that depend on any of `nodes`, themselves included. */
