@@ -110,8 +110,15 @@ export function resolveInside(dir: string, rel: unknown, modelFile: string): str
   return real;
 }
 
+/** The most any one dimension of a weight may be (an embedding of 16 M rows); more is a damaged manifest. */
+const MAX_WEIGHT_DIM = 2 ** 24;
+
 function checkShape(modelFile: string, name: string, shape: unknown): number {
   if (!Array.isArray(shape) || shape.some((d) => !Number.isInteger(d) || d < 0)) throw fileError(modelFile, `weight '${name}' has an invalid shape ${JSON.stringify(shape)}`);
+  // A zero elsewhere in the shape makes the size 0, so the byte count passes: a kernel of [1, 0, 3, 2³¹ − 1]
+  // then reached wasm as a convolution with 2³¹ − 1 output channels ("memory access out of bounds").
+  const big = (shape as number[]).find((d) => d > MAX_WEIGHT_DIM);
+  if (big !== undefined) throw fileError(modelFile, `weight '${name}' has a dimension of ${big} in its shape ${JSON.stringify(shape)}, over the ${MAX_WEIGHT_DIM} any layer uses: the weights manifest is damaged`);
   return (shape as number[]).reduce((a, b) => a * b, 1);
 }
 
