@@ -544,17 +544,24 @@ async function dreamChecks(page: Page, image: string, shot: (n: string) => Promi
     const toast = page.locator('.notification-toast', { hasText: 'CNN Lens: Deep Dream' }).first();
     await toast.waitFor({ timeout: 10_000 });
     // Both are fed by the same progress messages: read the panel, then the notification, a few times while it runs.
-    // The notification is read second, so it may be ahead of the panel, never behind by more than one step
-    // (VS Code passes a notification's updates on at most every 100 ms).
+    // The notification is read second, so it may be ahead of the panel; VS Code passes a notification's updates on
+    // at most every 100 ms and its renderer may be slower still on a loaded machine, so the notification is given
+    // up to 3 s to reach the step the panel showed (within one) before it counts as lagging.
     const line = /Step (\d+) of (\d+)(?: · octave (\d+) of (\d+))?/;
+    const toastLine = async () => ((await toast.locator('.notification-list-item-message').first().textContent().catch(() => '')) ?? '').replace(/\u00a0/g, ' ');
     const pairs: string[] = [];
     let same = 0;
     let problem = '';
     for (let i = 0; i < 4 && !problem; i++) {
       const panelText = (await fr.textContent('#status')) ?? '';
-      const toastText = ((await toast.locator('.notification-list-item-message').first().textContent().catch(() => '')) ?? '').replace(/\u00a0/g, ' ');
-      if (/^(Cancelled|Done)/.test(panelText) || !toastText) break;
       const a = line.exec(panelText);
+      let toastText = await toastLine();
+      for (const until = Date.now() + 3_000; a && Date.now() < until; await sleep(100)) {
+        const seen = line.exec(toastText);
+        if (!toastText || (seen && Number(seen[1]) >= Number(a[1]) - 1)) break;
+        toastText = await toastLine();
+      }
+      if (/^(Cancelled|Done)/.test(panelText) || !toastText) break;
       const b = line.exec(toastText);
       pairs.push(`${a?.[0] ?? panelText} | ${b?.[0] ?? toastText}`);
       if (!a || !b) problem = `no step line in the panel ("${panelText}") or the notification ("${toastText}")`;
