@@ -6,7 +6,7 @@ import * as ort from 'onnxruntime-node';
 import { initBackend } from '../../../src/engine/backend';
 import { explain } from '../../../src/engine/explain';
 import { loadAnyModel } from '../../../src/engine/model/loadModel';
-import { stepGeometry } from '../../../src/engine/model/regionRun';
+import { stepGeometry } from '../../../src/engine/model/regionGeometry';
 import { maxAbs, maxAbsDiff } from '../helpers';
 import { seededInput } from './ortCompare';
 import { weights, writeModel, type GraphSpec } from './onnxWriter';

@@ -1,6 +1,6 @@
 // What an operator's converter sees: its node, attributes and inputs, and the ways to produce outputs
 // (a Keras layer, an OnnxLayer, a folded constant or an alias of an input).
-import type { LayerRegionRule } from '../regionRun';
+import type { LayerRegionRule } from '../regionGeometry';
 import type * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import type { LayerKind } from '../../../shared/protocol';

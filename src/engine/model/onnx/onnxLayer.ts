@@ -5,7 +5,7 @@ import type * as tf from '@tensorflow/tfjs-core';
 import type { serialization } from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import type { LayerKind } from '../../../shared/protocol';
-import type { LayerRegionRule } from '../regionRun';
+import type { LayerRegionRule } from '../regionGeometry';
 import { givenWeights } from './givenWeights';
 
 export type OpFn = (inputs: tf.Tensor[], consts: tf.Tensor[]) => tf.Tensor[];
