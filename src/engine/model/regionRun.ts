@@ -13,8 +13,8 @@
 // (0, or −∞ for max pooling) outside the map; all of it one gather from [baseline; pad row; changed
 // values]. The layer then runs with 'valid' padding on the window (OpContext.windowed). Layers whose
 // geometry is not known here (anything but convolutions, pooling with a known window, zero padding,
-// cropping and per-position layers) get whole maps and run as in a plain pass. The logits are exactly a
-// plain pass's, up to float rounding of the same sums.
+// cropping and per-position layers) get whole maps and run as in a plain pass (the rules and the rectangles:
+// ./regionGeometry.ts). The logits are exactly a plain pass's, up to float rounding of the same sums.
 import * as tf from '@tensorflow/tfjs-core';
 import type { ValueRef } from './graph';
 import type { OpContext } from './layerOps/common';
