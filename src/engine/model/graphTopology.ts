@@ -14,6 +14,21 @@ const isDtype = (v: unknown) => typeof v === 'string' || (typeof v === 'number' 
 /** Largest size of one axis a graph attribute may declare (the wasm kernels index with 32-bit integers). */
 const MAX_DIM = 2 ** 31 - 1;
 
+/**
+ * Ops that tfjs-converter runs only asynchronously (its control, dynamic and hash-table executors: control flow,
+ * tensor arrays and lists, non-max suppression, Where, lookup tables). CNN Lens runs graph models with the
+ * synchronous execute(), where such an op throws "returned a promise. Please use model.executeAsync()" and leaves
+ * its promise running: found by fuzzing, an 'If' whose function was missing then threw inside that promise and
+ * killed the process a case later.
+ */
+const ASYNC_OPS = new Set([
+  'If', 'StatelessIf', 'While', 'StatelessWhile', 'LoopCond', 'Switch', 'Merge', 'Enter', 'Exit', 'NextIteration',
+  'TensorArrayV3', 'TensorArrayWriteV3', 'TensorArrayReadV3', 'TensorArrayGatherV3', 'TensorArrayScatterV3', 'TensorArrayConcatV3', 'TensorArraySplitV3', 'TensorArraySizeV3', 'TensorArrayCloseV3',
+  'EmptyTensorList', 'TensorListScatter', 'TensorListScatterV2', 'TensorListGather', 'TensorListGetItem', 'TensorListSetItem', 'TensorListReserve', 'TensorListFromTensor', 'TensorListStack', 'TensorListSplit', 'TensorListConcat', 'TensorListConcatV2', 'TensorListPopBack', 'TensorListPushBack', 'TensorListLength', 'TensorListResize',
+  'NonMaxSuppressionV2', 'NonMaxSuppressionV3', 'NonMaxSuppressionV4', 'NonMaxSuppressionV5', 'Where', 'ListDiff',
+  'HashTable', 'HashTableV2', 'LookupTableImport', 'LookupTableImportV2', 'LookupTableFind', 'LookupTableFindV2', 'LookupTableSize', 'LookupTableSizeV2', 'InitializeTable', 'InitializeTableV2',
+]);
+
 /** A TensorShapeProto: {dim: [{size}], unknownRank}, sizes whole numbers (-1: unknown). */
 function shapeProblem(shape: unknown): string | null {
   if (!isObj(shape)) return 'is not a shape';
@@ -90,6 +105,10 @@ export function validateGraphTopology(file: string, topology: any): void {
       if (problem) throw fileError(file, `graph node '${shownName(n.name)}' (${shownName(n.op)}): attribute '${shownName(key)}' ${problem}`);
     }
   });
+  const asyncNode = nodes.find((n: any) => ASYNC_OPS.has(n.op));
+  if (asyncNode) {
+    throw fileError(file, `graph node '${shownName(asyncNode.name)}' uses op '${asyncNode.op}' (control flow, a dynamic shape or a lookup table), which TensorFlow.js runs only asynchronously; CNN Lens runs classifiers whose graphs have none: export the model without it`);
+  }
   // tfjs-converter reads versions.producer and walks library.function unchecked (found by fuzzing: "Cannot read
   // properties of undefined (reading 'producer')").
   if (topology.versions !== undefined && !isObj(topology.versions)) throw fileError(file, 'graph model has a "versions" field that is not an object');
@@ -105,14 +124,13 @@ export function validateGraphTopology(file: string, topology: any): void {
   // Inputs name nodes of the graph ("name", "name:1" for a second output, "^name" for a control input), and the
   // graph is acyclic. Found by fuzzing: a node fed from a later one made tfjs-converter dispose tensors it still
   // needed, and the next prediction failed with "Cannot read properties of undefined (reading 'backend')".
-  // Graphs with loops (tf.while_loop: NextIteration nodes) are cyclic by design and are left to tfjs.
+  // (Graphs with loops, tf.while_loop's NextIteration nodes, are cyclic by design: refused above as control flow.)
   const deps = new Map<string, string[]>();
   for (const n of nodes) deps.set(n.name, (n.input ?? []).map((x: string) => x.replace(/^\^/, '').replace(/:\d+$/, '')));
   for (const [name, ins] of deps) {
     const missing = ins.find((x) => !deps.has(x));
     if (missing !== undefined) throw fileError(file, `graph node '${name}' takes input from '${missing}', which is not a node of the graph`);
   }
-  if (nodes.some((n: any) => n.op === 'NextIteration')) return;
   const state = new Map<string, 1 | 2>(); // 1 = on the current path, 2 = done
   for (const start of deps.keys()) {
     if (state.has(start)) continue;
