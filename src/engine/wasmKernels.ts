@@ -1,6 +1,7 @@
 // Kernels the engine registers for the wasm backend: proxies for the gradient kernels wasm lacks, and
 // Slice / SplitV / GatherV2 that copy inside the wasm heap.
 import * as tf from '@tensorflow/tfjs-core';
+import { registerSimdKernels } from './simd/simdKernels';
 
 /** The wasm backend's view of its heap (the parts these kernels use). */
 interface WasmBackend {
@@ -18,6 +19,7 @@ export function registerWasmKernels(): void {
   registered = true;
   registerFallbackKernels();
   registerCol2Im();
+  registerSimdKernels();
   // $CNN_LENS_HEAP_SLICE=off keeps tfjs's own Slice and SplitV, $CNN_LENS_SHARED_IDENTITY=off its Identity
   // (for A/B runs of the bench).
   if (process.env.CNN_LENS_HEAP_SLICE !== 'off') {

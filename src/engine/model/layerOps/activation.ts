@@ -1,6 +1,7 @@
 // ReLU-family activations: guided backpropagation's ReLU, and ReLU/ReLU6 with gradients from the saved output.
 import * as tf from '@tensorflow/tfjs-core';
 import type { GraphNode } from '../graph';
+import { hasSimdKernels, maskGradient } from '../../simd/simdKernels';
 import { customGrad, fastGradients, type L, type OpContext } from './common';
 
 /** ReLU whose gradient, in guided mode, is dy·[x>0]·[dy>0] (Springenberg et al. 2014) = ReLU(dy)·[y>0]. */
@@ -9,7 +10,7 @@ export const guidedRelu = customGrad(((x: tf.Tensor, save: tf.GradSaveFunc) => {
   save([y]);
   return {
     value: y,
-    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.mul(tf.relu(dy), tf.step(saved[0])),
+    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => reluFamilyGradient(dy, saved[0], 'relu', true),
   };
   // customGrad's typing wants (...inputs, save) in one union; the call shape is (x, save).
 }) as any) as (x: tf.Tensor) => tf.Tensor;
@@ -17,6 +18,19 @@ export const guidedRelu = customGrad(((x: tf.Tensor, save: tf.GradSaveFunc) => {
 /** [0 < y < 6] for y = ReLU6(x), from float ops (wasm's comparisons and logical ops are slow loops). */
 export function inside06(y: tf.Tensor): tf.Tensor {
   return tf.step(tf.mul(y, tf.sub(6, y)));
+}
+
+/**
+ * dy through ReLU or ReLU6 from the output y: dy·[y > 0] or dy·[0 < y < 6]; guided, ReLU(dy) there. On wasm
+ * one SIMD pass (simd/kernels.wat) instead of two to four ops (6 ms and 105 kernels of a MobileNetV2
+ * saliency map); elsewhere float ops. Where y is NaN the SIMD pass gives 0 and the ops NaN.
+ */
+export function reluFamilyGradient(dy: tf.Tensor, y: tf.Tensor, kind: 'relu' | 'relu6', guided: boolean): tf.Tensor {
+  if (hasSimdKernels() && dy.dtype === 'float32' && y.dtype === 'float32' && tf.util.arraysEqual(dy.shape, y.shape)) {
+    return maskGradient(dy, y, 0, kind === 'relu' ? NaN : 6, guided);
+  }
+  const mask = kind === 'relu' ? tf.step(y) : inside06(y);
+  return tf.mul(guided ? tf.relu(dy) : dy, mask);
 }
 
 /** ReLU (and ReLU6) with the deconvnet rule: the gradient passed back is ReLU(dy), whatever the input's sign. */
@@ -29,7 +43,7 @@ export const guidedRelu6 = customGrad(((x: tf.Tensor, save: tf.GradSaveFunc) => 
   save([y]);
   return {
     value: y,
-    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.mul(tf.relu(dy), inside06(saved[0])),
+    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => reluFamilyGradient(dy, saved[0], 'relu6', true),
   };
 }) as any) as (x: tf.Tensor) => tf.Tensor;
 
@@ -42,13 +56,13 @@ export const guidedRelu6 = customGrad(((x: tf.Tensor, save: tf.GradSaveFunc) => 
 export const fastRelu = customGrad(((x: tf.Tensor, save: tf.GradSaveFunc) => {
   const y = tf.relu(x);
   save([y]);
-  return { value: y, gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.mul(dy, tf.step(saved[0])) };
+  return { value: y, gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => reluFamilyGradient(dy, saved[0], 'relu', false) };
 }) as any) as (x: tf.Tensor) => tf.Tensor;
 
 export const fastRelu6 = customGrad(((x: tf.Tensor, save: tf.GradSaveFunc) => {
   const y = tf.clipByValue(x, 0, 6);
   save([y]);
-  return { value: y, gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.mul(dy, inside06(saved[0])) };
+  return { value: y, gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => reluFamilyGradient(dy, saved[0], 'relu6', false) };
 }) as any) as (x: tf.Tensor) => tf.Tensor;
 
 function relu(x: tf.Tensor, ctx: OpContext): tf.Tensor {

@@ -2,7 +2,7 @@
 // and input gradients that run on forward kernels (./convGradients.ts).
 import * as tf from '@tensorflow/tfjs-core';
 import type { GraphNode } from '../graph';
-import { activationName, applyActivation, deconvRelu, deconvRelu6, guidedRelu, guidedRelu6, inside06 } from './activation';
+import { activationName, applyActivation, deconvRelu, deconvRelu6, guidedRelu, guidedRelu6, reluFamilyGradient } from './activation';
 import { convKind, convPadding, customGrad, fastGradients, channelsLast, pair, read, recording, type L, type OpContext } from './common';
 import { conv2dInputGradient, flippedKernel } from './convGradients';
 import { spreadForTranspose, transposePlan } from './transposedConv';
@@ -23,8 +23,7 @@ export interface Epilogue {
 export function epilogueGrad(dy: tf.Tensor, y: tf.Tensor, e: Epilogue): tf.Tensor {
   if (e.activation === 'linear') return dy;
   if (e.deconv) return tf.relu(dy);
-  const mask = e.activation === 'relu' ? tf.step(y) : inside06(y);
-  return tf.mul(e.guided ? tf.relu(dy) : dy, mask);
+  return reluFamilyGradient(dy, y, e.activation, e.guided);
 }
 
 /** The same without the fast gradients: plain ops, each with tfjs's own gradient (or fused when nothing is recorded). */

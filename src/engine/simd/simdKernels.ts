@@ -1,0 +1,84 @@
+// SIMD kernels of our own for the wasm backend: kernels.wat, instantiated on tfjs-backend-wasm's own memory so
+// that they read and write its tensors in place. Registered as tfjs kernels for 'wasm' only; callers ask
+// hasSimdKernels() and otherwise compose tfjs ops. $CNN_LENS_SIMD=off leaves them out (A/B runs of the bench).
+import * as tf from '@tensorflow/tfjs-core';
+import { PLAIN_MEMORY_MODULE, SHARED_MEMORY_MODULE } from './kernelsWasm.generated';
+
+interface Exports {
+  mask(dy: number, y: number, out: number, n: number, lo: number, hi: number, guided: number): void;
+}
+
+/** The parts of tfjs-backend-wasm's backend these kernels use. */
+interface WasmBackendInternals {
+  wasm: { wasmMemory?: WebAssembly.Memory; asm?: { memory?: WebAssembly.Memory } };
+  dataIdMap: { get(id: tf.DataId): { memoryOffset: number } | undefined };
+  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
+}
+
+const instances = new WeakMap<WebAssembly.Memory, Exports | null>();
+
+/** The module instantiated on the backend's memory (shared in the threaded build), or null when that fails. */
+function kernelsFor(backend: WasmBackendInternals): Exports | null {
+  const memory = backend.wasm.wasmMemory ?? backend.wasm.asm?.memory;
+  if (!(memory instanceof WebAssembly.Memory)) return null;
+  if (instances.has(memory)) return instances.get(memory) ?? null;
+  let exports: Exports | null = null;
+  try {
+    const shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
+    const bytes = Buffer.from(shared ? SHARED_MEMORY_MODULE : PLAIN_MEMORY_MODULE, 'base64');
+    exports = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } }).exports as unknown as Exports;
+  } catch {
+    exports = null;
+  }
+  instances.set(memory, exports);
+  return exports;
+}
+
+const MASK = 'CnnLensMaskGrad';
+let registered = false;
+
+/** Registers the kernels for the wasm backend (once; the backend must be registered). */
+export function registerSimdKernels(): void {
+  if (registered || process.env.CNN_LENS_SIMD === 'off') return;
+  registered = true;
+  tf.registerKernel({
+    kernelName: MASK,
+    backendName: 'wasm',
+    kernelFunc: ({ inputs, attrs, backend }) => {
+      const b = backend as unknown as WasmBackendInternals;
+      const dy = inputs.dy as tf.TensorInfo;
+      const y = inputs.y as tf.TensorInfo;
+      const { lo, hi, guided } = attrs as unknown as MaskAttrs;
+      const k = kernelsFor(b);
+      if (!k) throw new Error(`${MASK}: the SIMD module did not instantiate on the wasm backend's memory`);
+      const out = b.makeOutput(dy.shape, 'float32');
+      const n = tf.util.sizeFromShape(dy.shape);
+      // Offsets read after makeOutput: an allocation may move nothing, but it may grow the heap.
+      k.mask(b.dataIdMap.get(dy.dataId)!.memoryOffset, b.dataIdMap.get(y.dataId)!.memoryOffset, b.dataIdMap.get(out.dataId)!.memoryOffset, n, lo, hi, guided ? 1 : 0);
+      return out;
+    },
+  });
+}
+
+/** Whether the SIMD kernels run here: the wasm backend, registered, and the module instantiates on its memory. */
+export function hasSimdKernels(): boolean {
+  if (!registered || tf.getBackend() !== 'wasm') return false;
+  return kernelsFor(tf.backend() as unknown as WasmBackendInternals) !== null;
+}
+
+interface MaskAttrs {
+  lo: number;
+  hi: number;
+  guided: boolean;
+}
+
+/**
+ * dy where lo < y < hi, else 0, in one pass (guided: max(dy, 0) there). hi = NaN excludes nothing above.
+ * dy and y: float32 tensors of one shape. Call only where hasSimdKernels().
+ */
+export function maskGradient(dy: tf.Tensor, y: tf.Tensor, lo: number, hi: number, guided: boolean): tf.Tensor {
+  if (dy.dtype !== 'float32' || y.dtype !== 'float32' || !tf.util.arraysEqual(dy.shape, y.shape)) {
+    throw new Error(`${MASK}: dy ${dy.dtype} [${dy.shape}] and y ${y.dtype} [${y.shape}] must be float32 of one shape`);
+  }
+  return tf.engine().runKernel(MASK, { dy, y }, { lo, hi, guided } as unknown as tf.NamedAttrMap) as tf.Tensor;
+}

@@ -1,0 +1,108 @@
+// The engine's own SIMD kernels (src/engine/simd/kernels.wat): the committed bytes are the .wat compiled; the
+// ReLU/ReLU6 gradient mask against a plain loop written here, on both memories the module is built for
+// (shared: the threaded wasm build; plain: the single-threaded one), at every length modulo 4 and at
+// unaligned offsets, with values exactly at the clipping points; and as a tfjs kernel on the wasm backend
+// against the float ops it replaces.
+import { strict as assert } from 'node:assert';
+import { spawnSync } from 'node:child_process';
+import * as tf from '@tensorflow/tfjs-core';
+import { initBackend } from '../../../src/engine/backend';
+import { inside06 } from '../../../src/engine/model/layerOps/activation';
+import { makeRng } from '../../../src/engine/random';
+import { PLAIN_MEMORY_MODULE, SHARED_MEMORY_MODULE } from '../../../src/engine/simd/kernelsWasm.generated';
+import { hasSimdKernels, maskGradient } from '../../../src/engine/simd/simdKernels';
+
+type Mask = (dy: number, y: number, out: number, n: number, lo: number, hi: number, guided: number) => void;
+
+/** The rule, one element at a time. */
+function maskByLoop(dy: Float32Array, y: Float32Array, lo: number, hi: number, guided: boolean): Float32Array {
+  const out = new Float32Array(dy.length);
+  for (let i = 0; i < dy.length; i++) {
+    const inside = y[i] > lo && !(y[i] >= hi);
+    out[i] = inside ? (guided ? Math.max(dy[i], 0) : dy[i]) : 0;
+  }
+  return out;
+}
+
+/** Values that hit 0 and 6 exactly, just inside and outside them, and spread over both sides. */
+function activations(n: number, rng: () => number): Float32Array {
+  const special = [0, 6, -0, 1e-7, 6 - 1e-6, 6 + 1e-6, -1e-7, 3];
+  return Float32Array.from({ length: n }, (_, i) => (i % 3 === 0 ? special[Math.floor(rng() * special.length)] : rng() * 10 - 2));
+}
+
+describe('SIMD kernels (src/engine/simd)', function () {
+  this.timeout(60000);
+
+  it('the committed module is kernels.wat compiled (node scripts/build-simd.mjs --check)', () => {
+    const r = spawnSync(process.execPath, ['scripts/build-simd.mjs', '--check'], { encoding: 'utf8' });
+    assert.equal(r.status, 0, `${r.stdout}${r.stderr}`);
+  });
+
+  for (const [name, bytes, shared] of [['shared', SHARED_MEMORY_MODULE, true], ['plain', PLAIN_MEMORY_MODULE, false]] as const) {
+    it(`mask on a ${name} memory equals the plain loop: lengths 0–41 and 1000, unaligned offsets, ReLU and ReLU6, guided or not`, () => {
+      const memory = new WebAssembly.Memory({ initial: 4, maximum: 65536, shared } as WebAssembly.MemoryDescriptor);
+      const { mask } = new WebAssembly.Instance(new WebAssembly.Module(Buffer.from(bytes, 'base64')), { env: { memory } }).exports as unknown as { mask: Mask };
+      const rng = makeRng(11);
+      for (const n of [...Array.from({ length: 42 }, (_, i) => i), 1000]) {
+        for (const [lo, hi] of [[0, 6], [0, NaN]]) {
+          for (const guided of [false, true]) {
+            const dy = Float32Array.from({ length: n }, () => rng() * 2 - 1);
+            const y = activations(n, rng);
+            // Three arrays at offsets that are multiples of 4 bytes but not of 16.
+            const [pdy, py, pout] = [4, 4 + 4 * (n + 3), 4 + 8 * (n + 3) + 4];
+            const heap = new Float32Array(memory.buffer);
+            heap.set(dy, pdy / 4);
+            heap.set(y, py / 4);
+            heap.fill(123, pout / 4, pout / 4 + n + 4);
+            mask(pdy, py, pout, n, lo, hi, guided ? 1 : 0);
+            const got = new Float32Array(memory.buffer).slice(pout / 4, pout / 4 + n + 1);
+            assert.deepEqual(Array.from(got.subarray(0, n)), Array.from(maskByLoop(dy, y, lo, hi, guided)), `n ${n} hi ${hi} guided ${guided}`);
+            assert.equal(got[n], 123, `n ${n}: wrote past the end`);
+          }
+        }
+      }
+    });
+  }
+
+  describe('as a tfjs kernel on the wasm backend', () => {
+    before(async function () {
+      await initBackend((process.env.CNN_LENS_BACKEND as 'wasm' | 'cpu' | undefined) ?? 'auto');
+      if (!hasSimdKernels()) {
+        console.log(`      (skipped: the SIMD kernels run on the wasm backend only; this run uses ${tf.getBackend()})`);
+        this.skip();
+      }
+    });
+
+    it('equals the float ops it replaces: dy·[0 < y < 6], dy·[y > 0] and the guided ReLU(dy) forms; no tensor left', () => {
+      const rng = makeRng(12);
+      const before = tf.memory().numTensors;
+      for (const shape of [[1, 7, 5, 3], [2, 13, 11, 17], [1, 56, 56, 24]]) {
+        const n = shape.reduce((a, b) => a * b, 1);
+        const y = tf.tensor(activations(n, rng), shape);
+        const dy = tf.tensor(Float32Array.from({ length: n }, () => rng() * 2 - 1), shape);
+        for (const guided of [false, true]) {
+          const cases = tf.tidy(() => {
+            const g = guided ? tf.relu(dy) : dy;
+            return [[6, tf.mul(g, inside06(y))], [NaN, tf.mul(g, tf.step(y))]] as [number, tf.Tensor][];
+          });
+          for (const [hi, want] of cases) {
+            const got = maskGradient(dy, y, 0, hi, guided);
+            assert.deepEqual(got.shape, shape);
+            // −0 and +0 differ between a product and a masked copy: compare values.
+            const [a, b] = [got.dataSync(), want.dataSync()];
+            for (let i = 0; i < n; i++) assert.ok(a[i] === b[i], `shape ${shape} hi ${hi} guided ${guided}: [${i}] ${a[i]} vs ${b[i]} (y ${y.dataSync()[i]})`);
+            tf.dispose([got, want]);
+          }
+        }
+        tf.dispose([y, dy]);
+      }
+      assert.equal(tf.memory().numTensors, before);
+    });
+
+    it('refuses tensors of two shapes, naming both', () => {
+      const [a, b] = [tf.zeros([2, 3]), tf.zeros([3, 2])];
+      assert.throws(() => maskGradient(a, b, 0, 6, false), /\[2,3\].*\[3,2\]/);
+      tf.dispose([a, b]);
+    });
+  });
+});
