@@ -1,3 +1,4 @@
+/* global process, console, Buffer */
 // Compiles src/engine/simd/kernels.wat (with wabt, a devDependency) into src/engine/simd/kernelsWasm.generated.ts:
 // the module's bytes as base64, once importing a shared memory (tfjs-backend-wasm's threaded build) and once
 // an unshared one. The generated file is committed, so builds need no wabt; test/unit/engine/simdKernels.test.ts

@@ -22,7 +22,7 @@ function kernelsFor(backend: WasmBackendInternals): Exports | null {
   const memory = backend.wasm.wasmMemory ?? backend.wasm.asm?.memory;
   if (!(memory instanceof WebAssembly.Memory)) return null;
   if (instances.has(memory)) return instances.get(memory) ?? null;
-  let exports: Exports | null = null;
+  let exports: Exports | null;
   try {
     const shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
     const bytes = Buffer.from(shared ? SHARED_MEMORY_MODULE : PLAIN_MEMORY_MODULE, 'base64');
