@@ -15,7 +15,7 @@ const outPath = join(root, 'src/engine/simd/kernelsWasm.generated.ts');
 export async function generatedSource() {
   const wabt = await (await import('wabt')).default();
   const text = readFileSync(watPath, 'utf8');
-  const features = { simd: true, threads: true };
+  const features = { simd: true, threads: true, bulk_memory: true };
   const compile = (src) => {
     const mod = wabt.parseWat('kernels.wat', src, features);
     try {

@@ -36,4 +36,79 @@
             (i32.and (f32.gt (local.get $s) (local.get $lo)) (i32.eqz (f32.ge (local.get $s) (local.get $hi))))))
         (local.set $i (i32.add (local.get $i) (i32.const 4)))
         (br $tail))))
+
+  ;; dst[0 : len] += src[0 : len] (byte addresses, len in floats).
+  (func $add_run (param $dst i32) (param $src i32) (param $len i32)
+    (local $end i32) (local $full i32)
+    (local.set $end (i32.add (local.get $dst) (i32.shl (local.get $len) (i32.const 2))))
+    (local.set $full (i32.add (local.get $dst) (i32.shl (i32.shr_u (local.get $len) (i32.const 2)) (i32.const 4))))
+    (block $vectors_done
+      (loop $vectors
+        (br_if $vectors_done (i32.ge_u (local.get $dst) (local.get $full)))
+        (v128.store align=4 (local.get $dst) (f32x4.add (v128.load align=4 (local.get $dst)) (v128.load align=4 (local.get $src))))
+        (local.set $dst (i32.add (local.get $dst) (i32.const 16)))
+        (local.set $src (i32.add (local.get $src) (i32.const 16)))
+        (br $vectors)))
+    (block $tail_done
+      (loop $tail
+        (br_if $tail_done (i32.ge_u (local.get $dst) (local.get $end)))
+        (f32.store (local.get $dst) (f32.add (f32.load (local.get $dst)) (f32.load (local.get $src))))
+        (local.set $dst (i32.add (local.get $dst) (i32.const 4)))
+        (local.set $src (i32.add (local.get $src) (i32.const 4)))
+        (br $tail))))
+
+  ;; col2im: taps [n, oh, ow, kh·kw·cin] (each output position's share of every input position its window
+  ;; covers) added into a zeroed dst [n, H, W, cin]: the scatter of a convolution's input gradient. Window of
+  ;; output (oy, ox) starts at (oy·sh − bh, ox·sw − bw), taps dh, dw apart. With dw = 1 a window row's taps
+  ;; are one contiguous run in both arrays (kw·cin floats, clipped at the borders).
+  (func (export "col2im") (param $src i32) (param $dst i32) (param $n i32) (param $oh i32) (param $ow i32) (param $H i32) (param $W i32)
+    (param $kh i32) (param $kw i32) (param $cin i32) (param $sh i32) (param $sw i32) (param $dh i32) (param $dw i32) (param $bh i32) (param $bw i32)
+    (local $i i32) (local $oy i32) (local $ox i32) (local $ky i32) (local $kx i32) (local $y i32) (local $x0 i32) (local $xx i32)
+    (local $k0 i32) (local $k1 i32) (local $row i32)
+    (memory.fill (local.get $dst) (i32.const 0)
+      (i32.shl (i32.mul (i32.mul (local.get $n) (local.get $H)) (i32.mul (local.get $W) (local.get $cin))) (i32.const 2)))
+    (local.set $i (i32.const 0))
+    (loop $images (if (i32.lt_u (local.get $i) (local.get $n)) (then
+      (local.set $oy (i32.const 0))
+      (loop $rows (if (i32.lt_u (local.get $oy) (local.get $oh)) (then
+        (local.set $ox (i32.const 0))
+        (loop $cols (if (i32.lt_u (local.get $ox) (local.get $ow)) (then
+          (local.set $x0 (i32.sub (i32.mul (local.get $ox) (local.get $sw)) (local.get $bw)))
+          (local.set $ky (i32.const 0))
+          (loop $taprows (if (i32.lt_u (local.get $ky) (local.get $kh)) (then
+            (local.set $y (i32.add (i32.sub (i32.mul (local.get $oy) (local.get $sh)) (local.get $bh)) (i32.mul (local.get $ky) (local.get $dh))))
+            (if (i32.and (i32.ge_s (local.get $y) (i32.const 0)) (i32.lt_s (local.get $y) (local.get $H))) (then
+              ;; $row: the float index of (image i, row y, column 0) in dst
+              (local.set $row (i32.mul (i32.mul (i32.add (i32.mul (local.get $i) (local.get $H)) (local.get $y)) (local.get $W)) (local.get $cin)))
+              (if (i32.eq (local.get $dw) (i32.const 1))
+                (then
+                  ;; taps k0 ≤ kx < k1 fall inside the row
+                  (local.set $k0 (select (i32.sub (i32.const 0) (local.get $x0)) (i32.const 0) (i32.lt_s (local.get $x0) (i32.const 0))))
+                  (local.set $k1 (select (i32.sub (local.get $W) (local.get $x0)) (local.get $kw) (i32.lt_s (i32.sub (local.get $W) (local.get $x0)) (local.get $kw))))
+                  (if (i32.lt_s (local.get $k0) (local.get $k1)) (then
+                    (call $add_run
+                      (i32.add (local.get $dst) (i32.shl (i32.add (local.get $row) (i32.mul (i32.add (local.get $x0) (local.get $k0)) (local.get $cin))) (i32.const 2)))
+                      (i32.add (local.get $src) (i32.shl (i32.mul (i32.add (i32.mul (local.get $ky) (local.get $kw)) (local.get $k0)) (local.get $cin)) (i32.const 2)))
+                      (i32.mul (i32.sub (local.get $k1) (local.get $k0)) (local.get $cin))))))
+                (else
+                  (local.set $kx (i32.const 0))
+                  (loop $taps (if (i32.lt_u (local.get $kx) (local.get $kw)) (then
+                    (local.set $xx (i32.add (local.get $x0) (i32.mul (local.get $kx) (local.get $dw))))
+                    (if (i32.and (i32.ge_s (local.get $xx) (i32.const 0)) (i32.lt_s (local.get $xx) (local.get $W))) (then
+                      (call $add_run
+                        (i32.add (local.get $dst) (i32.shl (i32.add (local.get $row) (i32.mul (local.get $xx) (local.get $cin))) (i32.const 2)))
+                        (i32.add (local.get $src) (i32.shl (i32.mul (i32.add (i32.mul (local.get $ky) (local.get $kw)) (local.get $kx)) (local.get $cin)) (i32.const 2)))
+                        (local.get $cin))))
+                    (local.set $kx (i32.add (local.get $kx) (i32.const 1)))
+                    (br $taps))))))))
+            (local.set $ky (i32.add (local.get $ky) (i32.const 1)))
+            (br $taprows))))
+          ;; the next output position's taps
+          (local.set $src (i32.add (local.get $src) (i32.shl (i32.mul (i32.mul (local.get $kh) (local.get $kw)) (local.get $cin)) (i32.const 2))))
+          (local.set $ox (i32.add (local.get $ox) (i32.const 1)))
+          (br $cols))))
+        (local.set $oy (i32.add (local.get $oy) (i32.const 1)))
+        (br $rows))))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br $images)))))
 )

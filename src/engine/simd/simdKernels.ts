@@ -6,6 +6,7 @@ import { PLAIN_MEMORY_MODULE, SHARED_MEMORY_MODULE } from './kernelsWasm.generat
 
 interface Exports {
   mask(dy: number, y: number, out: number, n: number, lo: number, hi: number, guided: number): void;
+  col2im(src: number, dst: number, n: number, oh: number, ow: number, H: number, W: number, kh: number, kw: number, cin: number, sh: number, sw: number, dh: number, dw: number, bh: number, bw: number): void;
 }
 
 /** The parts of tfjs-backend-wasm's backend these kernels use. */
@@ -81,4 +82,31 @@ export function maskGradient(dy: tf.Tensor, y: tf.Tensor, lo: number, hi: number
     throw new Error(`${MASK}: dy ${dy.dtype} [${dy.shape}] and y ${y.dtype} [${y.shape}] must be float32 of one shape`);
   }
   return tf.engine().runKernel(MASK, { dy, y }, { lo, hi, guided } as unknown as tf.NamedAttrMap) as tf.Tensor;
+}
+
+/** Where col2im puts each tap: the input's size, the kernel, its strides and dilations and the padding before. */
+export interface Col2ImGeometry {
+  H: number;
+  W: number;
+  kh: number;
+  kw: number;
+  cin: number;
+  strides: [number, number];
+  dilations: [number, number];
+  before: [number, number];
+}
+
+/**
+ * taps [n, oh, ow, kh·kw·cin] added into out [n, H, W, cin] (zeroed here) by the SIMD module; false (nothing
+ * written) when the module is not available on this backend. For wasmKernels.ts's col2im kernel.
+ */
+export function col2imInHeap(backend: unknown, taps: tf.TensorInfo, out: tf.TensorInfo, g: Col2ImGeometry): boolean {
+  if (!registered) return false;
+  const b = backend as WasmBackendInternals;
+  const k = kernelsFor(b);
+  if (!k) return false;
+  const [n, oh, ow] = taps.shape;
+  const offset = (t: tf.TensorInfo) => b.dataIdMap.get(t.dataId)!.memoryOffset;
+  k.col2im(offset(taps), offset(out), n, oh, ow, g.H, g.W, g.kh, g.kw, g.cin, g.strides[0], g.strides[1], g.dilations[0], g.dilations[1], g.before[0], g.before[1]);
+  return true;
 }

@@ -13,6 +13,24 @@ import { PLAIN_MEMORY_MODULE, SHARED_MEMORY_MODULE } from '../../../src/engine/s
 import { hasSimdKernels, maskGradient } from '../../../src/engine/simd/simdKernels';
 
 type Mask = (dy: number, y: number, out: number, n: number, lo: number, hi: number, guided: number) => void;
+type Col2Im = (src: number, dst: number, n: number, oh: number, ow: number, H: number, W: number, kh: number, kw: number, cin: number, sh: number, sw: number, dh: number, dw: number, bh: number, bw: number) => void;
+
+/** The scatter, one tap at a time: tap (ky, kx, c) of output (oy, ox) lands on row oy·sh − bh + ky·dh, column ox·sw − bw + kx·dw. */
+function col2imByLoop(taps: Float32Array, n: number, oh: number, ow: number, H: number, W: number, kh: number, kw: number, cin: number, s: number[], d: number[], b: number[]): Float32Array {
+  const out = new Float32Array(n * H * W * cin);
+  for (let i = 0; i < n; i++)
+    for (let oy = 0; oy < oh; oy++)
+      for (let ox = 0; ox < ow; ox++)
+        for (let ky = 0; ky < kh; ky++)
+          for (let kx = 0; kx < kw; kx++)
+            for (let c = 0; c < cin; c++) {
+              const y = oy * s[0] - b[0] + ky * d[0];
+              const x = ox * s[1] - b[1] + kx * d[1];
+              if (y < 0 || y >= H || x < 0 || x >= W) continue;
+              out[((i * H + y) * W + x) * cin + c] += taps[((((i * oh + oy) * ow + ox) * kh + ky) * kw + kx) * cin + c];
+            }
+  return out;
+}
 
 /** The rule, one element at a time. */
 function maskByLoop(dy: Float32Array, y: Float32Array, lo: number, hi: number, guided: boolean): Float32Array {
@@ -64,6 +82,40 @@ describe('SIMD kernels (src/engine/simd)', function () {
     });
   }
 
+  for (const [name, bytes, shared] of [['shared', SHARED_MEMORY_MODULE, true], ['plain', PLAIN_MEMORY_MODULE, false]] as const) {
+    it(`col2im on a ${name} memory equals the plain scatter: strides, dilations, borders, 1–6 channels, a batch of 2`, () => {
+      const memory = new WebAssembly.Memory({ initial: 16, maximum: 65536, shared } as WebAssembly.MemoryDescriptor);
+      const { col2im } = new WebAssembly.Instance(new WebAssembly.Module(Buffer.from(bytes, 'base64')), { env: { memory } }).exports as unknown as { col2im: Col2Im };
+      const rng = makeRng(13);
+      const int = (k: number) => Math.floor(rng() * k);
+      for (let t = 0; t < 120; t++) {
+        const n = 1 + (t % 2);
+        const [kh, kw] = [1 + int(4), 1 + int(4)];
+        const s = [1 + int(3), 1 + int(3)];
+        const d = t % 3 === 0 ? [1 + int(3), 1 + int(3)] : [1, 1];
+        const [H, W] = [3 + int(12), 3 + int(12)];
+        const b = [int(kh + 1), int(kw + 1)];
+        const oh = 1 + int(Math.ceil(H / s[0]) + 1);
+        const ow = 1 + int(Math.ceil(W / s[1]) + 1);
+        const cin = 1 + int(6);
+        const taps = Float32Array.from({ length: n * oh * ow * kh * kw * cin }, () => rng() * 2 - 1);
+        const src = 4;
+        const dst = src + 4 * taps.length + 4;
+        const size = n * H * W * cin;
+        const heap = new Float32Array(memory.buffer);
+        heap.set(taps, src / 4);
+        heap.fill(99, dst / 4, dst / 4 + size + 2);
+        col2im(src, dst, n, oh, ow, H, W, kh, kw, cin, s[0], s[1], d[0], d[1], b[0], b[1]);
+        const got = new Float32Array(memory.buffer).slice(dst / 4, dst / 4 + size + 1);
+        const want = col2imByLoop(taps, n, oh, ow, H, W, kh, kw, cin, s, d, b);
+        const label = `n ${n} k ${kh}×${kw} s ${s} d ${d} H×W ${H}×${W} before ${b} out ${oh}×${ow} cin ${cin}`;
+        const i = want.findIndex((v, k) => !(Math.abs(got[k] - v) <= 1e-5));
+        assert.equal(i, -1, `${label}: [${i}] ${got[i]} vs ${want[i]}`);
+        assert.equal(got[size], 99, `${label}: wrote past the end`);
+      }
+    });
+  }
+
   describe('as a tfjs kernel on the wasm backend', () => {
     before(async function () {
       await initBackend((process.env.CNN_LENS_BACKEND as 'wasm' | 'cpu' | undefined) ?? 'auto');
@@ -90,7 +142,8 @@ describe('SIMD kernels (src/engine/simd)', function () {
             assert.deepEqual(got.shape, shape);
             // −0 and +0 differ between a product and a masked copy: compare values.
             const [a, b] = [got.dataSync(), want.dataSync()];
-            for (let i = 0; i < n; i++) assert.ok(a[i] === b[i], `shape ${shape} hi ${hi} guided ${guided}: [${i}] ${a[i]} vs ${b[i]} (y ${y.dataSync()[i]})`);
+            const i = a.findIndex((v, k) => v !== b[k]);
+            assert.equal(i, -1, `shape ${shape} hi ${hi} guided ${guided}: [${i}] ${a[i]} vs ${b[i]} (y ${y.dataSync()[i]})`);
             tf.dispose([got, want]);
           }
         }
