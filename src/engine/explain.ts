@@ -9,7 +9,7 @@ import type { LoadedModel } from './model/loadModel';
 import type { Network } from './model/network';
 import { runGraph } from './model/graphBatch';
 import { DEFAULT_METHOD_OPTIONS, METHODS, type MethodContext, type MethodName, type MethodOptions } from './methods';
-import { inputGradientAndLogits, layerPass, type LayerPass } from './methods/gradients';
+import { inputGradientAndLogits, layerPass, type LayerPass, type ScoreMode } from './methods/gradients';
 
 export interface Prediction {
   index: number;
@@ -190,14 +190,23 @@ export function explain(model: LoadedModel, x: tf.Tensor, req: ExplainRequest, h
 
   let pass: LayerPass | null = null;
   let passKeys: number[] = [];
+  let passGradient: { classIndex: number; score: ScoreMode } | null = null;
+  // Methods built on ∂score/∂A get the first class's with the pass (the requested class, else the top one).
+  const first = method.layerGradient
+    ? { pick: (logits: Float32Array) => (req.classes?.length ? resolveClass(model, req.classes[0]) : argmax(logits)), score: options.score ?? 'logit' }
+    : undefined;
   const layerPassOnce = (): LayerPass => {
     if (!pass) {
       const kept = tf.tidy(() => {
-        const p = layerPass(net, x, target!.node);
+        const p = layerPass(net, x, target!.node, first);
         passKeys = [...p.cache.keys()];
-        return { activation: p.activation, logits: p.logits, values: [...p.cache.values()] };
+        passGradient = p.gradient ? { classIndex: p.gradient.classIndex, score: p.gradient.score } : null;
+        return { activation: p.activation, logits: p.logits, values: [...p.cache.values()], gradient: p.gradient ? [p.gradient.tensor] : [] };
       });
-      pass = { node: target!.node, activation: kept.activation, logits: kept.logits, cache: new Map(passKeys.map((k, i) => [k, kept.values[i]])) };
+      const cache = new Map(passKeys.map((k, i) => [k, kept.values[i]]));
+      const own = passGradient as { classIndex: number; score: ScoreMode } | null;
+      const gradient = own && kept.gradient.length ? { ...own, tensor: kept.gradient[0] } : null;
+      pass = { node: target!.node, activation: kept.activation, logits: kept.logits, cache, gradient };
     }
     return pass;
   };
@@ -264,6 +273,7 @@ export function explain(model: LoadedModel, x: tf.Tensor, req: ExplainRequest, h
     if (p) {
       p.activation.dispose();
       p.logits.dispose();
+      p.gradient?.tensor.dispose();
       for (const t of p.cache.values()) if (t !== x) t.dispose();
     }
     (baseline as tf.Tensor | null)?.dispose();

@@ -45,7 +45,7 @@ export function weightedCam(ctx: MethodContext, weights: CamWeights): tf.Tensor 
 }
 
 export function camVariant(name: MethodName, weights: CamWeights): AttributionMethod {
-  return defineMethod(name, { run: (ctx) => weightedCam(ctx, weights) });
+  return defineMethod(name, { run: (ctx) => weightedCam(ctx, weights), layerGradient: true });
 }
 
 export const gradCam = camVariant('gradcam', gradCamWeights);

@@ -99,19 +99,56 @@ export interface LayerPass {
   activation: tf.Tensor;
   logits: tf.Tensor;
   cache: Map<number, tf.Tensor>;
+  /**
+   * ∂score/∂A for the class the pass chose (layerPass's `first`), until layerGradient hands it over; whoever
+   * holds the pass when it ends disposes it if nobody took it.
+   */
+  gradient?: { classIndex: number; score: ScoreMode; tensor: tf.Tensor } | null;
 }
 
-export function layerPass(net: Network, x: tf.Tensor, node: GraphNode): LayerPass {
-  const r = net.run(x, { taps: [node.index], keep: net.tailInputs(node.index) });
-  return { node, activation: r.taps.get(node.index)!, logits: r.logits!, cache: r.values! };
+/**
+ * The forward pass of a layer method: up to the layer, keeping what the part after it reads again. With
+ * `first`, the part after the layer runs once, under the gradient tape: the class is chosen from the logits
+ * it has just computed and ∂score/∂A comes with them (a Grad-CAM is then one forward pass and the head's
+ * gradient, where it ran the head twice: twice VGG16's 120 M multiply-add classifier).
+ */
+export function layerPass(net: Network, x: tf.Tensor, node: GraphNode, first?: { pick: (logits: Float32Array) => number; score: ScoreMode }): LayerPass {
+  const keep = net.tailInputs(node.index);
+  if (!first) {
+    const r = net.run(x, { taps: [node.index], keep });
+    return { node, activation: r.taps.get(node.index)!, logits: r.logits!, cache: r.values! };
+  }
+  const r = net.run(x, { taps: [node.index], keep, logits: false });
+  const activation = r.taps.get(node.index)!;
+  const cache = r.values!;
+  let logits: tf.Tensor | null = null;
+  let classIndex = -1;
+  net.prepareGradients();
+  const tensor = tf.grad((a: tf.Tensor) => {
+    const l = net.run(cache.get(net.graph.input.id)!, { replace: new Map([[node.index, a]]), cache }).logits!;
+    logits = tf.keep(tf.clone(l));
+    classIndex = first.pick(l.dataSync() as Float32Array);
+    return classScore(net, l, [classIndex], first.score);
+  })(activation);
+  return { node, activation, logits: logits!, cache, gradient: { classIndex, score: first.score, tensor } };
 }
 
 /**
  * ∂score/∂A for the layer of `pass`: the layer's output is replaced by a tensor we differentiate
  * with respect to; everything upstream of it comes from the pass's cache, so only the part of the
- * network after the layer is run again and backpropagated.
+ * network after the layer is run again and backpropagated. The pass's own gradient when it is for this
+ * class and score (handed over once: the caller owns the tensor either way).
  */
 export function layerGradient(net: Network, pass: LayerPass, classIndex: number, score: ScoreMode = 'logit'): tf.Tensor {
+  const own = pass.gradient;
+  if (own && own.classIndex === classIndex && own.score === score) {
+    pass.gradient = null;
+    // A clone belongs to the caller's scope (its tidy disposes it, as it would a gradient computed here);
+    // clones share memory.
+    const mine = tf.clone(own.tensor);
+    own.tensor.dispose();
+    return mine;
+  }
   const x = pass.cache.get(net.graph.input.id)!;
   const f = (a: tf.Tensor) => {
     const r = net.run(x, { replace: new Map([[pass.node.index, a]]), cache: pass.cache });

@@ -17,4 +17,5 @@ export const guidedGradCam = defineMethod('guided-gradcam', {
       return out;
     });
   },
+  layerGradient: true,
 });

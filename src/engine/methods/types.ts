@@ -78,12 +78,17 @@ export interface AttributionMethod {
    * then computes it in the forward pass that ranks the classes, and hands it over as precomputedGradient.
    */
   inputGradient?: 'plain' | 'guided' | 'deconv';
+  /**
+   * The map is made from ∂score/∂A at the target layer: explain()'s layer pass computes the first class's
+   * with the logits that rank the classes (LayerPass.gradient), and layerGradient hands it over.
+   */
+  layerGradient?: boolean;
   /** Returns the map as a tensor without the batch dimension (caller disposes). */
   run(ctx: MethodContext): tf.Tensor;
 }
 
 /** A method's engine part: how it runs; its names and needs come from the registry. */
-export function defineMethod(name: MethodName, impl: Pick<AttributionMethod, 'run' | 'inputGradient'>): AttributionMethod {
+export function defineMethod(name: MethodName, impl: Pick<AttributionMethod, 'run' | 'inputGradient' | 'layerGradient'>): AttributionMethod {
   const info = methodInfo(name);
   return { name, title: info.title, paper: info.paper, usesLayer: usesLayer(info), output: info.output, ...impl };
 }

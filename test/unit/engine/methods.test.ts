@@ -146,6 +146,41 @@ describe('attribution methods', function () {
     lm.dispose();
   });
 
+  it('Grad-CAM of the top 3 classes (none asked) follows the closed form; the head after the layer runs once for the first class and once per further class', () => {
+    const m = gapModel();
+    const lm = wrap(m, 'gap');
+    const x = randomImage(16);
+    const A = tf.tidy(() => (tfl.model({ inputs: m.inputs, outputs: m.getLayer('last_conv').output as tfl.SymbolicTensor }).predict(x) as tf.Tensor).dataSync());
+    const kernel = m.getLayer('logits').getWeights()[0].dataSync(); // [5, 3]
+    const probs = tf.tidy(() => (m.predict(x) as tf.Tensor).dataSync());
+    const order = [0, 1, 2].sort((a, b) => probs[b] - probs[a]);
+    // A first call makes the network's gradient constants (kept while it lives).
+    explain(lm, x, { method: 'gradcam', topK: 3 });
+    const before = tf.memory().numTensors;
+    let r: ReturnType<typeof explain> | null = null;
+    const profile = tf.profile(() => {
+      r = explain(lm, x, { method: 'gradcam', topK: 3 });
+    });
+    assert.deepEqual(r!.explanations.map((e) => e.class.index), order);
+    for (const e of r!.explanations) {
+      const expected = new Float32Array(H * W);
+      for (let p = 0; p < H * W; p++) {
+        let sum = 0;
+        for (let k = 0; k < 5; k++) sum += A[p * 5 + k] * kernel[k * 3 + e.class.index];
+        expected[p] = Math.max(0, sum) / (H * W);
+      }
+      assert.ok(maxAbsDiff(e.map, expected) < 1e-5, `class ${e.class.index}: max diff ${maxAbsDiff(e.map, expected)}`);
+    }
+    return profile.then((info) => {
+      // The dense layer's forward product: once for the pass that ranks the classes and gives the first
+      // class's gradient, once for each of the two other classes' gradients.
+      const forwardProducts = info.kernels.filter((k) => (k.name === 'BatchMatMul' || k.name === '_FusedMatMul') && k.outputShapes[0]?.join() === '1,3');
+      assert.equal(forwardProducts.length, 3, info.kernels.map((k) => `${k.name} ${JSON.stringify(k.outputShapes)}`).join('; '));
+      assert.equal(tf.memory().numTensors, before);
+      lm.dispose();
+    });
+  });
+
   it('Grad-CAM++ follows its closed form (A from tfjs-layers, G = w_c/(h·w) for GAP+dense)', () => {
     const m = gapModel();
     const lm = wrap(m, 'gap');
