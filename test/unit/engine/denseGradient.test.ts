@@ -57,8 +57,8 @@ describe('dense input gradient from the columns a sparse dy selects', function (
     const x = tf.tensor2d(Float32Array.from({ length: 2 * 64 }, () => rng() * 2 - 1), [2, 64]);
     const kernel = tf.tensor2d(Float32Array.from({ length: 64 * 10 }, () => rng() * 2 - 1), [64, 10]);
     const oneHot = tf.tensor2d([0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1], [2, 10]);
-    const ours = tf.grad((xi: tf.Tensor2D) => tf.sum(tf.mul(matMulFastGrad(xi, kernel), oneHot)))(x);
-    const theirs = tf.grad((xi: tf.Tensor2D) => tf.sum(tf.mul(tf.matMul(xi, kernel), oneHot)))(x);
+    const ours = tf.grad((xi: tf.Tensor) => tf.sum(tf.mul(matMulFastGrad(xi as tf.Tensor2D, kernel), oneHot)))(x);
+    const theirs = tf.grad((xi: tf.Tensor) => tf.sum(tf.mul(tf.matMul(xi as tf.Tensor2D, kernel), oneHot)))(x);
     const [a, b] = [ours.dataSync(), theirs.dataSync()];
     const bad = a.findIndex((v, i) => Math.abs(v - b[i]) > 1e-6);
     assert.equal(bad, -1, `[${bad}] ${a[bad]} vs ${b[bad]}`);
