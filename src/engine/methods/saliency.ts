@@ -1,5 +1,6 @@
 // Vanilla gradient saliency (Simonyan, Vedaldi & Zisserman 2013): max over channels of |∂score/∂input|.
 import * as tf from '@tensorflow/tfjs-core';
+import { maxAbsLastAxis } from '../simd/simdKernels';
 import { inputGradients } from './gradients';
 import { defineMethod } from './types';
 
@@ -7,7 +8,7 @@ export const saliency = defineMethod('saliency', {
   inputGradient: 'plain',
   run: (ctx) => {
     const g = ctx.precomputedGradient?.() ?? inputGradients(ctx.net, ctx.x, [ctx.classIndex], { score: ctx.options.score });
-    const map = tf.tidy(() => tf.max(tf.abs(tf.squeeze(g, [0])), -1));
+    const map = tf.tidy(() => maxAbsLastAxis(tf.squeeze(g, [0])));
     g.dispose();
     return map;
   },

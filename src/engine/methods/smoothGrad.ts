@@ -6,6 +6,7 @@
 // largest channel like saliency. The copies go through the network in batches.
 import * as tf from '@tensorflow/tfjs-core';
 import { makeRng, normalNoise } from '../random';
+import { maxAbsLastAxis } from '../simd/simdKernels';
 import { inputGradients, samplesPerBatch } from './gradients';
 import { defineMethod } from './types';
 
@@ -34,7 +35,7 @@ export const smoothGrad = defineMethod('smoothgrad', {
       const [nextSum, nextSq] = tf.tidy(() => {
         const eps = tf.tensor4d(normalNoise(b * H * W * C, sigma, rng), [b, H, W, C]);
         const g = inputGradients(ctx.net, tf.add(ctx.x, eps), [ctx.classIndex], { score });
-        if (smooth === 'mean') return [tf.add(sum, tf.sum(tf.max(tf.abs(g), -1), 0))];
+        if (smooth === 'mean') return [tf.add(sum, tf.sum(maxAbsLastAxis(g), 0))];
         return [tf.add(sum, tf.sum(g, 0)), tf.add(sumSq!, tf.sum(tf.square(g), 0))];
       });
       sum.dispose();

@@ -111,4 +111,25 @@
         (br $rows))))
       (local.set $i (i32.add (local.get $i) (i32.const 1)))
       (br $images)))))
+
+  ;; dst[r] = max over c of |src[r·cols + c]| for rows r (saliency's max over an image's channels). NaN propagates.
+  (func (export "abs_max") (param $src i32) (param $dst i32) (param $rows i32) (param $cols i32)
+    (local $end i32) (local $rowEnd i32) (local $m f32)
+    (local.set $end (i32.add (local.get $dst) (i32.shl (local.get $rows) (i32.const 2))))
+    (if (i32.eqz (local.get $cols)) (then (return)))
+    (block $done
+      (loop $rows
+        (br_if $done (i32.ge_u (local.get $dst) (local.get $end)))
+        (local.set $rowEnd (i32.add (local.get $src) (i32.shl (local.get $cols) (i32.const 2))))
+        (local.set $m (f32.abs (f32.load (local.get $src))))
+        (local.set $src (i32.add (local.get $src) (i32.const 4)))
+        (block $row_done
+          (loop $row
+            (br_if $row_done (i32.ge_u (local.get $src) (local.get $rowEnd)))
+            (local.set $m (f32.max (local.get $m) (f32.abs (f32.load (local.get $src)))))
+            (local.set $src (i32.add (local.get $src) (i32.const 4)))
+            (br $row)))
+        (f32.store (local.get $dst) (local.get $m))
+        (local.set $dst (i32.add (local.get $dst) (i32.const 4)))
+        (br $rows))))
 )

@@ -7,6 +7,7 @@ import { PLAIN_MEMORY_MODULE, SHARED_MEMORY_MODULE } from './kernelsWasm.generat
 interface Exports {
   mask(dy: number, y: number, out: number, n: number, lo: number, hi: number, guided: number): void;
   col2im(src: number, dst: number, n: number, oh: number, ow: number, H: number, W: number, kh: number, kw: number, cin: number, sh: number, sw: number, dh: number, dw: number, bh: number, bw: number): void;
+  abs_max(src: number, dst: number, rows: number, cols: number): void;
 }
 
 /** The parts of tfjs-backend-wasm's backend these kernels use. */
@@ -36,6 +37,7 @@ function kernelsFor(backend: WasmBackendInternals): Exports | null {
 }
 
 const MASK = 'CnnLensMaskGrad';
+const ABS_MAX = 'CnnLensAbsMax';
 let registered = false;
 
 /** Registers the kernels for the wasm backend (once; the backend must be registered). */
@@ -59,12 +61,35 @@ export function registerSimdKernels(): void {
       return out;
     },
   });
+  tf.registerKernel({
+    kernelName: ABS_MAX,
+    backendName: 'wasm',
+    kernelFunc: ({ inputs, backend }) => {
+      const b = backend as unknown as WasmBackendInternals;
+      const x = inputs.x as tf.TensorInfo;
+      const k = kernelsFor(b);
+      if (!k) throw new Error(`${ABS_MAX}: the SIMD module did not instantiate on the wasm backend's memory`);
+      const cols = x.shape[x.shape.length - 1];
+      const out = b.makeOutput(x.shape.slice(0, -1), 'float32');
+      k.abs_max(b.dataIdMap.get(x.dataId)!.memoryOffset, b.dataIdMap.get(out.dataId)!.memoryOffset, tf.util.sizeFromShape(x.shape) / cols, cols);
+      return out;
+    },
+  });
 }
 
 /** Whether the SIMD kernels run here: the wasm backend, registered, and the module instantiates on its memory. */
 export function hasSimdKernels(): boolean {
   if (!registered || tf.getBackend() !== 'wasm') return false;
   return kernelsFor(tf.backend() as unknown as WasmBackendInternals) !== null;
+}
+
+/**
+ * max over the last axis of |x| (saliency's map from an input gradient): one pass on wasm, where tfjs's Max
+ * over an image's 3 channels took 0.6 ms for 224 × 224; tf.max(tf.abs(x), -1) elsewhere.
+ */
+export function maxAbsLastAxis(x: tf.Tensor): tf.Tensor {
+  if (hasSimdKernels() && x.dtype === 'float32' && x.rank >= 1 && x.shape[x.rank - 1] > 0) return tf.engine().runKernel(ABS_MAX, { x }, {}) as tf.Tensor;
+  return tf.tidy(() => tf.max(tf.abs(x), -1));
 }
 
 interface MaskAttrs {

@@ -10,9 +10,10 @@ import { initBackend } from '../../../src/engine/backend';
 import { inside06 } from '../../../src/engine/model/layerOps/activation';
 import { makeRng } from '../../../src/engine/random';
 import { PLAIN_MEMORY_MODULE, SHARED_MEMORY_MODULE } from '../../../src/engine/simd/kernelsWasm.generated';
-import { hasSimdKernels, maskGradient } from '../../../src/engine/simd/simdKernels';
+import { hasSimdKernels, maskGradient, maxAbsLastAxis } from '../../../src/engine/simd/simdKernels';
 
 type Mask = (dy: number, y: number, out: number, n: number, lo: number, hi: number, guided: number) => void;
+type AbsMax = (src: number, dst: number, rows: number, cols: number) => void;
 type Col2Im = (src: number, dst: number, n: number, oh: number, ow: number, H: number, W: number, kh: number, kw: number, cin: number, sh: number, sw: number, dh: number, dw: number, bh: number, bw: number) => void;
 
 /** The scatter, one tap at a time: tap (ky, kx, c) of output (oy, ox) lands on row oy·sh − bh + ky·dh, column ox·sw − bw + kx·dw. */
@@ -116,6 +117,30 @@ describe('SIMD kernels (src/engine/simd)', function () {
     });
   }
 
+  for (const [name, bytes, shared] of [['shared', SHARED_MEMORY_MODULE, true], ['plain', PLAIN_MEMORY_MODULE, false]] as const) {
+    it(`abs_max on a ${name} memory equals Math.max of Math.abs over each row: 1–9 columns, negative zeros, a NaN`, () => {
+      const memory = new WebAssembly.Memory({ initial: 4, maximum: 65536, shared } as WebAssembly.MemoryDescriptor);
+      const { abs_max } = new WebAssembly.Instance(new WebAssembly.Module(Buffer.from(bytes, 'base64')), { env: { memory } }).exports as unknown as { abs_max: AbsMax };
+      const rng = makeRng(14);
+      for (let cols = 1; cols <= 9; cols++) {
+        const rows = 37;
+        const x = Float32Array.from({ length: rows * cols }, (_, i) => (i % 11 === 0 ? -0 : rng() * 8 - 4));
+        x[5 % x.length] = NaN;
+        const heap = new Float32Array(memory.buffer);
+        const [src, dst] = [4, 8 + 4 * x.length];
+        heap.set(x, src / 4);
+        heap.fill(7, dst / 4, dst / 4 + rows + 1);
+        abs_max(src, dst, rows, cols);
+        const got = new Float32Array(memory.buffer).slice(dst / 4, dst / 4 + rows + 1);
+        for (let r = 0; r < rows; r++) {
+          const want = Math.max(...Array.from(x.subarray(r * cols, (r + 1) * cols), Math.abs));
+          assert.ok(Object.is(got[r], want) || (got[r] === 0 && want === 0), `cols ${cols} row ${r}: ${got[r]} vs ${want}`);
+        }
+        assert.equal(got[rows], 7, `cols ${cols}: wrote past the end`);
+      }
+    });
+  }
+
   describe('as a tfjs kernel on the wasm backend', () => {
     before(async function () {
       await initBackend((process.env.CNN_LENS_BACKEND as 'wasm' | 'cpu' | undefined) ?? 'auto');
@@ -150,6 +175,20 @@ describe('SIMD kernels (src/engine/simd)', function () {
         tf.dispose([y, dy]);
       }
       assert.equal(tf.memory().numTensors, before);
+    });
+
+    it("maxAbsLastAxis equals tfjs's max of abs over the last axis", () => {
+      const rng = makeRng(15);
+      for (const shape of [[224, 224, 3], [5, 7, 1], [3, 2, 9]]) {
+        const x = tf.tensor(Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => rng() * 2 - 1), shape);
+        const got = maxAbsLastAxis(x);
+        const want = tf.tidy(() => tf.max(tf.abs(x), -1));
+        assert.deepEqual(got.shape, want.shape);
+        const [a, b] = [got.dataSync(), want.dataSync()];
+        const bad = a.findIndex((v, i) => v !== b[i]);
+        assert.equal(bad, -1, `shape ${shape}: [${bad}] ${a[bad]} vs ${b[bad]}`);
+        tf.dispose([x, got, want]);
+      }
     });
 
     it('refuses tensors of two shapes, naming both', () => {
