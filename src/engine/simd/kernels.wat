@@ -132,4 +132,76 @@
         (f32.store (local.get $dst) (local.get $m))
         (local.set $dst (i32.add (local.get $dst) (i32.const 4)))
         (br $rows))))
+
+  ;; dst[0 : len] += a[0 : len] · b[0 : len] (byte addresses, len in floats).
+  (func $madd_run (param $dst i32) (param $a i32) (param $b i32) (param $len i32)
+    (local $end i32) (local $full i32)
+    (local.set $end (i32.add (local.get $dst) (i32.shl (local.get $len) (i32.const 2))))
+    (local.set $full (i32.add (local.get $dst) (i32.shl (i32.shr_u (local.get $len) (i32.const 2)) (i32.const 4))))
+    (block $vectors_done
+      (loop $vectors
+        (br_if $vectors_done (i32.ge_u (local.get $dst) (local.get $full)))
+        (v128.store align=4 (local.get $dst)
+          (f32x4.add (v128.load align=4 (local.get $dst)) (f32x4.mul (v128.load align=4 (local.get $a)) (v128.load align=4 (local.get $b)))))
+        (local.set $dst (i32.add (local.get $dst) (i32.const 16)))
+        (local.set $a (i32.add (local.get $a) (i32.const 16)))
+        (local.set $b (i32.add (local.get $b) (i32.const 16)))
+        (br $vectors)))
+    (block $tail_done
+      (loop $tail
+        (br_if $tail_done (i32.ge_u (local.get $dst) (local.get $end)))
+        (f32.store (local.get $dst) (f32.add (f32.load (local.get $dst)) (f32.mul (f32.load (local.get $a)) (f32.load (local.get $b)))))
+        (local.set $dst (i32.add (local.get $dst) (i32.const 4)))
+        (local.set $a (i32.add (local.get $a) (i32.const 4)))
+        (local.set $b (i32.add (local.get $b) (i32.const 4)))
+        (br $tail))))
+
+  ;; The input gradient of a depthwise convolution (multiplier 1, no dilation): dst [n, H, W, C] (zeroed here)
+  ;; from dy [n, oh, ow, C] and the kernel w [kh, kw, C]. Input (y, x) met output (oy, ox) through tap
+  ;; (ky, kx) when y = oy·sh − ph + ky and x = ox·sw − pw + kx. Gathered per input position, so a strided
+  ;; convolution's gradient reads only the outputs that exist (no zeros spread between them).
+  (func (export "depthwise_input_gradient") (param $dy i32) (param $w i32) (param $dst i32) (param $n i32) (param $oh i32) (param $ow i32)
+    (param $H i32) (param $W i32) (param $C i32) (param $kh i32) (param $kw i32) (param $sh i32) (param $sw i32) (param $ph i32) (param $pw i32)
+    (local $i i32) (local $y i32) (local $x i32) (local $ky i32) (local $kx i32) (local $t i32) (local $u i32) (local $oy i32) (local $ox i32)
+    (local $out i32) (local $image i32)
+    (memory.fill (local.get $dst) (i32.const 0)
+      (i32.shl (i32.mul (i32.mul (local.get $n) (local.get $H)) (i32.mul (local.get $W) (local.get $C))) (i32.const 2)))
+    (local.set $out (local.get $dst))
+    (local.set $i (i32.const 0))
+    (loop $images (if (i32.lt_u (local.get $i) (local.get $n)) (then
+      ;; $image: byte address of dy's image i
+      (local.set $image (i32.add (local.get $dy) (i32.shl (i32.mul (i32.mul (local.get $i) (local.get $oh)) (i32.mul (local.get $ow) (local.get $C))) (i32.const 2))))
+      (local.set $y (i32.const 0))
+      (loop $rows (if (i32.lt_u (local.get $y) (local.get $H)) (then
+        (local.set $x (i32.const 0))
+        (loop $cols (if (i32.lt_u (local.get $x) (local.get $W)) (then
+          (local.set $ky (i32.const 0))
+          (loop $taprows (if (i32.lt_u (local.get $ky) (local.get $kh)) (then
+            (local.set $t (i32.sub (i32.add (local.get $y) (local.get $ph)) (local.get $ky)))
+            (if (i32.ge_s (local.get $t) (i32.const 0)) (then
+              (if (i32.eqz (i32.rem_u (local.get $t) (local.get $sh))) (then
+                (local.set $oy (i32.div_u (local.get $t) (local.get $sh)))
+                (if (i32.lt_u (local.get $oy) (local.get $oh)) (then
+                  (local.set $kx (i32.const 0))
+                  (loop $taps (if (i32.lt_u (local.get $kx) (local.get $kw)) (then
+                    (local.set $u (i32.sub (i32.add (local.get $x) (local.get $pw)) (local.get $kx)))
+                    (if (i32.ge_s (local.get $u) (i32.const 0)) (then
+                      (if (i32.eqz (i32.rem_u (local.get $u) (local.get $sw))) (then
+                        (local.set $ox (i32.div_u (local.get $u) (local.get $sw)))
+                        (if (i32.lt_u (local.get $ox) (local.get $ow)) (then
+                          (call $madd_run (local.get $out)
+                            (i32.add (local.get $image) (i32.shl (i32.mul (i32.add (i32.mul (local.get $oy) (local.get $ow)) (local.get $ox)) (local.get $C)) (i32.const 2)))
+                            (i32.add (local.get $w) (i32.shl (i32.mul (i32.add (i32.mul (local.get $ky) (local.get $kw)) (local.get $kx)) (local.get $C)) (i32.const 2)))
+                            (local.get $C))))))))
+                    (local.set $kx (i32.add (local.get $kx) (i32.const 1)))
+                    (br $taps))))))))))
+            (local.set $ky (i32.add (local.get $ky) (i32.const 1)))
+            (br $taprows))))
+          (local.set $out (i32.add (local.get $out) (i32.shl (local.get $C) (i32.const 2))))
+          (local.set $x (i32.add (local.get $x) (i32.const 1)))
+          (br $cols))))
+        (local.set $y (i32.add (local.get $y) (i32.const 1)))
+        (br $rows))))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br $images)))))
 )

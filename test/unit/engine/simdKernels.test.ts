@@ -6,13 +6,16 @@
 import { strict as assert } from 'node:assert';
 import { spawnSync } from 'node:child_process';
 import * as tf from '@tensorflow/tfjs-core';
+// tfjs-layers registers tfjs-core's gradients (the engine loads it with any model).
+import '@tensorflow/tfjs-layers';
 import { initBackend } from '../../../src/engine/backend';
 import { inside06 } from '../../../src/engine/model/layerOps/activation';
 import { makeRng } from '../../../src/engine/random';
 import { PLAIN_MEMORY_MODULE, SHARED_MEMORY_MODULE } from '../../../src/engine/simd/kernelsWasm.generated';
-import { hasSimdKernels, maskGradient, maxAbsLastAxis } from '../../../src/engine/simd/simdKernels';
+import { depthwiseInputGradient, hasSimdKernels, maskGradient, maxAbsLastAxis } from '../../../src/engine/simd/simdKernels';
 
 type Mask = (dy: number, y: number, out: number, n: number, lo: number, hi: number, guided: number) => void;
+type DepthwiseGrad = (dy: number, w: number, dst: number, n: number, oh: number, ow: number, H: number, W: number, C: number, kh: number, kw: number, sh: number, sw: number, ph: number, pw: number) => void;
 type AbsMax = (src: number, dst: number, rows: number, cols: number) => void;
 type Col2Im = (src: number, dst: number, n: number, oh: number, ow: number, H: number, W: number, kh: number, kw: number, cin: number, sh: number, sw: number, dh: number, dw: number, bh: number, bw: number) => void;
 
@@ -40,6 +43,22 @@ function maskByLoop(dy: Float32Array, y: Float32Array, lo: number, hi: number, g
     const inside = y[i] > lo && !(y[i] >= hi);
     out[i] = inside ? (guided ? Math.max(dy[i], 0) : dy[i]) : 0;
   }
+  return out;
+}
+
+/** A depthwise convolution's input gradient by scattering: output (oy, ox) read input (oy·sh − ph + ky, ox·sw − pw + kx) with tap (ky, kx). */
+function depthwiseGradByLoop(dy: Float32Array, w: Float32Array, n: number, oh: number, ow: number, H: number, W: number, C: number, kh: number, kw: number, s: number[], p: number[]): Float32Array {
+  const out = new Float32Array(n * H * W * C);
+  for (let i = 0; i < n; i++)
+    for (let oy = 0; oy < oh; oy++)
+      for (let ox = 0; ox < ow; ox++)
+        for (let ky = 0; ky < kh; ky++)
+          for (let kx = 0; kx < kw; kx++) {
+            const y = oy * s[0] - p[0] + ky;
+            const x = ox * s[1] - p[1] + kx;
+            if (y < 0 || y >= H || x < 0 || x >= W) continue;
+            for (let c = 0; c < C; c++) out[((i * H + y) * W + x) * C + c] += dy[((i * oh + oy) * ow + ox) * C + c] * w[(ky * kw + kx) * C + c];
+          }
   return out;
 }
 
@@ -141,6 +160,40 @@ describe('SIMD kernels (src/engine/simd)', function () {
     });
   }
 
+  for (const [name, bytes, shared] of [['shared', SHARED_MEMORY_MODULE, true], ['plain', PLAIN_MEMORY_MODULE, false]] as const) {
+    it(`depthwise_input_gradient on a ${name} memory equals the plain scatter: strides 1–3, kernels 1–4, padding, 1–9 channels, a batch of 2`, () => {
+      const memory = new WebAssembly.Memory({ initial: 16, maximum: 65536, shared } as WebAssembly.MemoryDescriptor);
+      const { depthwise_input_gradient: run } = new WebAssembly.Instance(new WebAssembly.Module(Buffer.from(bytes, 'base64')), { env: { memory } }).exports as unknown as { depthwise_input_gradient: DepthwiseGrad };
+      const rng = makeRng(16);
+      const int = (k: number) => Math.floor(rng() * k);
+      for (let t = 0; t < 150; t++) {
+        const n = 1 + (t % 2);
+        const [kh, kw] = [1 + int(4), 1 + int(4)];
+        const s = [1 + int(3), 1 + int(3)];
+        const p = [int(kh), int(kw)];
+        const [H, W] = [2 + int(11), 2 + int(11)];
+        const oh = 1 + int(Math.ceil(H / s[0]) + 1);
+        const ow = 1 + int(Math.ceil(W / s[1]) + 1);
+        const C = 1 + int(9);
+        const dy = Float32Array.from({ length: n * oh * ow * C }, () => rng() * 2 - 1);
+        const w = Float32Array.from({ length: kh * kw * C }, () => rng() * 2 - 1);
+        const [pdy, pw, pdst] = [4, 8 + 4 * dy.length, 12 + 4 * (dy.length + w.length)];
+        const size = n * H * W * C;
+        const heap = new Float32Array(memory.buffer);
+        heap.set(dy, pdy / 4);
+        heap.set(w, pw / 4);
+        heap.fill(99, pdst / 4, pdst / 4 + size + 1);
+        run(pdy, pw, pdst, n, oh, ow, H, W, C, kh, kw, s[0], s[1], p[0], p[1]);
+        const got = new Float32Array(memory.buffer).slice(pdst / 4, pdst / 4 + size + 1);
+        const want = depthwiseGradByLoop(dy, w, n, oh, ow, H, W, C, kh, kw, s, p);
+        const label = `n ${n} k ${kh}×${kw} s ${s} before ${p} H×W ${H}×${W} out ${oh}×${ow} C ${C}`;
+        const bad = want.findIndex((v, i) => !(Math.abs(got[i] - v) <= 1e-5));
+        assert.equal(bad, -1, `${label}: [${bad}] ${got[bad]} vs ${want[bad]}`);
+        assert.equal(got[size], 99, `${label}: wrote past the end`);
+      }
+    });
+  }
+
   describe('as a tfjs kernel on the wasm backend', () => {
     before(async function () {
       await initBackend((process.env.CNN_LENS_BACKEND as 'wasm' | 'cpu' | undefined) ?? 'auto');
@@ -188,6 +241,24 @@ describe('SIMD kernels (src/engine/simd)', function () {
         const bad = a.findIndex((v, i) => v !== b[i]);
         assert.equal(bad, -1, `shape ${shape}: [${bad}] ${a[bad]} vs ${b[bad]}`);
         tf.dispose([x, got, want]);
+      }
+    });
+
+    it("depthwiseInputGradient equals tfjs's gradient of depthwiseConv2d: stride 2 'same' and 'valid', odd and even sizes, stride (1, 2)", () => {
+      const rng = makeRng(17);
+      for (const [H, W, C, k, strides, pad] of [[13, 12, 8, 3, [2, 2], 'same'], [12, 13, 5, 3, [2, 2], 'valid'], [9, 10, 4, 2, [1, 2], 'same'], [15, 15, 6, 5, [2, 2], 'same']] as const) {
+        const x = tf.tensor4d(Float32Array.from({ length: 2 * H * W * C }, () => rng() * 2 - 1), [2, H, W, C]);
+        const kernel = tf.tensor4d(Float32Array.from({ length: k * k * C }, () => rng() * 2 - 1), [k, k, C, 1]);
+        const y = tf.depthwiseConv2d(x, kernel, strides as [number, number], pad);
+        const dy = tf.tensor4d(Float32Array.from({ length: y.size }, () => rng() * 2 - 1), y.shape);
+        const want = tf.grad((xi: tf.Tensor) => tf.sum(tf.mul(tf.depthwiseConv2d(xi as tf.Tensor4D, kernel, strides as [number, number], pad), dy)))(x);
+        const info = tf.backend_util.computeConv2DInfo([2, H, W, C], [k, k, C, 1], strides as [number, number], 1, pad, undefined, true);
+        const got = depthwiseInputGradient(dy, kernel, { H, W, strides: strides as [number, number], before: [info.padInfo.top, info.padInfo.left] });
+        assert.deepEqual(got.shape, want.shape);
+        const [a, b] = [got.dataSync(), want.dataSync()];
+        const bad = a.findIndex((v, i) => !(Math.abs(v - b[i]) <= 1e-5));
+        assert.equal(bad, -1, `${H}×${W}×${C} k ${k} strides ${strides} ${pad}: [${bad}] ${a[bad]} vs ${b[bad]}`);
+        tf.dispose([x, kernel, y, dy, want, got]);
       }
     });
 

@@ -6,6 +6,7 @@ import { activationName, applyActivation, deconvRelu, deconvRelu6, guidedRelu, g
 import { convKind, convPadding, customGrad, fastGradients, channelsLast, pair, read, recording, type L, type OpContext } from './common';
 import { conv2dInputGradient, flippedKernel } from './convGradients';
 import { spreadForTranspose, transposePlan } from './transposedConv';
+import { depthwiseInputGradient, hasSimdKernels } from '../../simd/simdKernels';
 
 /**
  * What follows a convolution inside its layer: bias and activation. Run as one fused kernel (XNNPACK's
@@ -79,12 +80,14 @@ export function depthwiseFastGrad(key: number, slot: number, x: tf.Tensor4D, ker
   const flipped = flippedKernel(key, slot, kernel, true, ctx);
   const [n, h, w, cin] = x.shape;
   const mult = kernel.shape[3];
+  const direct = directDepthwiseGradient(x.shape, kernel, strides, padding, dilations);
   const op = customGrad(((xi: tf.Tensor4D, save: tf.GradSaveFunc) => {
     const y = fusedKernel('FusedDepthwiseConv2D', xi, kernel, strides, padding, dilations, e);
     if (e.activation !== 'linear') save([y]);
     return {
       value: y,
       gradFunc: (dy: tf.Tensor4D, saved: tf.Tensor[]) => {
+        if (direct) return depthwiseInputGradient(epilogueGrad(dy, saved[0], e) as tf.Tensor4D, kernel, direct);
         const { spread, pad } = spreadForTranspose(epilogueGrad(dy, saved[0], e) as tf.Tensor4D, plan);
         const g = tf.depthwiseConv2d(spread, flipped, 1, pad, 'NHWC', dilations);
         // Output channel i·mult + k came from input channel i: sum the multiplier's copies.
@@ -93,6 +96,18 @@ export function depthwiseFastGrad(key: number, slot: number, x: tf.Tensor4D, ker
     };
   }) as any) as (x: tf.Tensor4D) => tf.Tensor4D;
   return op(x);
+}
+
+/**
+ * Where a strided depthwise convolution (multiplier 1, no dilation) takes its input gradient from the SIMD
+ * kernel that gathers only the outputs each input position met: its geometry; else null.
+ * $CNN_LENS_SIMD_DEPTHWISE=off keeps the transposed convolution over the spread gradient.
+ */
+function directDepthwiseGradient(shape: number[], kernel: tf.Tensor4D, strides: [number, number], padding: 'same' | 'valid', dilations: [number, number]) {
+  if (strides[0] === 1 && strides[1] === 1) return null;
+  if (kernel.shape[3] !== 1 || dilations[0] !== 1 || dilations[1] !== 1 || !hasSimdKernels() || process.env.CNN_LENS_SIMD_DEPTHWISE === 'off') return null;
+  const info = tf.backend_util.computeConv2DInfo(shape as [number, number, number, number], kernel.shape, strides, dilations, padding, undefined, true);
+  return { H: shape[1], W: shape[2], strides, before: [info.padInfo.top, info.padInfo.left] as [number, number] };
 }
 
 /**
