@@ -254,6 +254,29 @@ describe('pooling input gradients from elementwise ops', function () {
     });
   }
 
+  it('global average pooling (keepDims or not) passes dy / (h·w) to every position: against a loop written here', () => {
+    for (const keepDims of [false, true]) {
+      const input = tfl.input({ shape: [5, 3, 4] });
+      const out = tfl.layers.globalAveragePooling2d({ keepDims } as any).apply(input) as tfl.SymbolicTensor;
+      const net = new Network(tfl.model({ inputs: input, outputs: out }));
+      const x = randomInput(410, [2, 5, 3, 4]);
+      const rng = makeRng(411);
+      // Weights shaped as the logits the network reads ([2, 4] either way: a kept 1×1 map is flattened).
+      const logitsShape = tf.tidy(() => net.run(x, { logits: true }).logits!.shape);
+      assert.equal(logitsShape.reduce((a, b) => a * b, 1), 8);
+      const w = tf.tensor(Float32Array.from({ length: 8 }, () => rng() * 2 - 1), logitsShape);
+      const wv = w.dataSync();
+      const reference = new Float32Array(2 * 5 * 3 * 4);
+      for (let b = 0; b < 2; b++) for (let p = 0; p < 15; p++) for (let c = 0; c < 4; c++) reference[(b * 15 + p) * 4 + c] = wv[b * 4 + c] / 15;
+      for (const mode of ['off', 'on'] as const) {
+        const g = inputGradient(net, x, w, mode);
+        assert.ok(maxAbsDiff(g, reference) < 1e-6, `keepDims ${keepDims}, fast gradients ${mode}: max diff ${maxAbsDiff(g, reference)}`);
+      }
+      tf.dispose([x, w]);
+      net.dispose();
+    }
+  });
+
   it('max pool sends each window\'s gradient to its first maximum when values tie (ReLU zeros, repeated values)', () => {
     for (const c of POOLS.filter((p) => p.spec.kind === 'max')) {
       const net = new Network(poolModel(c.spec, c.input));
