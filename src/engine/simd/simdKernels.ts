@@ -42,57 +42,58 @@ const ABS_MAX = 'CnnLensAbsMax';
 const DEPTHWISE_INPUT_GRADIENT = 'CnnLensDepthwiseInputGradient';
 let registered = false;
 
+/** What a kernel body gets: the module, the byte offset of a tensor in the heap, and the backend's output maker. */
+interface Heap {
+  k: Exports;
+  offset(t: tf.TensorInfo): number;
+  makeOutput(shape: number[]): tf.TensorInfo;
+}
+
+function heapOf(backend: unknown): Heap | null {
+  const b = backend as WasmBackendInternals;
+  const k = kernelsFor(b);
+  if (!k) return null;
+  return { k, offset: (t) => b.dataIdMap.get(t.dataId)!.memoryOffset, makeOutput: (shape) => b.makeOutput(shape, 'float32') };
+}
+
+/** One of the module's functions as a wasm kernel. Offsets are read after makeOutput (an allocation may grow the heap). */
+function registerSimd(kernelName: string, run: (heap: Heap, inputs: tf.NamedTensorInfoMap, attrs: tf.NamedAttrMap) => tf.TensorInfo): void {
+  tf.registerKernel({
+    kernelName,
+    backendName: 'wasm',
+    kernelFunc: ({ inputs, attrs, backend }) => {
+      const heap = heapOf(backend);
+      if (!heap) throw new Error(`${kernelName}: the SIMD module did not instantiate on the wasm backend's memory`);
+      return run(heap, inputs, attrs ?? {});
+    },
+  });
+}
+
 /** Registers the kernels for the wasm backend (once; the backend must be registered). */
 export function registerSimdKernels(): void {
   if (registered || process.env.CNN_LENS_SIMD === 'off') return;
   registered = true;
-  tf.registerKernel({
-    kernelName: MASK,
-    backendName: 'wasm',
-    kernelFunc: ({ inputs, attrs, backend }) => {
-      const b = backend as unknown as WasmBackendInternals;
-      const dy = inputs.dy as tf.TensorInfo;
-      const y = inputs.y as tf.TensorInfo;
-      const { lo, hi, guided } = attrs as unknown as MaskAttrs;
-      const k = kernelsFor(b);
-      if (!k) throw new Error(`${MASK}: the SIMD module did not instantiate on the wasm backend's memory`);
-      const out = b.makeOutput(dy.shape, 'float32');
-      const n = tf.util.sizeFromShape(dy.shape);
-      // Offsets read after makeOutput: an allocation may move nothing, but it may grow the heap.
-      k.mask(b.dataIdMap.get(dy.dataId)!.memoryOffset, b.dataIdMap.get(y.dataId)!.memoryOffset, b.dataIdMap.get(out.dataId)!.memoryOffset, n, lo, hi, guided ? 1 : 0);
-      return out;
-    },
+  registerSimd(MASK, ({ k, offset, makeOutput }, inputs, attrs) => {
+    const { dy, y } = inputs as { dy: tf.TensorInfo; y: tf.TensorInfo };
+    const { lo, hi, guided } = attrs as unknown as MaskAttrs;
+    const out = makeOutput(dy.shape);
+    k.mask(offset(dy), offset(y), offset(out), tf.util.sizeFromShape(dy.shape), lo, hi, guided ? 1 : 0);
+    return out;
   });
-  tf.registerKernel({
-    kernelName: ABS_MAX,
-    backendName: 'wasm',
-    kernelFunc: ({ inputs, backend }) => {
-      const b = backend as unknown as WasmBackendInternals;
-      const x = inputs.x as tf.TensorInfo;
-      const k = kernelsFor(b);
-      if (!k) throw new Error(`${ABS_MAX}: the SIMD module did not instantiate on the wasm backend's memory`);
-      const cols = x.shape[x.shape.length - 1];
-      const out = b.makeOutput(x.shape.slice(0, -1), 'float32');
-      k.abs_max(b.dataIdMap.get(x.dataId)!.memoryOffset, b.dataIdMap.get(out.dataId)!.memoryOffset, tf.util.sizeFromShape(x.shape) / cols, cols);
-      return out;
-    },
+  registerSimd(ABS_MAX, ({ k, offset, makeOutput }, inputs) => {
+    const x = inputs.x as tf.TensorInfo;
+    const cols = x.shape[x.shape.length - 1];
+    const out = makeOutput(x.shape.slice(0, -1));
+    k.abs_max(offset(x), offset(out), tf.util.sizeFromShape(x.shape) / cols, cols);
+    return out;
   });
-  tf.registerKernel({
-    kernelName: DEPTHWISE_INPUT_GRADIENT,
-    backendName: 'wasm',
-    kernelFunc: ({ inputs, attrs, backend }) => {
-      const b = backend as unknown as WasmBackendInternals;
-      const dy = inputs.dy as tf.TensorInfo;
-      const w = inputs.w as tf.TensorInfo;
-      const { H, W, strides, before } = attrs as unknown as DepthwiseGradientAttrs;
-      const k = kernelsFor(b);
-      if (!k) throw new Error(`${DEPTHWISE_INPUT_GRADIENT}: the SIMD module did not instantiate on the wasm backend's memory`);
-      const [n, oh, ow, C] = dy.shape;
-      const out = b.makeOutput([n, H, W, C], 'float32');
-      const offset = (t: tf.TensorInfo) => b.dataIdMap.get(t.dataId)!.memoryOffset;
-      k.depthwise_input_gradient(offset(dy), offset(w), offset(out), n, oh, ow, H, W, C, w.shape[0], w.shape[1], strides[0], strides[1], before[0], before[1]);
-      return out;
-    },
+  registerSimd(DEPTHWISE_INPUT_GRADIENT, ({ k, offset, makeOutput }, inputs, attrs) => {
+    const { dy, w } = inputs as { dy: tf.TensorInfo; w: tf.TensorInfo };
+    const { H, W, strides, before } = attrs as unknown as DepthwiseGradientAttrs;
+    const [n, oh, ow, C] = dy.shape;
+    const out = makeOutput([n, H, W, C]);
+    k.depthwise_input_gradient(offset(dy), offset(w), offset(out), n, oh, ow, H, W, C, w.shape[0], w.shape[1], strides[0], strides[1], before[0], before[1]);
+    return out;
   });
 }
 
@@ -168,12 +169,9 @@ export interface Col2ImGeometry {
  * written) when the module is not available on this backend. For wasmKernels.ts's col2im kernel.
  */
 export function col2imInHeap(backend: unknown, taps: tf.TensorInfo, out: tf.TensorInfo, g: Col2ImGeometry): boolean {
-  if (!registered) return false;
-  const b = backend as WasmBackendInternals;
-  const k = kernelsFor(b);
-  if (!k) return false;
+  const heap = registered ? heapOf(backend) : null;
+  if (!heap) return false;
   const [n, oh, ow] = taps.shape;
-  const offset = (t: tf.TensorInfo) => b.dataIdMap.get(t.dataId)!.memoryOffset;
-  k.col2im(offset(taps), offset(out), n, oh, ow, g.H, g.W, g.kh, g.kw, g.cin, g.strides[0], g.strides[1], g.dilations[0], g.dilations[1], g.before[0], g.before[1]);
+  heap.k.col2im(heap.offset(taps), heap.offset(out), n, oh, ow, g.H, g.W, g.kh, g.kw, g.cin, g.strides[0], g.strides[1], g.dilations[0], g.dilations[1], g.before[0], g.before[1]);
   return true;
 }

@@ -36,6 +36,13 @@ function col2imByLoop(taps: Float32Array, n: number, oh: number, ow: number, H: 
   return out;
 }
 
+/** The module on a fresh memory of `pages` 64-KB pages (shared or not), with a float view of it. */
+function instantiate<T>(bytes: string, shared: boolean, pages: number): { exports: T; memory: WebAssembly.Memory } {
+  const memory = new WebAssembly.Memory({ initial: pages, maximum: 65536, shared } as WebAssembly.MemoryDescriptor);
+  const exports = new WebAssembly.Instance(new WebAssembly.Module(Buffer.from(bytes, 'base64')), { env: { memory } }).exports as unknown as T;
+  return { exports, memory };
+}
+
 /** The rule, one element at a time. */
 function maskByLoop(dy: Float32Array, y: Float32Array, lo: number, hi: number, guided: boolean): Float32Array {
   const out = new Float32Array(dy.length);
@@ -78,8 +85,7 @@ describe('SIMD kernels (src/engine/simd)', function () {
 
   for (const [name, bytes, shared] of [['shared', SHARED_MEMORY_MODULE, true], ['plain', PLAIN_MEMORY_MODULE, false]] as const) {
     it(`mask on a ${name} memory equals the plain loop: lengths 0–41 and 1000, unaligned offsets, ReLU and ReLU6, guided or not`, () => {
-      const memory = new WebAssembly.Memory({ initial: 4, maximum: 65536, shared } as WebAssembly.MemoryDescriptor);
-      const { mask } = new WebAssembly.Instance(new WebAssembly.Module(Buffer.from(bytes, 'base64')), { env: { memory } }).exports as unknown as { mask: Mask };
+      const { exports: { mask }, memory } = instantiate<{ mask: Mask }>(bytes, shared, 4);
       const rng = makeRng(11);
       for (const n of [...Array.from({ length: 42 }, (_, i) => i), 1000]) {
         for (const [lo, hi] of [[0, 6], [0, NaN]]) {
@@ -104,8 +110,7 @@ describe('SIMD kernels (src/engine/simd)', function () {
 
   for (const [name, bytes, shared] of [['shared', SHARED_MEMORY_MODULE, true], ['plain', PLAIN_MEMORY_MODULE, false]] as const) {
     it(`col2im on a ${name} memory equals the plain scatter: strides, dilations, borders, 1–6 channels, a batch of 2`, () => {
-      const memory = new WebAssembly.Memory({ initial: 16, maximum: 65536, shared } as WebAssembly.MemoryDescriptor);
-      const { col2im } = new WebAssembly.Instance(new WebAssembly.Module(Buffer.from(bytes, 'base64')), { env: { memory } }).exports as unknown as { col2im: Col2Im };
+      const { exports: { col2im }, memory } = instantiate<{ col2im: Col2Im }>(bytes, shared, 16);
       const rng = makeRng(13);
       const int = (k: number) => Math.floor(rng() * k);
       for (let t = 0; t < 120; t++) {
@@ -138,8 +143,7 @@ describe('SIMD kernels (src/engine/simd)', function () {
 
   for (const [name, bytes, shared] of [['shared', SHARED_MEMORY_MODULE, true], ['plain', PLAIN_MEMORY_MODULE, false]] as const) {
     it(`abs_max on a ${name} memory equals Math.max of Math.abs over each row: 1–9 columns, negative zeros, a NaN`, () => {
-      const memory = new WebAssembly.Memory({ initial: 4, maximum: 65536, shared } as WebAssembly.MemoryDescriptor);
-      const { abs_max } = new WebAssembly.Instance(new WebAssembly.Module(Buffer.from(bytes, 'base64')), { env: { memory } }).exports as unknown as { abs_max: AbsMax };
+      const { exports: { abs_max }, memory } = instantiate<{ abs_max: AbsMax }>(bytes, shared, 4);
       const rng = makeRng(14);
       for (let cols = 1; cols <= 9; cols++) {
         const rows = 37;
@@ -162,8 +166,7 @@ describe('SIMD kernels (src/engine/simd)', function () {
 
   for (const [name, bytes, shared] of [['shared', SHARED_MEMORY_MODULE, true], ['plain', PLAIN_MEMORY_MODULE, false]] as const) {
     it(`depthwise_input_gradient on a ${name} memory equals the plain scatter: strides 1–3, kernels 1–4, padding, 1–9 channels, a batch of 2`, () => {
-      const memory = new WebAssembly.Memory({ initial: 16, maximum: 65536, shared } as WebAssembly.MemoryDescriptor);
-      const { depthwise_input_gradient: run } = new WebAssembly.Instance(new WebAssembly.Module(Buffer.from(bytes, 'base64')), { env: { memory } }).exports as unknown as { depthwise_input_gradient: DepthwiseGrad };
+      const { exports: { depthwise_input_gradient: run }, memory } = instantiate<{ depthwise_input_gradient: DepthwiseGrad }>(bytes, shared, 16);
       const rng = makeRng(16);
       const int = (k: number) => Math.floor(rng() * k);
       for (let t = 0; t < 150; t++) {
