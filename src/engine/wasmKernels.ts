@@ -1,7 +1,7 @@
 // Kernels the engine registers for the wasm backend: proxies for the gradient kernels wasm lacks, and
 // Slice / SplitV / GatherV2 that copy inside the wasm heap.
 import * as tf from '@tensorflow/tfjs-core';
-import { col2imInHeap, registerSimdKernels, type Col2ImGeometry } from './simd/simdKernels';
+import { col2imInHeap, heapBulk, registerSimdKernels, type Col2ImGeometry } from './simd/simdKernels';
 
 /** The wasm backend's view of its heap (the parts these kernels use). */
 interface WasmBackend {
@@ -74,7 +74,8 @@ function registerFallbackKernels(): void {
  * V8 makes element by element: an identity slice of a [1, 112, 112, 128] gradient took 23 ms and a batch
  * slice of a [4, 112, 112, 64] one 45 ms (a multiply of the same size: 0.3 ms). Over a VGG16 saliency map
  * that was 263 ms of slices (max pooling's backward pass and tfjs's own gradients of Pad and Concat). These
- * kernels copy from heap view to heap view, one contiguous run at a time; strings keep the original kernels.
+ * kernels copy inside the heap, one contiguous run at a time (heapCopier: the SIMD module's memory.copy, else
+ * typed-array views); strings keep the original kernels.
  */
 function registerHeapCopyKernels(): void {
   overrideFloatKernel('Slice', (x, attrs, backend) => {
@@ -136,19 +137,15 @@ export function heapGather(backend: WasmBackend, x: tf.TensorInfo, indices: tf.T
   const inner = x.shape.slice(axis + 1).reduce((a, n) => a * n, 1);
   const out = backend.makeOutput([...x.shape.slice(0, axis), ...indices.shape, ...x.shape.slice(axis + 1)], x.dtype);
   if (outer * idxCopy.length * inner === 0) return out;
-  // Views taken after makeOutput: an allocation may grow the heap.
-  const from = backend.typedArrayFromHeap(x);
-  const to = backend.typedArrayFromHeap(out);
+  const copy = heapCopier(backend, x, out);
   let o = 0;
   for (let b = 0; b < outer; b++) {
     const base = b * dim * inner;
     for (let i = 0; i < idxCopy.length; ) {
       let j = i + 1;
       while (j < idxCopy.length && idxCopy[j] === idxCopy[j - 1] + 1) j++;
-      const src = base + idxCopy[i] * inner;
       const len = (j - i) * inner;
-      if (len >= 32) to.set(from.subarray(src, src + len), o);
-      else for (let e = 0; e < len; e++) to[o + e] = from[src + e];
+      copy.runs(o, base + idxCopy[i] * inner, len);
       o += len;
       i = j;
     }
@@ -227,29 +224,30 @@ export function heapPad(backend: WasmBackend, x: tf.TensorInfo, paddings: [numbe
   const outShape = x.shape.map((d, a) => d + paddings[a][0] + paddings[a][1]);
   const out = backend.makeOutput(outShape, x.dtype);
   const total = x.shape.reduce((a, n) => a * n, 1);
-  // Views taken after makeOutput: an allocation may grow the heap.
-  const from = backend.typedArrayFromHeap(x);
-  const to = backend.typedArrayFromHeap(out);
-  to.fill(value);
+  const copy = heapCopier(backend, x, out);
+  copy.fill(value);
   if (total === 0) return out;
   const outStrides = new Array<number>(rank);
   for (let a = rank - 1, st = 1; a >= 0; a--) {
     outStrides[a] = st;
     st *= outShape[a];
   }
-  // The last padded axis: runs are its whole input extent times the axes after it.
+  // The last padded axis: runs are its whole input extent times the axes after it, and the steps of the axis
+  // before it are one copy of `rows` runs.
   let cut = rank - 1;
   while (cut > 0 && paddings[cut][0] === 0 && paddings[cut][1] === 0) cut--;
   const run = x.shape.slice(cut).reduce((a, n) => a * n, 1);
-  const index = new Array<number>(cut).fill(0);
+  const rows = cut > 0 ? x.shape[cut - 1] : 1;
+  const rowStride = cut > 0 ? outStrides[cut - 1] : 0;
+  const outer = Math.max(cut - 1, 0);
+  const index = new Array<number>(outer).fill(0);
   let base = 0;
   for (let a = 0; a < rank; a++) base += paddings[a][0] * outStrides[a];
-  for (let src = 0; src < total; src += run) {
+  for (let src = 0; src < total; src += run * rows) {
     let dst = base;
-    for (let a = 0; a < cut; a++) dst += index[a] * outStrides[a];
-    if (run >= 32) to.set(from.subarray(src, src + run), dst);
-    else for (let i = 0; i < run; i++) to[dst + i] = from[src + i];
-    for (let a = cut - 1; a >= 0; a--) {
+    for (let a = 0; a < outer; a++) dst += index[a] * outStrides[a];
+    copy.runs(dst, src, run, rows, rowStride, run);
+    for (let a = outer - 1; a >= 0; a--) {
       if (++index[a] < x.shape[a]) break;
       index[a] = 0;
     }
@@ -267,20 +265,13 @@ export function heapDepthToSpace(backend: WasmBackend, x: tf.TensorInfo, { block
   const [n, h, w, depth] = x.shape;
   const c = depth / (s * s);
   const out = backend.makeOutput([n, h * s, w * s, c], x.dtype);
-  const from = backend.typedArrayFromHeap(x);
-  const to = backend.typedArrayFromHeap(out);
-  let src = 0;
+  if (n * h * w * depth === 0) return out;
+  const copy = heapCopier(backend, x, out);
+  // For each input row and phase row i: the w·s runs of c channels of that output row, in (xx, j) order, are
+  // contiguous in both: the phase j's channels follow phase j − 1's in the input as in the output.
   for (let b = 0; b < n; b++) {
     for (let y = 0; y < h; y++) {
-      for (let xx = 0; xx < w; xx++) {
-        for (let i = 0; i < s; i++) {
-          for (let j = 0; j < s; j++, src += c) {
-            const dst = (((b * h + y) * s + i) * w * s + xx * s + j) * c;
-            if (c >= 32) to.set(from.subarray(src, src + c), dst);
-            else for (let e = 0; e < c; e++) to[dst + e] = from[src + e];
-          }
-        }
-      }
+      for (let i = 0; i < s; i++) copy.runs(((b * h + y) * s + i) * w * s * c, (b * h + y) * w * depth + i * s * c, s * c, w, s * c, depth);
     }
   }
   return out;
@@ -322,9 +313,7 @@ export function heapSlice(backend: WasmBackend, x: tf.TensorInfo, begin: number[
   const out = backend.makeOutput(size, x.dtype);
   const total = size.reduce((a, n) => a * n, 1);
   if (total === 0) return out;
-  // Views taken after makeOutput: an allocation may grow the heap.
-  const from = backend.typedArrayFromHeap(x);
-  const to = backend.typedArrayFromHeap(out);
+  const copy = heapCopier(backend, x, out);
   const shape = x.shape;
   const rank = shape.length;
   const strides = new Array<number>(rank);
@@ -332,24 +321,69 @@ export function heapSlice(backend: WasmBackend, x: tf.TensorInfo, begin: number[
     strides[a] = st;
     st *= shape[a];
   }
-  // The last cut axis: runs are size[cut] · stride[cut] long.
+  // The last cut axis: runs are size[cut] · stride[cut] long, and the steps of the axis before it are one copy
+  // of `rows` runs.
   let cut = rank - 1;
   while (cut > 0 && size[cut] === shape[cut] && begin[cut] === 0) cut--;
   const run = rank === 0 ? 1 : size[cut] * strides[cut];
-  const runs = total / run;
-  const index = new Array<number>(cut).fill(0);
+  const rows = cut > 0 ? size[cut - 1] : 1;
+  const rowStride = cut > 0 ? strides[cut - 1] : 0;
+  const outer = Math.max(cut - 1, 0);
+  const index = new Array<number>(outer).fill(0);
   let base = 0;
   for (let a = 0; a <= cut && a < rank; a++) base += begin[a] * strides[a];
-  for (let r = 0, o = 0; r < runs; r++, o += run) {
+  for (let o = 0; o < total; o += run * rows) {
     let src = base;
-    for (let a = 0; a < cut; a++) src += index[a] * strides[a];
-    if (run >= 32) to.set(from.subarray(src, src + run), o);
-    else for (let i = 0; i < run; i++) to[o + i] = from[src + i];
+    for (let a = 0; a < outer; a++) src += index[a] * strides[a];
+    copy.runs(o, src, run, rows, run, rowStride);
     // The next outer index, last axis fastest.
-    for (let a = cut - 1; a >= 0; a--) {
+    for (let a = outer - 1; a >= 0; a--) {
       if (++index[a] < size[a]) break;
       index[a] = 0;
     }
   }
   return out;
+}
+
+/** Copies from one tensor of the heap into another, in elements (indices and strides from each tensor's start). */
+interface HeapCopier {
+  /** `count` runs of `len` elements from x[src] to out[dst]; after each run dst and src step by their strides. */
+  runs(dst: number, src: number, len: number, count?: number, dstStride?: number, srcStride?: number): void;
+  /** Every element of out set to `value`. */
+  fill(value: number): void;
+}
+
+/**
+ * The SIMD module's memory.copy and fill (simd/simdKernels.ts heapBulk) where it runs, else copies between
+ * typed-array views of the heap (taken after makeOutput: an allocation may grow the heap).
+ */
+function heapCopier(backend: WasmBackend, x: tf.TensorInfo, out: tf.TensorInfo): HeapCopier {
+  const from = backend.typedArrayFromHeap(x);
+  const to = backend.typedArrayFromHeap(out);
+  const bulk = heapBulk(backend);
+  const size = to.BYTES_PER_ELEMENT;
+  if (bulk && from.BYTES_PER_ELEMENT === size) {
+    const xAt = bulk.offset(x);
+    const outAt = bulk.offset(out);
+    return {
+      runs: (dst, src, len, count = 1, dstStride = 0, srcStride = 0) => {
+        if (len > 0 && count > 0) bulk.copyRuns(outAt + dst * size, xAt + src * size, len * size, count, dstStride * size, srcStride * size);
+      },
+      fill: (value) => {
+        if (size !== 4) return void to.fill(value);
+        // The value's bit pattern in out's dtype.
+        const word = new (to.constructor as Float32ArrayConstructor | Int32ArrayConstructor)([value]);
+        bulk.fill32(outAt, to.length, new Int32Array(word.buffer)[0]);
+      },
+    };
+  }
+  return {
+    runs: (dst, src, len, count = 1, dstStride = 0, srcStride = 0) => {
+      for (let r = 0; r < count; r++, dst += dstStride, src += srcStride) {
+        if (len >= 32) to.set(from.subarray(src, src + len), dst);
+        else for (let i = 0; i < len; i++) to[dst + i] = from[src + i];
+      }
+    },
+    fill: (value) => void to.fill(value),
+  };
 }

@@ -252,4 +252,41 @@
         (br $rows))))
       (local.set $i (i32.add (local.get $i) (i32.const 1)))
       (br $images)))))
+
+  ;; Copies and fills for the heap kernels of wasmKernels.ts (slice, split, pad, gather, depthToSpace). On the
+  ;; threaded build the heap is a SharedArrayBuffer, where V8's TypedArray.set copies at about a third of
+  ;; memory.copy's speed (a [1, 113, 113, 96] → [1, 112, 112, 96] slice: 0.32 against 0.10 ms).
+
+  ;; count runs of `bytes` bytes, from src to dst; after each run dst and src step by their strides (bytes).
+  (func (export "copy_runs") (param $dst i32) (param $src i32) (param $bytes i32) (param $count i32) (param $dstStride i32) (param $srcStride i32)
+    (block $done
+      (loop $runs
+        (br_if $done (i32.eqz (local.get $count)))
+        (memory.copy (local.get $dst) (local.get $src) (local.get $bytes))
+        (local.set $dst (i32.add (local.get $dst) (local.get $dstStride)))
+        (local.set $src (i32.add (local.get $src) (local.get $srcStride)))
+        (local.set $count (i32.sub (local.get $count) (i32.const 1)))
+        (br $runs))))
+
+  ;; n 32-bit words at dst set to `bits` (a float's or an int32's bit pattern).
+  (func (export "fill32") (param $dst i32) (param $n i32) (param $bits i32)
+    (local $end i32) (local $full i32) (local $v v128)
+    (local.set $end (i32.add (local.get $dst) (i32.shl (local.get $n) (i32.const 2))))
+    (if (i32.eqz (local.get $bits)) (then
+      (memory.fill (local.get $dst) (i32.const 0) (i32.shl (local.get $n) (i32.const 2)))
+      (return)))
+    (local.set $v (i32x4.splat (local.get $bits)))
+    (local.set $full (i32.add (local.get $dst) (i32.shl (i32.shr_u (local.get $n) (i32.const 2)) (i32.const 4))))
+    (block $vectors_done
+      (loop $vectors
+        (br_if $vectors_done (i32.ge_u (local.get $dst) (local.get $full)))
+        (v128.store align=4 (local.get $dst) (local.get $v))
+        (local.set $dst (i32.add (local.get $dst) (i32.const 16)))
+        (br $vectors)))
+    (block $tail_done
+      (loop $tail
+        (br_if $tail_done (i32.ge_u (local.get $dst) (local.get $end)))
+        (i32.store (local.get $dst) (local.get $bits))
+        (local.set $dst (i32.add (local.get $dst) (i32.const 4)))
+        (br $tail))))
 )

@@ -9,6 +9,8 @@ interface Exports {
   col2im(src: number, dst: number, n: number, oh: number, ow: number, H: number, W: number, kh: number, kw: number, cin: number, sh: number, sw: number, dh: number, dw: number, bh: number, bw: number): void;
   abs_max(src: number, dst: number, rows: number, cols: number): void;
   depthwise_input_gradient(dy: number, w: number, dst: number, n: number, oh: number, ow: number, H: number, W: number, C: number, kh: number, kw: number, sh: number, sw: number, ph: number, pw: number): void;
+  copy_runs(dst: number, src: number, bytes: number, count: number, dstStride: number, srcStride: number): void;
+  fill32(dst: number, n: number, bits: number): void;
 }
 
 /** The parts of tfjs-backend-wasm's backend these kernels use. */
@@ -150,6 +152,17 @@ export function maskGradient(dy: tf.Tensor, y: tf.Tensor, lo: number, hi: number
     throw new Error(`${MASK}: dy ${dy.dtype} [${dy.shape}] and y ${y.dtype} [${y.shape}] must be float32 of one shape`);
   }
   return tf.engine().runKernel(MASK, { dy, y }, { lo, hi, guided } as unknown as tf.NamedAttrMap) as tf.Tensor;
+}
+
+/**
+ * memory.copy and a 32-bit fill over the backend's heap (byte addresses), for the heap kernels of
+ * wasmKernels.ts: on the threaded build the heap is a SharedArrayBuffer, and V8's TypedArray.set copies from one
+ * view of it to another at about a third of memory.copy's speed. null where the module does not run.
+ */
+export function heapBulk(backend: unknown): { offset(t: tf.TensorInfo): number; copyRuns: Exports['copy_runs']; fill32: Exports['fill32'] } | null {
+  const heap = registered ? heapOf(backend) : null;
+  if (!heap) return null;
+  return { offset: heap.offset, copyRuns: heap.k.copy_runs, fill32: heap.k.fill32 };
 }
 
 /** Where col2im puts each tap: the input's size, the kernel, its strides and dilations and the padding before. */

@@ -109,6 +109,36 @@ describe('SIMD kernels (src/engine/simd)', function () {
   }
 
   for (const [name, bytes, shared] of [['shared', SHARED_MEMORY_MODULE, true], ['plain', PLAIN_MEMORY_MODULE, false]] as const) {
+    it(`copy_runs and fill32 on a ${name} memory equal plain loops: run lengths 0–9 bytes and 1000 floats, strides, overlapping nothing, NaN and −∞ bit patterns`, () => {
+      const { exports: k, memory } = instantiate<{ copy_runs: (dst: number, src: number, bytes: number, count: number, ds: number, ss: number) => void; fill32: (dst: number, n: number, bits: number) => void }>(bytes, shared, 4);
+      const rng = makeRng(21);
+      const heap = new Uint8Array(memory.buffer);
+      const src = 64;
+      const dst = 120000;
+      for (const [len, count, ds, ss] of [[0, 3, 5, 7], [1, 1, 0, 0], [3, 5, 7, 4], [9, 4, 9, 13], [4000, 3, 4004, 4400], [16, 0, 16, 16]]) {
+        for (let i = 0; i < 60000; i++) heap[src + i] = Math.floor(rng() * 256);
+        heap.fill(0xab, dst - 8, dst + 20000);
+        k.copy_runs(dst, src, len, count, ds, ss);
+        const want = new Uint8Array(20008).fill(0xab);
+        for (let r = 0; r < count; r++) for (let i = 0; i < len; i++) want[8 + r * ds + i] = heap[src + r * ss + i];
+        assert.deepEqual(Array.from(heap.subarray(dst - 8, dst + 20000)), Array.from(want), `len ${len} count ${count} strides ${ds} ${ss}`);
+      }
+      const words = new Int32Array(memory.buffer);
+      const bitsOf = (v: number) => new Int32Array(Float32Array.of(v).buffer)[0];
+      for (const n of [...Array.from({ length: 10 }, (_, i) => i), 1001]) {
+        for (const bits of [0, bitsOf(-Infinity), bitsOf(NaN), bitsOf(1.5), 7, -1]) {
+          // An offset that is a multiple of 4 bytes but not of 16.
+          const at = 1000 + (n % 3);
+          words.fill(0x55, at - 2, at + n + 2);
+          k.fill32(at * 4, n, bits);
+          const got = Array.from(words.subarray(at - 2, at + n + 2));
+          assert.deepEqual(got, [0x55, 0x55, ...new Array(n).fill(bits), 0x55, 0x55], `n ${n} bits ${bits}`);
+        }
+      }
+    });
+  }
+
+  for (const [name, bytes, shared] of [['shared', SHARED_MEMORY_MODULE, true], ['plain', PLAIN_MEMORY_MODULE, false]] as const) {
     it(`col2im on a ${name} memory equals the plain scatter: strides, dilations, borders, 1–6 channels, a batch of 2`, () => {
       const { exports: { col2im }, memory } = instantiate<{ col2im: Col2Im }>(bytes, shared, 16);
       const rng = makeRng(13);
