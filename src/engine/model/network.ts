@@ -7,7 +7,7 @@ import { ancestorsOf, buildGraph, findNode, type GraphNode, type ModelGraph, typ
 import { toInputLayout, type InputLayout } from './inputLayout';
 import { countUses, peakLiveFloats, RunValues } from './runValues';
 import { defaultTarget, type DefaultTarget } from './targetLayer';
-import { activationName, applyConvBatchNorm, applyNode, foldableActivation, foldableIntoBatchNorm, foldBatchNorms, fuseEpilogues, prepareConvGradients, prepareFoldedGradients, recordingGradient, type OpContext } from './layerOps';
+import { activationName, applyConvBatchNorm, applyNode, foldableActivation, foldableIntoBatchNorm, foldablePadding, foldBatchNorms, foldPaddings, fuseEpilogues, prepareConvGradients, prepareFoldedGradients, recordingGradient, type OpContext } from './layerOps';
 
 /** How the model turns logits into its output. */
 export type OutputActivation = 'softmax' | 'sigmoid' | 'linear';
@@ -28,7 +28,10 @@ export interface RunOptions {
   deconv?: boolean;
   /** Compute the logits (model output 0 before its final softmax/sigmoid). Default true. */
   logits?: boolean;
-  /** Return every computed value (to serve as `cache` later). */
+  /**
+   * Return every computed value (to serve as `cache` later), paddings included: with it no ZeroPadding2D is
+   * folded into the convolution after it (the region runner of occlusion reads each layer's output).
+   */
   keepValues?: boolean;
   /**
    * Return these values (by ValueRef id) in `values`, freeing every other value after its last reader as a
@@ -70,6 +73,8 @@ export class Network {
   private readonly foldable = new Map<number, number>();
   /** Batch norm index → the ReLU after it that can join the folded kernel, and its kind. */
   private readonly foldableAct = new Map<number, { node: number; activation: 'relu' | 'relu6' }>();
+  /** Convolution index → the ZeroPadding2D before it whose zeros it can pad itself (foldablePadding). */
+  private readonly foldablePad = new Map<number, { pad: GraphNode; zeros: [[number, number], [number, number]] }>();
 
   /**
    * The first layer that keeps its feature maps channels first (Keras data_format "channels_first": [channels, h, w]),
@@ -115,6 +120,9 @@ export class Network {
         const kind = act && act.index !== logitsNode && !outputIds.has(bn.outputs[0].id) ? foldableActivation(bn, act) : null;
         if (act && kind) this.foldableAct.set(bn.index, { node: act.index, activation: kind });
       }
+      const conv = node.consumers.length === 1 ? this.graph.nodes[node.consumers[0]] : null;
+      const zeros = conv && !outputIds.has(node.outputs[0]?.id) ? foldablePadding(node, conv) : null;
+      if (conv && zeros) this.foldablePad.set(conv.index, { pad: node, zeros });
     }
   }
 
@@ -211,9 +219,13 @@ export class Network {
     const ctx: OpContext = { guided: opts.guided === true, deconv: opts.deconv === true, skipActivation: false, prepared: this.prepared };
     // Normally done by the caller before tf.grad (prepareGradients); made here as a fallback.
     if (!this.gradientsPrepared && recordingGradient()) this.prepareGradients();
-    const { folded, withAct, skipped } = this.foldPlan(needed, taps, opts.replace);
-    // What each computed node reads: a folded batch norm (or its ReLU) reads its convolution's input.
-    const reads = (node: GraphNode) => (withAct.get(node.index)?.conv ?? folded.get(node.index) ?? node).inputs;
+    const { folded, withAct, pads, skipped } = this.foldPlan(needed, taps, opts.replace, !opts.keepValues);
+    // What each computed node reads: a folded batch norm (or its ReLU) reads its convolution's input, and a
+    // convolution with its padding folded in reads the padding's input.
+    const reads = (node: GraphNode) => {
+      const computed = withAct.get(node.index)?.conv ?? folded.get(node.index) ?? node;
+      return (pads.get(computed.index)?.pad ?? computed).inputs;
+    };
     // A plain forward pass frees each value after its last reader (./runValues.ts); a gradient's tape, a
     // cached or replaced run and keepValues need them all.
     const release = !opts.keepValues && !opts.cache && !opts.replace && !recordingGradient();
@@ -247,6 +259,7 @@ export class Network {
         return v;
       });
       ctx.skipActivation = wantLogits && node.index === this.logitsNode;
+      ctx.foldedPad = pads.get((withAct.get(node.index)?.conv ?? folded.get(node.index) ?? node).index)?.zeros;
       const outs = applyStep({ node, reads: reads(node), chain: withAct.get(node.index), conv: folded.get(node.index) }, ins, ctx);
       node.outputs.forEach((r, i) => {
         values.set(r.id, outs[i]);
@@ -279,11 +292,19 @@ export class Network {
    * with the ReLU after it too (ReLU index → convolution, batch norm and activation); `skipped` are the nodes
    * those compute. A tapped or replaced node is never folded away.
    */
-  private foldPlan(needed: Set<number>, taps: number[], replace?: Map<number, tf.Tensor>): { folded: Map<number, GraphNode>; withAct: Map<number, FoldedChain>; skipped: Set<number> } {
+  private foldPlan(needed: Set<number>, taps: number[], replace?: Map<number, tf.Tensor>, foldPads = false): { folded: Map<number, GraphNode>; withAct: Map<number, FoldedChain>; pads: Map<number, FoldedPad>; skipped: Set<number> } {
     const folded = new Map<number, GraphNode>();
     const withAct = new Map<number, FoldedChain>();
+    const pads = new Map<number, FoldedPad>();
     const skipped = new Set<number>();
-    if (!foldBatchNorms() || this.foldable.size === 0) return { folded, withAct, skipped };
+    if (foldPads && foldPaddings()) {
+      for (const [conv, p] of this.foldablePad) {
+        if (!needed.has(conv) || !needed.has(p.pad.index) || taps.includes(p.pad.index) || replace?.has(p.pad.index) || replace?.has(conv)) continue;
+        pads.set(conv, p);
+        skipped.add(p.pad.index);
+      }
+    }
+    if (!foldBatchNorms() || this.foldable.size === 0) return { folded, withAct, pads, skipped };
     for (const [conv, bn] of this.foldable) {
       if (!needed.has(bn) || taps.includes(conv) || replace?.has(conv) || replace?.has(bn)) continue;
       const act = fuseEpilogues() ? this.foldableAct.get(bn) : undefined;
@@ -293,13 +314,14 @@ export class Network {
       } else folded.set(bn, this.graph.nodes[conv]);
       skipped.add(conv);
     }
-    return { folded, withAct, skipped };
+    return { folded, withAct, pads, skipped };
   }
 
   /**
    * The steps of a plain forward pass to the logits, in graph order, each computing one node's outputs
    * from `reads` (a folded batch norm or its ReLU reads its convolution's input). Run each with
-   * applyStep, with skipActivation set for the step of logitsNode.
+   * applyStep, with skipActivation set for the step of logitsNode. Paddings stay steps of their own (the
+   * region runner of occlusion cuts windows at each layer's geometry).
    */
   forwardSteps(): Step[] {
     const needed = this.needed([this.logitsRef.producer]);
@@ -363,6 +385,12 @@ export function nextTensorId(): number {
   const mark = tf.scalar(0);
   mark.dispose();
   return mark.id + 1;
+}
+
+/** A ZeroPadding2D whose zeros the convolution after it pads itself: [top, bottom], [left, right]. */
+export interface FoldedPad {
+  pad: GraphNode;
+  zeros: [[number, number], [number, number]];
 }
 
 /** A convolution, its batch norm and the ReLU after them, run as one kernel (the step of the ReLU). */

@@ -16,7 +16,15 @@ export interface OpContext {
    * convolutions and pools run with 'valid' padding.
    */
   windowed?: boolean;
+  /**
+   * Set by the network for the one step of a 'valid' convolution whose ZeroPadding2D it folded in: the
+   * rows [top, bottom] and columns [left, right] of zeros, which the convolution then pads itself.
+   */
+  foldedPad?: [[number, number], [number, number]];
 }
+
+/** A convolution's padding: tfjs's 'same' and 'valid', or explicit zeros per axis (NHWC) from a folded ZeroPadding2D. */
+export type ConvPad = 'same' | 'valid' | [[0, 0], [number, number], [number, number], [0, 0]];
 
 export type L = Record<string, any>;
 
@@ -91,6 +99,12 @@ export function read(v: L | null | undefined): tf.Tensor | null {
 
 export function convPadding(cfg: L, ctx?: OpContext): 'same' | 'valid' {
   return cfg.padding === 'same' && !ctx?.windowed ? 'same' : 'valid';
+}
+
+/** A convolution layer's padding, with the zeros of a ZeroPadding2D the network folded into it (OpContext.foldedPad). */
+export function convLayerPadding(cfg: L, ctx: OpContext): ConvPad {
+  const p = ctx.foldedPad;
+  return p && !ctx.windowed && cfg.padding !== 'same' ? [[0, 0], p[0], p[1], [0, 0]] : convPadding(cfg, ctx);
 }
 
 export function pair(v: number | number[] | undefined, dflt: number): [number, number] {

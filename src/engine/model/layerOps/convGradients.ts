@@ -11,7 +11,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { GraphNode } from '../graph';
 import { col2im, hasCol2Im } from '../../wasmKernels';
-import { fastGradients, layerConfig, pair, read, type L, type OpContext } from './common';
+import { fastGradients, layerConfig, pair, read, type ConvPad, type L, type OpContext } from './common';
 import { padAlong, spreadForTranspose, type TransposePlan } from './transposedConv';
 
 /**
@@ -63,7 +63,7 @@ export function gradientKernel(key: number, slot: number, kernel: tf.Tensor4D, d
 }
 
 /** Whether a convolution with `cin` input channels takes its input gradient as taps and col2im. */
-function usesColumns(cin: number): boolean {
+export function usesColumns(cin: number): boolean {
   return cin <= 4 && hasCol2Im() && process.env.CNN_LENS_COL2IM !== 'off';
 }
 
@@ -127,9 +127,9 @@ export function conv2dInputGradient(
   inShape: number[],
   kernel: tf.Tensor4D,
   strides: [number, number],
-  padding: 'same' | 'valid',
+  padding: ConvPad,
   dilations: [number, number],
-  plan: TransposePlan,
+  plan: TransposePlan | null,
   ctx: OpContext,
 ): (g: tf.Tensor4D) => tf.Tensor4D {
   const narrow = narrowInputGradient(inShape, kernel, strides, padding, dilations);
@@ -137,6 +137,8 @@ export function conv2dInputGradient(
     const columns = columnKernel(key, slot, kernel, ctx);
     return (g) => narrow(g, columns);
   }
+  // Explicit (folded) zeros reach here only with the column form (conv.ts pads them first otherwise).
+  if (typeof padding !== 'string' || !plan) throw new Error('internal: a convolution gradient without a plan or with explicit padding outside the column form');
   if (usesSubPixel(kernel, strides, dilations)) {
     const sub = subPixelKernel(key, slot, kernel, strides[0], ctx);
     const pad = [padAlong(inShape[1], kernel.shape[0], strides[0], 1, padding).before, padAlong(inShape[2], kernel.shape[1], strides[1], 1, padding).before] as const;
@@ -238,14 +240,14 @@ function narrowInputGradient(
   inShape: number[],
   kernel: tf.Tensor4D,
   strides: [number, number],
-  padding: 'same' | 'valid',
+  padding: ConvPad,
   dilations: [number, number],
 ): ((g: tf.Tensor4D, columns: tf.Tensor2D) => tf.Tensor4D) | null {
   const [n, H, W, cin] = inShape;
   const [kh, kw, , cout] = kernel.shape;
   if (!usesColumns(cin)) return null;
-  const rows = padAlong(H, kh, strides[0], dilations[0], padding);
-  const cols = padAlong(W, kw, strides[1], dilations[1], padding);
+  const rows = typeof padding === 'string' ? padAlong(H, kh, strides[0], dilations[0], padding) : { before: padding[1][0] };
+  const cols = typeof padding === 'string' ? padAlong(W, kw, strides[1], dilations[1], padding) : { before: padding[2][0] };
   return (g, columns) => {
     const [, oh, ow] = g.shape;
     const taps = tf.matMul(tf.reshape(g, [n * oh * ow, cout]), columns);

@@ -17,7 +17,7 @@ import { applyPoolLayer } from './pool';
 
 export { activationName } from './activation';
 export { customGrad, recordingGradient, setFastGradients, type OpContext } from './common';
-export { fuseEpilogues } from './conv';
+export { foldablePadding, foldPaddings, fuseEpilogues } from './conv';
 export { prepareConvGradients } from './convGradients';
 export { applyConvBatchNorm, foldableActivation, foldableIntoBatchNorm, foldBatchNorms, prepareFoldedGradients } from './normalization';
 

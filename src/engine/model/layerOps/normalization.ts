@@ -2,7 +2,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { GraphNode } from '../graph';
 import { activationName } from './activation';
-import { convPadding, fastGradients, fastGradModeSetting, layerConfig, pair, read, type L, type OpContext } from './common';
+import { convLayerPadding, fastGradients, fastGradModeSetting, layerConfig, pair, read, type L, type OpContext } from './common';
 import { gradientKernel } from './convGradients';
 import { conv2dFastGrad, depthwiseFastGrad, fuseEpilogues, plainEpilogue, type Epilogue } from './conv';
 
@@ -121,10 +121,10 @@ export function applyConvBatchNorm(conv: GraphNode, bn: GraphNode, x: tf.Tensor,
   const { key, kernel, bias } = foldedWeights(conv, bn, ctx);
   const e: Epilogue = { bias, activation, guided: ctx.guided, deconv: ctx.deconv };
   if (!fuseEpilogues()) {
-    const args = [pair(cfg.strides, 1), convPadding(cfg, ctx), pair(cfg.dilationRate, 1), ctx] as const;
+    const args = [pair(cfg.strides, 1), convLayerPadding(cfg, ctx), pair(cfg.dilationRate, 1), ctx] as const;
     return plainEpilogue(conv.className === 'Conv2D' ? conv2dFastGrad(key, 2, x as tf.Tensor4D, kernel, ...args) : depthwiseFastGrad(key, 2, x as tf.Tensor4D, kernel, ...args), e);
   }
-  const args = [pair(cfg.strides, 1), convPadding(cfg, ctx), pair(cfg.dilationRate, 1), ctx, e] as const;
+  const args = [pair(cfg.strides, 1), convLayerPadding(cfg, ctx), pair(cfg.dilationRate, 1), ctx, e] as const;
   return conv.className === 'Conv2D' ? conv2dFastGrad(key, 2, x as tf.Tensor4D, kernel, ...args) : depthwiseFastGrad(key, 2, x as tf.Tensor4D, kernel, ...args);
 }
 
