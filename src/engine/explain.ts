@@ -1,6 +1,7 @@
 // The engine's explanation API: predictions and attribution maps for one preprocessed image.
 // Used in-process by the CLI and by the engine child process that serves the extension.
 import * as tf from '@tensorflow/tfjs-core';
+import { tidyRead } from './tidyRead';
 import { CancelledError, fileError, LensError } from './errors';
 import type { RgbaImage } from './image/decode';
 import { toModelInput, type PreprocessPreset } from './image/preprocess';
@@ -94,7 +95,7 @@ export function requireNetwork(model: LoadedModel, what: string): Network {
 
 /** Logits and probabilities for a batch [N, classes]. */
 function scores(model: LoadedModel, x: tf.Tensor): { logits: Float32Array; probs: Float32Array; classes: number } {
-  return tf.tidy(() => {
+  return tidyRead(() => {
     let logits: tf.Tensor;
     let probs: tf.Tensor;
     if (model.network) {
@@ -131,7 +132,7 @@ function argmax(values: Float32Array): number {
 /** predict() from logits a forward pass already computed (layers models). */
 function predictionsFromLogits(model: LoadedModel, logits: tf.Tensor): Prediction[] {
   const classes = logits.shape[logits.rank - 1] as number;
-  const probs = tf.tidy(() => model.network!.probabilities(logits).dataSync() as Float32Array);
+  const probs = tidyRead(() => model.network!.probabilities(logits).dataSync() as Float32Array);
   return ranked(model, logits.dataSync() as Float32Array, probs, classes);
 }
 

@@ -4,6 +4,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { CurveRecord, FaithfulnessRecord } from '../../shared/trustRecords';
 import { CancelledError } from '../errors';
+import { tidyRead } from '../tidyRead';
 import type { JobHooks } from '../explain';
 import { samplesPerBatch } from '../methods/gradients';
 import type { Network } from '../model/network';
@@ -66,7 +67,7 @@ export function perturbationCurves(inp: CurveInput, hooks: JobHooks = {}, stage 
     const part = jobs.slice(start, start + batch);
     const data = new Float32Array(part.length * size);
     part.forEach((j, b) => fillStep(data, b * size, inp, j.k, j.mode));
-    const probs = tf.tidy(() => {
+    const probs = tidyRead(() => {
       const logits = net.logits(tf.tensor4d(data, [part.length, H, W, C]));
       const p = net.probabilities(tf.reshape(logits, [part.length, -1]));
       return p.dataSync() as Float32Array;

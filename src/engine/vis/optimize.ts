@@ -3,6 +3,7 @@
 // objective − penalties → gradient with respect to the parameters only → Adam or a normalized gradient
 // step. Progress, frames and cancellation are callbacks checked between steps.
 import * as tf from '@tensorflow/tfjs-core';
+import { tidyRead } from '../tidyRead';
 import { CancelledError } from '../errors';
 import type { RgbaImage } from '../image/decode';
 import type { Network } from '../model/network';
@@ -88,14 +89,14 @@ export function evaluate(spec: Pick<OptimizeSpec, 'param' | 'space' | 'modelSize
 /** Current image of batch row `row` as RGBA. */
 export function renderRgba(param: ImageParam, p: tf.Tensor, row = 0): RgbaImage {
   const { height: H, width: W, channels: C } = param;
-  const data = tf.tidy(() => tf.slice(param.render(p), [row, 0, 0, 0], [1, H, W, C]).dataSync() as Float32Array);
+  const data = tidyRead(() => tf.slice(param.render(p), [row, 0, 0, 0], [1, H, W, C]).dataSync() as Float32Array);
   return pixelsToRgba(data, H, W, C);
 }
 
 /** The image for parameters p at the size optimized: model input space (HWC) and RGBA, batch row `row`. */
 export function imageOf(space: InputSpace, param: ImageParam, p: tf.Tensor, row = 0): { data: Float32Array; shape: [number, number, number]; rgba: RgbaImage } {
   const { height: H, width: W, channels: C } = param;
-  const [pix, x] = tf.tidy(() => {
+  const [pix, x] = tidyRead(() => {
     const img = tf.slice(param.render(p), [row, 0, 0, 0], [1, H, W, C]) as tf.Tensor4D;
     return [img.dataSync() as Float32Array, toModelSpace(space, img).dataSync() as Float32Array];
   });
