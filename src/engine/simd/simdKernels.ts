@@ -11,6 +11,7 @@ interface Exports {
   depthwise_input_gradient(dy: number, w: number, dst: number, n: number, oh: number, ow: number, H: number, W: number, C: number, kh: number, kw: number, sh: number, sw: number, ph: number, pw: number): void;
   copy_runs(dst: number, src: number, bytes: number, count: number, dstStride: number, srcStride: number): void;
   fill32(dst: number, n: number, bits: number): void;
+  mean_rows(src: number, dst: number, n: number, rows: number, cols: number, scale: number): void;
 }
 
 /** The parts of tfjs-backend-wasm's backend these kernels use. */
@@ -42,6 +43,7 @@ function kernelsFor(backend: WasmBackendInternals): Exports | null {
 const MASK = 'CnnLensMaskGrad';
 const ABS_MAX = 'CnnLensAbsMax';
 const DEPTHWISE_INPUT_GRADIENT = 'CnnLensDepthwiseInputGradient';
+const SPATIAL_MEAN = 'CnnLensSpatialMean';
 let registered = false;
 
 /** What a kernel body gets: the module, the byte offset of a tensor in the heap, and the backend's output maker. */
@@ -87,6 +89,13 @@ export function registerSimdKernels(): void {
     const cols = x.shape[x.shape.length - 1];
     const out = makeOutput(x.shape.slice(0, -1));
     k.abs_max(offset(x), offset(out), tf.util.sizeFromShape(x.shape) / cols, cols);
+    return out;
+  });
+  registerSimd(SPATIAL_MEAN, ({ k, offset, makeOutput }, inputs) => {
+    const x = inputs.x as tf.TensorInfo;
+    const [n, h, w, c] = x.shape;
+    const out = makeOutput([n, c]);
+    if (n * c > 0) k.mean_rows(offset(x), offset(out), n, h * w, c, 1 / (h * w));
     return out;
   });
   registerSimd(DEPTHWISE_INPUT_GRADIENT, ({ k, offset, makeOutput }, inputs, attrs) => {
@@ -135,6 +144,16 @@ export function hasSimdKernels(): boolean {
 export function maxAbsLastAxis(x: tf.Tensor): tf.Tensor {
   if (hasSimdKernels() && x.dtype === 'float32' && x.rank >= 1 && x.shape[x.rank - 1] > 0) return tf.engine().runKernel(ABS_MAX, { x }, {}) as tf.Tensor;
   return tf.tidy(() => tf.max(tf.abs(x), -1));
+}
+
+/**
+ * The mean of each channel over an image's positions, [n, c] from [n, h, w, c] (tf.mean(x, [1, 2])): one
+ * pass of SIMD adds on wasm, tfjs's Mean elsewhere (and for other dtypes). No gradient: call it outside a
+ * recorded pass or inside a custom gradient's forward function.
+ */
+export function spatialMean(x: tf.Tensor4D): tf.Tensor2D {
+  if (hasSimdKernels() && x.dtype === 'float32' && x.shape[1] * x.shape[2] > 0) return tf.engine().runKernel(SPATIAL_MEAN, { x }, {}) as tf.Tensor2D;
+  return tf.mean(x, [1, 2]) as tf.Tensor2D;
 }
 
 interface MaskAttrs {

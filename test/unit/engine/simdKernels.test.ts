@@ -11,8 +11,9 @@ import '@tensorflow/tfjs-layers';
 import { initBackend } from '../../../src/engine/backend';
 import { inside06 } from '../../../src/engine/model/layerOps/activation';
 import { makeRng } from '../../../src/engine/random';
+import { maxAbsDiff } from '../helpers';
 import { PLAIN_MEMORY_MODULE, SHARED_MEMORY_MODULE } from '../../../src/engine/simd/kernelsWasm.generated';
-import { depthwiseInputGradient, hasSimdKernels, maskGradient, maxAbsLastAxis } from '../../../src/engine/simd/simdKernels';
+import { depthwiseInputGradient, hasSimdKernels, maskGradient, maxAbsLastAxis, spatialMean } from '../../../src/engine/simd/simdKernels';
 
 type Mask = (dy: number, y: number, out: number, n: number, lo: number, hi: number, guided: number) => void;
 type DepthwiseGrad = (dy: number, w: number, dst: number, n: number, oh: number, ow: number, H: number, W: number, C: number, kh: number, kw: number, sh: number, sw: number, ph: number, pw: number) => void;
@@ -139,6 +140,35 @@ describe('SIMD kernels (src/engine/simd)', function () {
   }
 
   for (const [name, bytes, shared] of [['shared', SHARED_MEMORY_MODULE, true], ['plain', PLAIN_MEMORY_MODULE, false]] as const) {
+    it(`mean_rows on a ${name} memory equals a plain loop in doubles: 1–3 images, 1–7 rows, 0–9 and 1281 columns, an unaligned output`, () => {
+      const { exports: k, memory } = instantiate<{ mean_rows: (src: number, dst: number, n: number, rows: number, cols: number, scale: number) => void }>(bytes, shared, 4);
+      const rng = makeRng(23);
+      for (const n of [1, 3]) {
+        for (const rows of [1, 2, 7]) {
+          for (const cols of [...Array.from({ length: 10 }, (_, i) => i), 1281]) {
+            const src = Float32Array.from({ length: n * rows * cols }, () => rng() * 4 - 2);
+            const heap = new Float32Array(memory.buffer);
+            const [ps, pd] = [16, 16 + 4 * (n * rows * cols + 1)];
+            heap.set(src, ps / 4);
+            heap.fill(77, pd / 4, pd / 4 + n * cols + 1);
+            k.mean_rows(ps, pd, n, rows, cols, 1 / rows);
+            const got = new Float32Array(memory.buffer).slice(pd / 4, pd / 4 + n * cols + 1);
+            for (let i = 0; i < n; i++) {
+              for (let c = 0; c < cols; c++) {
+                let sum = 0;
+                for (let r = 0; r < rows; r++) sum += src[(i * rows + r) * cols + c];
+                const want = sum / rows;
+                assert.ok(Math.abs(got[i * cols + c] - want) <= 1e-6 * Math.max(1, Math.abs(want)), `n ${n} rows ${rows} cols ${cols} [${i}, ${c}]: ${got[i * cols + c]} vs ${want}`);
+              }
+            }
+            assert.equal(got[n * cols], 77, `n ${n} rows ${rows} cols ${cols}: wrote past the end`);
+          }
+        }
+      }
+    });
+  }
+
+  for (const [name, bytes, shared] of [['shared', SHARED_MEMORY_MODULE, true], ['plain', PLAIN_MEMORY_MODULE, false]] as const) {
     it(`col2im on a ${name} memory equals the plain scatter: strides, dilations, borders, 1–6 channels, a batch of 2`, () => {
       const { exports: { col2im }, memory } = instantiate<{ col2im: Col2Im }>(bytes, shared, 16);
       const rng = makeRng(13);
@@ -259,6 +289,21 @@ describe('SIMD kernels (src/engine/simd)', function () {
           }
         }
         tf.dispose([y, dy]);
+      }
+      assert.equal(tf.memory().numTensors, before);
+    });
+
+    it("spatialMean equals tfjs's mean over positions: GAP-sized maps, a batch, one position", () => {
+      const rng = makeRng(24);
+      const before = tf.memory().numTensors;
+      for (const shape of [[1, 7, 7, 1280], [3, 5, 4, 9], [1, 1, 1, 6], [2, 8, 8, 3]] as [number, number, number, number][]) {
+        const x = tf.tensor4d(Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => rng() * 4 - 2), shape);
+        const got = spatialMean(x);
+        const want = tf.mean(x, [1, 2]);
+        assert.deepEqual(got.shape, [shape[0], shape[3]]);
+        const d = maxAbsDiff(got.dataSync() as Float32Array, want.dataSync() as Float32Array);
+        assert.ok(d < 1e-6, `[${shape}]: max diff ${d}`);
+        tf.dispose([x, got, want]);
       }
       assert.equal(tf.memory().numTensors, before);
     });

@@ -1,7 +1,8 @@
 // Pooling (max and average) with input gradients from elementwise ops.
 import * as tf from '@tensorflow/tfjs-core';
 import type { GraphNode } from '../graph';
-import { channelsLast, convPadding, customGrad, fastGradients, pair, type L, type OpContext } from './common';
+import { channelsLast, convPadding, customGrad, fastGradients, pair, recording, type L, type OpContext } from './common';
+import { spatialMean } from '../../simd/simdKernels';
 import { padAlong, spreadForTranspose, transposePlan } from './transposedConv';
 
 // ---------------------------------------------------------------------------------------------------
@@ -112,10 +113,13 @@ export function maxPoolFastGrad(x: tf.Tensor4D, size: [number, number], strides:
  * MobileNetV2 Grad-CAM, most of what its head's gradient costs).
  */
 export function globalAvgPoolFastGrad(x: tf.Tensor4D, keepDims: boolean): tf.Tensor {
-  if (!fastGradients('avg-pool')) return tf.mean(x, [1, 2], keepDims);
   const [n, h, w, c] = x.shape;
+  // The mean itself: one SIMD pass on wasm (simdKernels.spatialMean), where nothing differentiates it.
+  const mean = (t: tf.Tensor4D) => (keepDims ? tf.reshape(spatialMean(t), [n, 1, 1, c]) : spatialMean(t));
+  if (!recording()) return mean(x);
+  if (!fastGradients('avg-pool')) return tf.mean(x, [1, 2], keepDims);
   const op = customGrad(((xi: tf.Tensor4D) => ({
-    value: tf.mean(xi, [1, 2], keepDims),
+    value: mean(xi),
     // A broadcast product with a [1, h, w, 1] map of ones (wasm's Tile took 5 ms for [1, 7, 7, 1280]).
     gradFunc: (dy: tf.Tensor) => tf.mul(tf.reshape(tf.mul(dy, 1 / (h * w)), [n, 1, 1, c]), tf.ones([1, h, w, 1])),
   })) as any) as (x: tf.Tensor4D) => tf.Tensor;
