@@ -288,6 +288,29 @@ function registerSharedIdentity(): void {
     (backend as unknown as { incRef(id: tf.DataId): void }).incRef(x.dataId);
     return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
   });
+  shareSavedTensors();
+}
+
+/**
+ * The copies tfjs keeps of what a gradient reads (a custom gradient's saved tensors, Add's and Mul's inputs…)
+ * as new tensors on the same memory, made without running a kernel. tfjs makes each with the Identity kernel
+ * and a tape entry of its own (so that the copy could be differentiated again, which the engine never does):
+ * a MobileNetV2 saliency map made 61, each paying a kernel call's bookkeeping. Only for wasm tensors;
+ * others keep tfjs's clone.
+ */
+function shareSavedTensors(): void {
+  const engine = tf.engine() as unknown as {
+    clone(x: tf.Tensor): tf.Tensor;
+    state: { tensorInfo: Map<tf.DataId, { backend: unknown }> };
+    makeTensorFromTensorInfo(info: tf.TensorInfo, backend: unknown): tf.Tensor;
+  };
+  const original = engine.clone.bind(engine);
+  engine.clone = (x: tf.Tensor): tf.Tensor => {
+    const wasm = tf.findBackend('wasm') as unknown as { incRef(id: tf.DataId): void } | undefined;
+    if (!wasm || x.dtype === 'string' || engine.state.tensorInfo.get(x.dataId)?.backend !== wasm) return original(x);
+    wasm.incRef(x.dataId);
+    return engine.makeTensorFromTensorInfo({ dataId: x.dataId, shape: x.shape, dtype: x.dtype }, wasm);
+  };
 }
 
 /** Replaces wasm's kernel `name` (input x) by `run`, keeping the original for strings and where `run` gives null. */

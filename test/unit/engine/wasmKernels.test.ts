@@ -3,6 +3,8 @@
 // slices; and int32 data, which the shape arithmetic of ONNX graphs slices.
 import { strict as assert } from 'node:assert';
 import * as tf from '@tensorflow/tfjs-core';
+// tfjs-layers registers tfjs-core's gradients (the engine loads it with any model).
+import '@tensorflow/tfjs-layers';
 import { initBackend } from '../../../src/engine/backend';
 import { makeRng } from '../../../src/engine/random';
 
@@ -106,6 +108,23 @@ describe('wasm Slice and SplitV kernels', function () {
     assert.equal(tf.memory().numDataBuffers, buffers, 'the buffer stays while the clone lives');
     y.dispose();
     assert.equal(tf.memory().numDataBuffers, buffers - 1);
+  });
+
+  it('what a gradient saves shares memory without a kernel call; the gradient is right, the copies go with it', async function () {
+    if (tf.getBackend() !== 'wasm') this.skip();
+    const x = tf.tensor1d([0.5, -2, 3, 7]);
+    const buffers = tf.memory().numDataBuffers;
+    const tensors = tf.memory().numTensors;
+    let g: Float32Array | null = null;
+    // Mul saves both inputs, Sum its input: tfjs ran Identity for each copy.
+    const kernels = (await tf.profile(() => {
+      g = tf.tidy(() => tf.grad((v: tf.Tensor) => tf.sum(tf.mul(tf.mul(v, v), v)))(x).dataSync() as Float32Array);
+    })).kernels.map((k) => k.name);
+    assert.ok(!kernels.includes('Identity'), kernels.join(' '));
+    assert.deepEqual(Array.from(g!), [0.75, 12, 27, 147]);
+    assert.equal(tf.memory().numTensors, tensors);
+    assert.equal(tf.memory().numDataBuffers, buffers);
+    x.dispose();
   });
 
   it('a gather equals a plain loop: 200 random shapes and axes, runs of consecutive indices, repeats, reversals, int32 data', () => {
