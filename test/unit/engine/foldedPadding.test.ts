@@ -9,12 +9,8 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { initBackend } from '../../../src/engine/backend';
 import { layerGradient, layerPass } from '../../../src/engine/methods/gradients';
 import { Network } from '../../../src/engine/model/network';
-import { makeRng } from '../../../src/engine/random';
 import { maxAbs, maxAbsDiff } from '../helpers';
-
-function seeded(seed: number) {
-  return tfl.initializers.randomNormal({ mean: 0, stddev: 0.5, seed });
-}
+import { randomImage, seeded } from './methodModels';
 
 /** Every kind of fold, with asymmetric zeros; a linear head, so that the model's output is the logits. */
 function paddedModel(): tfl.LayersModel {
@@ -32,11 +28,6 @@ function paddedModel(): tfl.LayersModel {
   x = tfl.layers.globalAveragePooling2d({}).apply(x) as tfl.SymbolicTensor;
   x = tfl.layers.dense({ units: 3, kernelInitializer: seeded(11) }).apply(x) as tfl.SymbolicTensor;
   return tfl.model({ inputs: input, outputs: x });
-}
-
-function randomInput(seed: number, shape: [number, number, number, number]): tf.Tensor4D {
-  const rng = makeRng(seed);
-  return tf.tensor4d(new Float32Array(shape.reduce((a, b) => a * b)).map(() => rng() * 2 - 1), shape);
 }
 
 /** Runs f with $CNN_LENS_FOLD_PADDING set to `mode`. */
@@ -62,7 +53,7 @@ describe('ZeroPadding2D folded into the convolution after it', function () {
   it("computes what tfjs-layers computes, with no Pad kernel left (wasm and cpu)", async () => {
     const m = paddedModel();
     const net = new Network(m);
-    const x = randomInput(1, [2, 9, 8, 3]);
+    const x = randomImage(1, 9, 8, 3, 2);
     const ours = tf.tidy(() => net.logits(x).dataSync() as Float32Array);
     const theirs = tf.tidy(() => (m.predict(x) as tf.Tensor).dataSync() as Float32Array);
     assert.ok(maxAbs(theirs) > 1e-2);
@@ -77,7 +68,7 @@ describe('ZeroPadding2D folded into the convolution after it', function () {
   it("input gradients equal tfjs's gradient of the model as tfjs-layers runs it, plain and guided ReLUs alike", () => {
     const m = paddedModel();
     const net = new Network(m);
-    const x = randomInput(2, [2, 9, 8, 3]);
+    const x = randomImage(2, 9, 8, 3, 2);
     const w = tf.tensor2d([0.3, -1.1, 0.7, 1.4, 0.2, -0.5], [2, 3]);
     const reference = tf.tidy(() => tf.grad((inp: tf.Tensor) => tf.sum(tf.mul(m.apply(inp) as tf.Tensor, w)))(x).dataSync() as Float32Array);
     assert.ok(maxAbs(reference) > 1e-3);
@@ -103,7 +94,7 @@ describe('ZeroPadding2D folded into the convolution after it', function () {
   it('taps the padding itself, and differentiates at layers before and after a fold (Grad-CAM)', () => {
     const m = paddedModel();
     const net = new Network(m);
-    const x = randomInput(3, [1, 9, 8, 3]);
+    const x = randomImage(3, 9, 8);
     for (const name of ['pad_dw', 'pad_wide']) {
       const node = net.findLayer(name);
       const byLayers = tf.tidy(() => (tfl.model({ inputs: m.inputs, outputs: m.getLayer(name).output as tfl.SymbolicTensor }).predict(x) as tf.Tensor).dataSync() as Float32Array);

@@ -13,9 +13,10 @@ export function wrap(m: tfl.LayersModel, name: string): LoadedModel {
   return wrapLayersModel(m, `/nonexistent/${name}/model.json`);
 }
 
-export function randomImage(seed: number, h: number, w: number, c = 3): tf.Tensor4D {
+/** n seeded images [n, h, w, c] of values in [−1, 1). */
+export function randomImage(seed: number, h: number, w: number, c = 3, n = 1): tf.Tensor4D {
   const rng = makeRng(seed);
-  return tf.tensor4d(new Float32Array(h * w * c).map(() => rng() * 2 - 1), [1, h, w, c]);
+  return tf.tensor4d(new Float32Array(n * h * w * c).map(() => rng() * 2 - 1), [n, h, w, c]);
 }
 
 const conv = (name: string, filters: number, seed: number, activation: 'relu' | 'linear' = 'relu') =>
