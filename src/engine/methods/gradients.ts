@@ -123,7 +123,7 @@ export function layerPass(net: Network, x: tf.Tensor, node: GraphNode, first?: {
   const cache = r.values!;
   let logits: tf.Tensor | null = null;
   let classIndex = -1;
-  net.prepareGradients();
+  net.prepareGradients(node.index);
   const tensor = tf.grad((a: tf.Tensor) => {
     const l = net.run(cache.get(net.graph.input.id)!, { replace: new Map([[node.index, a]]), cache }).logits!;
     logits = tf.keep(tf.clone(l));
@@ -154,6 +154,6 @@ export function layerGradient(net: Network, pass: LayerPass, classIndex: number,
     const r = net.run(x, { replace: new Map([[pass.node.index, a]]), cache: pass.cache });
     return classScore(net, r.logits!, [classIndex], score);
   };
-  net.prepareGradients();
+  net.prepareGradients(pass.node.index);
   return tf.grad(f)(pass.activation);
 }

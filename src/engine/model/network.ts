@@ -66,7 +66,9 @@ export class Network {
   file = '';
   private readonly prepared = new Map<number, tf.Tensor[]>();
   private readonly neededCache = new Map<string, Set<number>>();
-  private gradientsPrepared = false;
+  /** Nodes whose gradient constants are made, and the scopes prepareGradients has made (−1: every layer). */
+  private readonly preparedNodes = new Set<number>();
+  private readonly preparedScopes = new Set<number>();
   private peakFloats: number | undefined;
   private cachedDefault: DefaultTarget | null | undefined;
   /** Convolution index → the batch norm it can be folded into (layerOps.foldableIntoBatchNorm). */
@@ -218,7 +220,7 @@ export class Network {
     const tainted = new Set<number>();
     const ctx: OpContext = { guided: opts.guided === true, deconv: opts.deconv === true, skipActivation: false, prepared: this.prepared };
     // Normally done by the caller before tf.grad (prepareGradients); made here as a fallback.
-    if (!this.gradientsPrepared && recordingGradient()) this.prepareGradients();
+    if (recordingGradient() && !this.preparedScopes.has(-1)) this.prepareNodes(this.graph.nodes.filter((n) => needed.has(n.index) && !opts.replace?.has(n.index) && !this.preparedNodes.has(n.index)));
     const { folded, withAct, pads, skipped } = this.foldPlan(needed, taps, opts.replace, !opts.keepValues);
     // What each computed node reads: a folded batch norm (or its ReLU) reads its convolution's input, and a
     // convolution with its padding folded in reads the padding's input.
@@ -336,19 +338,32 @@ export class Network {
   }
 
   /**
-   * Makes the gradient constants of every layer at once (flipped kernels, folded batch norms). Call it
-   * before tf.grad: made inside one, every temporary of the preparation is recorded on the gradient's tape
-   * and lives until the gradient is done (InceptionV3: 83 MB of kernels left a 376 MB high-water mark in
-   * wasm memory, which never shrinks).
+   * Makes the gradient constants (flipped kernels, folded batch norms) of the layers a gradient goes through,
+   * at once: every layer, or with `after`, the layers after that one (a gradient at a layer runs only those:
+   * Grad-CAM at ResNet-50's last block needs none of its 53 convolutions' kernels, which made its first call
+   * make and pack 100 MB). Call it before tf.grad: made inside one, every temporary of the preparation is
+   * recorded on the gradient's tape and lives until the gradient is done (InceptionV3: 83 MB of kernels left a
+   * 376 MB high-water mark in wasm memory, which never shrinks).
    */
-  prepareGradients(): void {
-    if (this.gradientsPrepared) return;
-    this.gradientsPrepared = true;
+  prepareGradients(after?: number): void {
+    const scope = after ?? -1;
+    if (this.preparedScopes.has(scope) || this.preparedScopes.has(-1)) return;
+    this.preparedScopes.add(scope);
+    const downstream = after === undefined ? null : this.downstreamOf([after]);
+    this.prepareNodes(downstream ? this.graph.nodes.filter((n) => n.index !== after && downstream.has(n.index)) : this.graph.nodes);
+  }
+
+  /** The gradient constants of those of `nodes` not made yet (prepareGradients). */
+  private prepareNodes(nodes: GraphNode[]): void {
+    const todo = nodes.filter((n) => !this.preparedNodes.has(n.index));
+    if (todo.length === 0) return;
+    for (const n of todo) this.preparedNodes.add(n.index);
     const ctx: OpContext = { guided: false, skipActivation: false, prepared: this.prepared };
     const fold = foldBatchNorms() && this.foldable.size > 0;
+    const inTodo = new Set(todo.map((n) => n.index));
     tf.tidy(() => {
-      prepareConvGradients(fold ? this.graph.nodes.filter((n) => !this.foldable.has(n.index)) : this.graph.nodes, ctx);
-      if (fold) for (const [conv, bn] of this.foldable) prepareFoldedGradients(this.graph.nodes[conv], this.graph.nodes[bn], ctx);
+      prepareConvGradients(fold ? todo.filter((n) => !this.foldable.has(n.index)) : todo, ctx);
+      if (fold) for (const [conv, bn] of this.foldable) if (inTodo.has(conv) || inTodo.has(bn)) prepareFoldedGradients(this.graph.nodes[conv], this.graph.nodes[bn], ctx);
     });
   }
 

@@ -621,6 +621,39 @@ describe('memory of the gradients', function () {
     }
   });
 
+  it("a gradient at a layer makes only the constants of the layers after it; an input gradient makes the rest", () => {
+    const model = tfl.sequential();
+    for (const [i, name] of ['c1', 'c2', 'c3'].entries()) model.add(tfl.layers.conv2d({ inputShape: i === 0 ? [6, 6, 8] : undefined, filters: 8, kernelSize: 3, padding: 'same', activation: 'relu', kernelInitializer: seeded(20 + i), name }));
+    model.add(tfl.layers.globalAveragePooling2d({}));
+    model.add(tfl.layers.dense({ units: 3, kernelInitializer: seeded(29) }));
+    const net = new Network(model);
+    const x = randomInput(21, [1, 6, 6, 8]);
+    const kernelBytes = 3 * 3 * 8 * 8 * 4;
+    const layerGrad = (name: string) => tf.tidy(() => layerGradient(net, layerPass(net, x, net.findLayer(name)), 1).dataSync());
+    setFastGradients('on');
+    try {
+      net.logits(x).dispose();
+      let before = tf.memory().numBytes;
+      layerGrad('c3');
+      assert.equal(tf.memory().numBytes - before, 0, `Grad-CAM at the last convolution kept ${tf.memory().numBytes - before} bytes`);
+      before = tf.memory().numBytes;
+      layerGrad('c1');
+      // c2's and c3's flipped kernels, not c1's.
+      assert.equal(tf.memory().numBytes - before, 2 * kernelBytes);
+      before = tf.memory().numBytes;
+      tf.tidy(() => inputGradients(net, x, [1]).dataSync());
+      assert.equal(tf.memory().numBytes - before, kernelBytes, "the input gradient made c1's");
+      before = tf.memory().numBytes;
+      layerGrad('c2');
+      tf.tidy(() => inputGradients(net, x, [1]).dataSync());
+      assert.equal(tf.memory().numBytes - before, 0);
+    } finally {
+      setFastGradients('auto');
+      x.dispose();
+      net.dispose();
+    }
+  });
+
   it('runs the fused convolution kernel inside a gradient too (tf.fused.conv2d splits it there)', async () => {
     const model = tfl.sequential();
     model.add(tfl.layers.conv2d({ inputShape: [8, 8, 3], filters: 4, kernelSize: 3, padding: 'same', activation: 'relu', kernelInitializer: seeded(1) }));
