@@ -12,6 +12,7 @@ interface Exports {
   copy_runs(dst: number, src: number, bytes: number, count: number, dstStride: number, srcStride: number): void;
   fill32(dst: number, n: number, bits: number): void;
   mean_rows(src: number, dst: number, n: number, rows: number, cols: number, scale: number): void;
+  flip_kernel(src: number, dst: number, taps: number, cin: number, cout: number): void;
 }
 
 /** The parts of tfjs-backend-wasm's backend these kernels use. */
@@ -44,6 +45,7 @@ const MASK = 'CnnLensMaskGrad';
 const ABS_MAX = 'CnnLensAbsMax';
 const DEPTHWISE_INPUT_GRADIENT = 'CnnLensDepthwiseInputGradient';
 const SPATIAL_MEAN = 'CnnLensSpatialMean';
+const FLIP_KERNEL = 'CnnLensFlipKernel';
 let registered = false;
 
 /** What a kernel body gets: the module, the byte offset of a tensor in the heap, and the backend's output maker. */
@@ -96,6 +98,13 @@ export function registerSimdKernels(): void {
     const [n, h, w, c] = x.shape;
     const out = makeOutput([n, c]);
     if (n * c > 0) k.mean_rows(offset(x), offset(out), n, h * w, c, 1 / (h * w));
+    return out;
+  });
+  registerSimd(FLIP_KERNEL, ({ k, offset, makeOutput }, inputs) => {
+    const w = inputs.w as tf.TensorInfo;
+    const [kh, kw, cin, cout] = w.shape;
+    const out = makeOutput([kh, kw, cout, cin]);
+    if (kh * kw * cin * cout > 0) k.flip_kernel(offset(w), offset(out), kh * kw, cin, cout);
     return out;
   });
   registerSimd(DEPTHWISE_INPUT_GRADIENT, ({ k, offset, makeOutput }, inputs, attrs) => {
@@ -154,6 +163,16 @@ export function maxAbsLastAxis(x: tf.Tensor): tf.Tensor {
 export function spatialMean(x: tf.Tensor4D): tf.Tensor2D {
   if (hasSimdKernels() && x.dtype === 'float32' && x.shape[1] * x.shape[2] > 0) return tf.engine().runKernel(SPATIAL_MEAN, { x }, {}) as tf.Tensor2D;
   return tf.mean(x, [1, 2]) as tf.Tensor2D;
+}
+
+/**
+ * A convolution kernel [kh, kw, cin, cout] flipped in space with its channels swapped, [kh, kw, cout, cin]
+ * (out[kh − 1 − y, kw − 1 − x, o, i] = w[y, x, i, o]): the kernel of a convolution's input gradient, in one
+ * pass on wasm. Call only where hasSimdKernels(); float32 kernels.
+ */
+export function flipConvKernel(w: tf.Tensor4D): tf.Tensor4D {
+  if (w.dtype !== 'float32') throw new Error(`${FLIP_KERNEL}: the kernel must be float32, not ${w.dtype}`);
+  return tf.engine().runKernel(FLIP_KERNEL, { w }, {}) as tf.Tensor4D;
 }
 
 interface MaskAttrs {

@@ -13,7 +13,7 @@ import { inside06 } from '../../../src/engine/model/layerOps/activation';
 import { makeRng } from '../../../src/engine/random';
 import { maxAbsDiff } from '../helpers';
 import { PLAIN_MEMORY_MODULE, SHARED_MEMORY_MODULE } from '../../../src/engine/simd/kernelsWasm.generated';
-import { depthwiseInputGradient, hasSimdKernels, maskGradient, maxAbsLastAxis, spatialMean } from '../../../src/engine/simd/simdKernels';
+import { depthwiseInputGradient, flipConvKernel, hasSimdKernels, maskGradient, maxAbsLastAxis, spatialMean } from '../../../src/engine/simd/simdKernels';
 
 type Mask = (dy: number, y: number, out: number, n: number, lo: number, hi: number, guided: number) => void;
 type DepthwiseGrad = (dy: number, w: number, dst: number, n: number, oh: number, ow: number, H: number, W: number, C: number, kh: number, kw: number, sh: number, sw: number, ph: number, pw: number) => void;
@@ -169,6 +169,27 @@ describe('SIMD kernels (src/engine/simd)', function () {
   }
 
   for (const [name, bytes, shared] of [['shared', SHARED_MEMORY_MODULE, true], ['plain', PLAIN_MEMORY_MODULE, false]] as const) {
+    it(`flip_kernel on a ${name} memory equals a plain loop: 1–9 taps, channel counts on and off the 8-wide blocks`, () => {
+      const { exports: k, memory } = instantiate<{ flip_kernel: (src: number, dst: number, taps: number, cin: number, cout: number) => void }>(bytes, shared, 8);
+      const rng = makeRng(25);
+      for (const [taps, cin, cout] of [[1, 1, 1], [9, 3, 32], [9, 17, 9], [4, 8, 8], [1, 64, 24], [2, 1, 13], [9, 13, 1]]) {
+        const n = taps * cin * cout;
+        const src = Float32Array.from({ length: n }, () => rng() * 2 - 1);
+        const heap = new Float32Array(memory.buffer);
+        const [ps, pd] = [16, 16 + 4 * (n + 3)];
+        heap.set(src, ps / 4);
+        heap.fill(55, pd / 4, pd / 4 + n + 1);
+        k.flip_kernel(ps, pd, taps, cin, cout);
+        const got = new Float32Array(memory.buffer).slice(pd / 4, pd / 4 + n + 1);
+        const want = new Float32Array(n);
+        for (let t = 0; t < taps; t++) for (let i = 0; i < cin; i++) for (let o = 0; o < cout; o++) want[((taps - 1 - t) * cout + o) * cin + i] = src[(t * cin + i) * cout + o];
+        assert.deepEqual(Array.from(got.subarray(0, n)), Array.from(want), `taps ${taps} cin ${cin} cout ${cout}`);
+        assert.equal(got[n], 55, `taps ${taps} cin ${cin} cout ${cout}: wrote past the end`);
+      }
+    });
+  }
+
+  for (const [name, bytes, shared] of [['shared', SHARED_MEMORY_MODULE, true], ['plain', PLAIN_MEMORY_MODULE, false]] as const) {
     it(`col2im on a ${name} memory equals the plain scatter: strides, dilations, borders, 1–6 channels, a batch of 2`, () => {
       const { exports: { col2im }, memory } = instantiate<{ col2im: Col2Im }>(bytes, shared, 16);
       const rng = makeRng(13);
@@ -289,6 +310,20 @@ describe('SIMD kernels (src/engine/simd)', function () {
           }
         }
         tf.dispose([y, dy]);
+      }
+      assert.equal(tf.memory().numTensors, before);
+    });
+
+    it("flipConvKernel equals tf.reverse over both spatial axes and a transpose of the channels", () => {
+      const rng = makeRng(26);
+      const before = tf.memory().numTensors;
+      for (const shape of [[3, 3, 16, 24], [1, 1, 40, 7], [7, 7, 3, 64], [3, 1, 5, 5]] as [number, number, number, number][]) {
+        const w = tf.tensor4d(Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => rng() * 2 - 1), shape);
+        const got = flipConvKernel(w);
+        const want = tf.tidy(() => tf.transpose(tf.reverse(w, [0, 1]), [0, 1, 3, 2]));
+        assert.deepEqual(got.shape, want.shape);
+        assert.deepEqual(Array.from(got.dataSync()), Array.from(want.dataSync()), `[${shape}]`);
+        tf.dispose([w, got, want]);
       }
       assert.equal(tf.memory().numTensors, before);
     });
