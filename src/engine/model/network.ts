@@ -220,14 +220,12 @@ export class Network {
     const tainted = new Set<number>();
     const ctx: OpContext = { guided: opts.guided === true, deconv: opts.deconv === true, skipActivation: false, prepared: this.prepared };
     // Normally done by the caller before tf.grad (prepareGradients); made here as a fallback.
-    if (recordingGradient() && !this.preparedScopes.has(-1)) this.prepareNodes(this.graph.nodes.filter((n) => needed.has(n.index) && !opts.replace?.has(n.index) && !this.preparedNodes.has(n.index)));
+    if (recordingGradient() && !this.preparedScopes.has(-1)) this.prepareNodes(this.graph.nodes.filter((n) => needed.has(n.index) && !opts.replace?.has(n.index)));
     const { folded, withAct, pads, skipped } = this.foldPlan(needed, taps, opts.replace, !opts.keepValues);
-    // What each computed node reads: a folded batch norm (or its ReLU) reads its convolution's input, and a
-    // convolution with its padding folded in reads the padding's input.
-    const reads = (node: GraphNode) => {
-      const computed = withAct.get(node.index)?.conv ?? folded.get(node.index) ?? node;
-      return (pads.get(computed.index)?.pad ?? computed).inputs;
-    };
+    // The layer a step runs: a folded batch norm (or its ReLU) runs its convolution.
+    const runs = (node: GraphNode) => withAct.get(node.index)?.conv ?? folded.get(node.index) ?? node;
+    // What each computed node reads: that layer's input, or the padding's input when its padding is folded in.
+    const reads = (node: GraphNode) => (pads.get(runs(node).index)?.pad ?? runs(node)).inputs;
     // A plain forward pass frees each value after its last reader (./runValues.ts); a gradient's tape, a
     // cached or replaced run and keepValues need them all.
     const release = !opts.keepValues && !opts.cache && !opts.replace && !recordingGradient();
@@ -261,7 +259,7 @@ export class Network {
         return v;
       });
       ctx.skipActivation = wantLogits && node.index === this.logitsNode;
-      ctx.foldedPad = pads.get((withAct.get(node.index)?.conv ?? folded.get(node.index) ?? node).index)?.zeros;
+      ctx.foldedPad = pads.get(runs(node).index)?.zeros;
       const outs = applyStep({ node, reads: reads(node), chain: withAct.get(node.index), conv: folded.get(node.index) }, ins, ctx);
       node.outputs.forEach((r, i) => {
         values.set(r.id, outs[i]);

@@ -44,6 +44,16 @@ function instantiate<T>(bytes: string, shared: boolean, pages: number): { export
   return { exports, memory };
 }
 
+/** body(x, shape) for a tensor of each shape, seeded values uniform in [−span/2, span/2); x is disposed after. */
+function onRandomTensors(seed: number, shapes: number[][], span: number, body: (x: tf.Tensor, shape: number[]) => void): void {
+  const rng = makeRng(seed);
+  for (const shape of shapes) {
+    const x = tf.tensor(Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => rng() * span - span / 2), shape);
+    body(x, shape);
+    x.dispose();
+  }
+}
+
 /** The rule, one element at a time. */
 function maskByLoop(dy: Float32Array, y: Float32Array, lo: number, hi: number, guided: boolean): Float32Array {
   const out = new Float32Array(dy.length);
@@ -315,46 +325,40 @@ describe('SIMD kernels (src/engine/simd)', function () {
     });
 
     it("flipConvKernel equals tf.reverse over both spatial axes and a transpose of the channels", () => {
-      const rng = makeRng(26);
       const before = tf.memory().numTensors;
-      for (const shape of [[3, 3, 16, 24], [1, 1, 40, 7], [7, 7, 3, 64], [3, 1, 5, 5]] as [number, number, number, number][]) {
-        const w = tf.tensor4d(Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => rng() * 2 - 1), shape);
-        const got = flipConvKernel(w);
+      onRandomTensors(26, [[3, 3, 16, 24], [1, 1, 40, 7], [7, 7, 3, 64], [3, 1, 5, 5]], 2, (w, shape) => {
+        const got = flipConvKernel(w as tf.Tensor4D);
         const want = tf.tidy(() => tf.transpose(tf.reverse(w, [0, 1]), [0, 1, 3, 2]));
         assert.deepEqual(got.shape, want.shape);
         assert.deepEqual(Array.from(got.dataSync()), Array.from(want.dataSync()), `[${shape}]`);
-        tf.dispose([w, got, want]);
-      }
+        tf.dispose([got, want]);
+      });
       assert.equal(tf.memory().numTensors, before);
     });
 
     it("spatialMean equals tfjs's mean over positions: GAP-sized maps, a batch, one position", () => {
-      const rng = makeRng(24);
       const before = tf.memory().numTensors;
-      for (const shape of [[1, 7, 7, 1280], [3, 5, 4, 9], [1, 1, 1, 6], [2, 8, 8, 3]] as [number, number, number, number][]) {
-        const x = tf.tensor4d(Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => rng() * 4 - 2), shape);
-        const got = spatialMean(x);
+      onRandomTensors(24, [[1, 7, 7, 1280], [3, 5, 4, 9], [1, 1, 1, 6], [2, 8, 8, 3]], 4, (x, shape) => {
+        const got = spatialMean(x as tf.Tensor4D);
         const want = tf.mean(x, [1, 2]);
         assert.deepEqual(got.shape, [shape[0], shape[3]]);
         const d = maxAbsDiff(got.dataSync() as Float32Array, want.dataSync() as Float32Array);
         assert.ok(d < 1e-6, `[${shape}]: max diff ${d}`);
-        tf.dispose([x, got, want]);
-      }
+        tf.dispose([got, want]);
+      });
       assert.equal(tf.memory().numTensors, before);
     });
 
     it("maxAbsLastAxis equals tfjs's max of abs over the last axis", () => {
-      const rng = makeRng(15);
-      for (const shape of [[224, 224, 3], [5, 7, 1], [3, 2, 9]]) {
-        const x = tf.tensor(Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => rng() * 2 - 1), shape);
+      onRandomTensors(15, [[224, 224, 3], [5, 7, 1], [3, 2, 9]], 2, (x, shape) => {
         const got = maxAbsLastAxis(x);
         const want = tf.tidy(() => tf.max(tf.abs(x), -1));
         assert.deepEqual(got.shape, want.shape);
         const [a, b] = [got.dataSync(), want.dataSync()];
         const bad = a.findIndex((v, i) => v !== b[i]);
         assert.equal(bad, -1, `shape ${shape}: [${bad}] ${a[bad]} vs ${b[bad]}`);
-        tf.dispose([x, got, want]);
-      }
+        tf.dispose([got, want]);
+      });
     });
 
     it("depthwiseInputGradient equals tfjs's gradient of depthwiseConv2d: stride 2 'same' and 'valid', odd and even sizes, stride (1, 2)", () => {

@@ -5,7 +5,7 @@ import type { GraphNode } from '../graph';
 import { activationName, applyActivation, deconvRelu, deconvRelu6, guidedRelu, guidedRelu6, reluFamilyGradient } from './activation';
 import { convKind, convLayerPadding, customGrad, fastGradients, channelsLast, layerConfig, pair, read, recording, type ConvPad, type L, type OpContext } from './common';
 import { conv2dInputGradient, flippedKernel, usesColumns } from './convGradients';
-import { spreadForTranspose, transposePlan } from './transposedConv';
+import { spreadForTranspose, transposePlan, type TransposePlan } from './transposedConv';
 import { depthwiseInputGradient, hasSimdKernels } from '../../simd/simdKernels';
 
 /**
@@ -52,19 +52,20 @@ export function fusedKernel(kernelName: 'FusedConv2D' | 'FusedDepthwiseConv2D', 
 
 /** conv2d (+ bias + activation) whose input gradient is a forward convolution with the flipped kernel. */
 export function conv2dFastGrad(key: number, slot: number, x: tf.Tensor4D, kernel: tf.Tensor4D, strides: [number, number], padding: ConvPad, dilations: [number, number], ctx: OpContext, e: Epilogue = NO_EPILOGUE): tf.Tensor4D {
-  if (typeof padding !== 'string') {
-    // Folded zeros: the kernel pads; a gradient takes them into account only in the column form (col2im's
-    // `before`), else the zeros are padded first, as the ZeroPadding2D layer did.
-    if (!recording()) return fusedKernel('FusedConv2D', x, kernel, strides, padding, dilations, e);
-    if (!(fastGradients(convKind(dilations)) && usesColumns(x.shape[3]))) return conv2dFastGrad(key, slot, tf.pad(x, padding), kernel, strides, 'valid', dilations, ctx, e);
+  if (!recording()) {
+    if (typeof padding !== 'string') return fusedKernel('FusedConv2D', x, kernel, strides, padding, dilations, e);
+    return tf.fused.conv2d({ x, filter: kernel, strides, pad: padding, dilations, bias: e.bias ?? undefined, activation: e.activation });
   }
-  if (!recording()) return tf.fused.conv2d({ x, filter: kernel, strides, pad: padding, dilations, bias: e.bias ?? undefined, activation: e.activation });
-  const plan = typeof padding !== 'string'
-    ? null
-    : fastGradients(convKind(dilations)) && (strides[0] === 1 && strides[1] === 1 || dilations[0] === 1 && dilations[1] === 1)
-      ? transposePlan(x.shape, [kernel.shape[0], kernel.shape[1]], strides, padding, dilations)
-      : null;
-  if (!plan && typeof padding === 'string') return plainEpilogue(tf.conv2d(x, kernel, strides, padding, 'NHWC', dilations), e) as tf.Tensor4D;
+  const fast = fastGradients(convKind(dilations));
+  let plan: TransposePlan | null = null;
+  if (typeof padding === 'string') {
+    plan = fast && (strides[0] === 1 && strides[1] === 1 || dilations[0] === 1 && dilations[1] === 1) ? transposePlan(x.shape, [kernel.shape[0], kernel.shape[1]], strides, padding, dilations) : null;
+    if (!plan) return plainEpilogue(tf.conv2d(x, kernel, strides, padding, 'NHWC', dilations), e) as tf.Tensor4D;
+  } else if (!(fast && usesColumns(x.shape[3]))) {
+    // Folded zeros: only the column form takes them into account (col2im's `before`); else they are padded
+    // first, as the ZeroPadding2D layer did.
+    return conv2dFastGrad(key, slot, tf.pad(x, padding), kernel, strides, 'valid', dilations, ctx, e);
+  }
   const inputGradient = conv2dInputGradient(key, slot, x.shape, kernel, strides, padding, dilations, plan, ctx);
   const op = customGrad(((xi: tf.Tensor4D, save: tf.GradSaveFunc) => {
     const y = fusedKernel('FusedConv2D', xi, kernel, strides, padding, dilations, e);
@@ -81,17 +82,22 @@ export function conv2dFastGrad(key: number, slot: number, x: tf.Tensor4D, kernel
 
 /** depthwiseConv2d (+ bias + activation) whose input gradient is a forward depthwise convolution with the flipped kernel. */
 export function depthwiseFastGrad(key: number, slot: number, x: tf.Tensor4D, kernel: tf.Tensor4D, strides: [number, number], padding: ConvPad, dilations: [number, number], ctx: OpContext, e: Epilogue = NO_EPILOGUE): tf.Tensor4D {
-  if (typeof padding !== 'string') {
-    // Folded zeros: the kernel pads; a gradient takes them into account only in the strided SIMD form (its
-    // `before`), else the zeros are padded first, as the ZeroPadding2D layer did.
-    if (!recording()) return fusedKernel('FusedDepthwiseConv2D', x, kernel, strides, padding, dilations, e);
-    if (!(fastGradients(convKind(dilations)) && directDepthwiseGradient(x.shape, kernel, strides, padding, dilations))) return depthwiseFastGrad(key, slot, tf.pad(x, padding), kernel, strides, 'valid', dilations, ctx, e);
+  if (!recording()) {
+    if (typeof padding !== 'string') return fusedKernel('FusedDepthwiseConv2D', x, kernel, strides, padding, dilations, e);
+    return tf.fused.depthwiseConv2d({ x, filter: kernel, strides, pad: padding, dilations, bias: e.bias ?? undefined, activation: e.activation });
   }
-  if (!recording()) return tf.fused.depthwiseConv2d({ x, filter: kernel, strides, pad: padding as 'same' | 'valid', dilations, bias: e.bias ?? undefined, activation: e.activation });
-  // tfjs allows depthwise dilation only with stride 1.
-  const plan = typeof padding !== 'string' ? null : fastGradients(convKind(dilations)) ? transposePlan(x.shape, [kernel.shape[0], kernel.shape[1]], strides, padding, dilations) : null;
+  const fast = fastGradients(convKind(dilations));
   const direct = directDepthwiseGradient(x.shape, kernel, strides, padding, dilations);
-  if (!plan && !(direct && typeof padding !== 'string')) return plainEpilogue(tf.depthwiseConv2d(x, kernel, strides, padding as 'same' | 'valid', 'NHWC', dilations), e) as tf.Tensor4D;
+  let plan: TransposePlan | null = null;
+  if (typeof padding === 'string') {
+    // tfjs allows depthwise dilation only with stride 1.
+    plan = fast ? transposePlan(x.shape, [kernel.shape[0], kernel.shape[1]], strides, padding, dilations) : null;
+    if (!plan) return plainEpilogue(tf.depthwiseConv2d(x, kernel, strides, padding, 'NHWC', dilations), e) as tf.Tensor4D;
+  } else if (!(fast && direct)) {
+    // Folded zeros: only the strided SIMD form takes them into account (its `before`); else they are padded
+    // first, as the ZeroPadding2D layer did.
+    return depthwiseFastGrad(key, slot, tf.pad(x, padding), kernel, strides, 'valid', dilations, ctx, e);
+  }
   const flipped = flippedKernel(key, slot, kernel, true, ctx);
   const [n, h, w, cin] = x.shape;
   const mult = kernel.shape[3];
